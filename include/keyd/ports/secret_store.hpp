@@ -1,0 +1,64 @@
+// SecretStore: a versioned key/value store with check-and-set, modelled on Vault KV v2.
+// Implemented by the embedded file store and (later) Vault and poly-secret-mcp.
+#pragma once
+
+#include "keyd/common/result.hpp"
+#include "keyd/common/secret.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace keyd::ports {
+
+// What one version holds; field names match the Vault KV v2 data keys
+// ("swarm.key", "fingerprint", "issued_by", "reason") so other consumers read it unchanged.
+struct VersionData {
+  Secret key_text;          // the canonical swarm.key file text
+  std::string fingerprint;  // Kubo fingerprint, 32 lowercase hex
+  std::string issued_by;    // actor that wrote this version
+  std::string reason;       // rotate, import, rollback, initial, ...
+};
+
+struct VersionInfo {
+  int version = 0;
+  std::string created_time;  // RFC 3339, UTC
+  bool deleted = false;      // soft-deleted (data unreadable, can be undeleted in Vault)
+  bool destroyed = false;    // permanently destroyed
+};
+
+struct StoredVersion {
+  VersionInfo info;
+  VersionData data;
+};
+
+struct PathMetadata {
+  int current_version = 0;
+  int oldest_version = 0;
+  int max_versions = 0;
+  std::string created_time;
+  std::string updated_time;
+  std::vector<VersionInfo> versions;  // ascending by version, only those still kept
+};
+
+class SecretStore {
+ public:
+  virtual ~SecretStore() = default;
+
+  // Short human description for messages, e.g. "file store .keyd/store". Never a credential.
+  [[nodiscard]] virtual std::string describe() const = 0;
+
+  // not_found when the path was never written.
+  [[nodiscard]] virtual Result<PathMetadata> metadata(std::string_view path) = 0;
+
+  // The given version, or the current one. not_found when the path or version does not exist;
+  // a deleted or destroyed version is not_found with a message that says which.
+  [[nodiscard]] virtual Result<StoredVersion> read(std::string_view path, std::optional<int> version) = 0;
+
+  // Write a new version. cas is the version the caller read as current (0 for a new path); on a
+  // mismatch nothing is written and the result is conflict. Returns the new version number.
+  [[nodiscard]] virtual Result<int> write(std::string_view path, const VersionData& data, int cas) = 0;
+};
+
+}  // namespace keyd::ports

@@ -1,0 +1,31 @@
+// Target: a place a swarm key is delivered to (a file, later a Kubernetes Secret).
+#pragma once
+
+#include "keyd/common/result.hpp"
+#include "keyd/common/secret.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace keyd::ports {
+
+struct Delivery {
+  std::string_view swarm;
+  std::string_view store_path;
+  int version = 0;
+  std::string_view fingerprint;  // Kubo fingerprint of key_text
+  const Secret& key_text;        // canonical key file text
+};
+
+enum class ApplyOutcome { changed, unchanged };
+
+class Target {
+ public:
+  virtual ~Target() = default;
+  // e.g. "file .keyd/ipfs/swarm.key"; used in reports, logs and audit entries.
+  [[nodiscard]] virtual std::string describe() const = 0;
+  // Deliver the key. Must be idempotent: unchanged when the target already holds this fingerprint.
+  [[nodiscard]] virtual Result<ApplyOutcome> apply(const Delivery& delivery) = 0;
+};
+
+}  // namespace keyd::ports

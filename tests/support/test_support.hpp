@@ -1,0 +1,58 @@
+// Shared test helpers: temporary directories, a controllable clock, running the keyd binary.
+#pragma once
+
+#include "keyd/ports/clock.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace keyd::testing {
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
+  [[nodiscard]] std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
+
+ private:
+  std::filesystem::path m_path;
+};
+
+class FakeClock final : public ports::Clock {
+ public:
+  explicit FakeClock(std::chrono::system_clock::time_point start = std::chrono::system_clock::time_point{
+                         std::chrono::seconds{1'790'000'000}})
+      : m_now(start) {}
+  [[nodiscard]] std::chrono::system_clock::time_point now() const override { return m_now; }
+  void advance(std::chrono::nanoseconds d) { m_now += d; }
+
+ private:
+  std::chrono::system_clock::time_point m_now;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Run a program (no shell) with args in `cwd`, with `env` added to a minimal environment
+// (PATH, HOME, USER from the test's environment). stdin_data is written to its stdin.
+CommandResult run_command(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                          const std::map<std::string, std::string>& env = {}, const std::string& stdin_data = {});
+
+// run_command with the built keyd binary as argv[0].
+CommandResult run_keyd(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                       const std::map<std::string, std::string>& env = {}, const std::string& stdin_data = {});
+
+std::string read_file(const std::filesystem::path& path);
+void write_file(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace keyd::testing

@@ -1,0 +1,52 @@
+#include "store_layout.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace keyd::adapters::detail {
+
+Status validate_store_path(std::string_view path) {
+  const auto bad = [&](std::string_view why) {
+    return fail(ErrorCode::invalid_input, fmt::format("invalid store path: {}", why));
+  };
+  if (path.empty()) return bad("empty");
+  if (path.front() == '/') return bad("absolute paths are not allowed");
+  for (const char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\') return bad("backslashes are not allowed");
+    if (u < 0x20 || u == 0x7f) return bad("control characters are not allowed");
+  }
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t slash = path.find('/', start);
+    const std::string_view part = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
+    if (part.empty()) return bad("empty path component");
+    if (part == "." || part == "..") return bad("'.' and '..' components are not allowed");
+    if (part.front() == '_') return bad("components starting with '_' are reserved");
+    if (part.size() > 200) return bad("path component longer than 200 characters");
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return {};
+}
+
+std::optional<int> record_version_from_name(std::string_view file_name) {
+  constexpr std::string_view prefix = "_v";
+  constexpr std::string_view suffix = ".rec";
+  if (file_name.size() <= prefix.size() + suffix.size() || !file_name.starts_with(prefix) ||
+      !file_name.ends_with(suffix)) {
+    return std::nullopt;
+  }
+  const std::string_view digits = file_name.substr(prefix.size(), file_name.size() - prefix.size() - suffix.size());
+  int version = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || version <= 0) return std::nullopt;
+  return version;
+}
+
+bool is_store_temp_file(std::string_view file_name) {
+  return file_name.starts_with('_') && file_name.find(".tmp-") != std::string_view::npos;
+}
+
+}  // namespace keyd::adapters::detail

@@ -1,0 +1,136 @@
+#include "schema.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+namespace keyd::config::schema {
+
+void Problems::add(const YAML::Mark& mark, std::string message) {
+  // yaml-cpp marks are 0-based; a missing mark (-1) means "the start of the document".
+  m_items.push_back(Item{std::max(mark.line, 0) + 1, std::max(mark.column, 0) + 1, std::move(message)});
+}
+
+Error Problems::to_error() const {
+  std::vector<Item> items = m_items;
+  std::ranges::stable_sort(items, [](const Item& a, const Item& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
+  std::string message;
+  for (const Item& item : items) {
+    if (!message.empty()) message += '\n';
+    message += m_source + ":" + std::to_string(item.line) + ":" + std::to_string(item.column) + ": " + item.text;
+  }
+  return Error{ErrorCode::invalid_config, std::move(message)};
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: break;
+  }
+  return "an empty value";
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+std::optional<std::string> scalar(const YAML::Node& node, const Where& where, Problems& problems) {
+  if (node.IsScalar()) return node.Scalar();
+  problems.add(where.mark, where.prefix() + "expected a string, got " + describe(node));
+  return std::nullopt;
+}
+
+std::optional<std::string> non_empty_string(const YAML::Node& node, const Where& where, Problems& problems) {
+  auto text = scalar(node, where, problems);
+  if (text && text->empty()) {
+    problems.add(where.mark, where.prefix() + "must not be empty");
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<int> integer(const YAML::Node& node, const Where& where, Problems& problems, int min, int max) {
+  const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+  int value = 0;
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (first != last && *first == '+') ++first;
+  const auto [end, ec] = std::from_chars(first, last, value);
+  if (!node.IsScalar() || text.empty() || end != last || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+    problems.add(where.mark, where.prefix() + "expected an integer, got " + describe(node));
+    return std::nullopt;
+  }
+  if (ec == std::errc::result_out_of_range || value < min || value > max) {
+    problems.add(where.mark, where.prefix() + "must be between " + std::to_string(min) + " and " +
+                                 std::to_string(max) + ", got " + text);
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::string> choice(const YAML::Node& node, const Where& where, Problems& problems,
+                                  std::span<const Choice> choices, std::string_view noun) {
+  auto text = non_empty_string(node, where, problems);
+  if (!text) return std::nullopt;
+  std::vector<std::string> supported;
+  for (const Choice& c : choices) {
+    if (c.supported) supported.emplace_back(c.name);
+    if (c.name != *text) continue;
+    if (c.supported) return text;
+    problems.add(where.mark, where.prefix() + std::string(noun) + " '" + *text + "' is not supported yet");
+    return std::nullopt;
+  }
+  problems.add(where.mark, where.prefix() + "unknown " + std::string(noun) + " '" + *text + "' (expected: " +
+                               join(supported) + ")");
+  return std::nullopt;
+}
+
+bool walk_map(const YAML::Node& node, const Where& where, Problems& problems, std::span<const std::string_view> keys,
+              std::span<const bool> required, const std::function<void(std::size_t, const YAML::Node&, const Where&)>& on_field) {
+  if (!node.IsMap()) {
+    problems.add(where.mark, where.prefix() + "expected a map, got " + describe(node));
+    return false;
+  }
+  const std::string in = where.path.empty() ? std::string() : " in " + where.path;
+  std::map<std::string, int, std::less<>> seen;  // key → 1-based line of its first occurrence
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const YAML::Node key = it->first;  // copies: it-> returns a temporary proxy
+    const YAML::Node value = it->second;
+    if (!key.IsScalar()) {
+      problems.add(key.Mark(), "keys must be strings" + in + ", got " + describe(key));
+      continue;
+    }
+    const std::string& name = key.Scalar();
+    if (const auto [first, inserted] = seen.emplace(name, key.Mark().line + 1); !inserted) {
+      problems.add(key.Mark(), "duplicate key '" + name + "'" + in + " (first at line " + std::to_string(first->second) + ")");
+      continue;
+    }
+    const auto found = std::ranges::find(keys, std::string_view(name));
+    if (found == keys.end()) {
+      std::vector<std::string> expected(keys.begin(), keys.end());
+      problems.add(key.Mark(), "unknown key '" + name + "'" + in + " (expected: " + join(expected) + ")");
+      continue;
+    }
+    // An empty value's mark points at the next token; the key is the useful position then.
+    const YAML::Mark at = value.IsNull() ? key.Mark() : value.Mark();
+    on_field(static_cast<std::size_t>(found - keys.begin()), value, where.child(name, at));
+  }
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (required[i] && !seen.contains(keys[i])) {
+      problems.add(where.mark, where.child(keys[i], where.mark).path + ": required");
+    }
+  }
+  return true;
+}
+
+}  // namespace keyd::config::schema

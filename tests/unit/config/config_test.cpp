@@ -1,0 +1,153 @@
+// parse_config on valid input (defaults, every key), load_config and select_swarm.
+#include "keyd/config/config.hpp"
+
+#include "support/test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace keyd::config {
+namespace {
+
+Config parse_ok(const std::string& yaml) {
+  auto config = parse_config(yaml, "t.yaml");
+  EXPECT_TRUE(config.has_value()) << (config ? "" : config.error().message);
+  return config ? *config : Config{};
+}
+
+TEST(ParseConfig, MinimalConfigGetsEveryDefault) {
+  const Config config = parse_ok("swarms:\n  - name: ipfs-overlay\n");
+  EXPECT_EQ(config.source, "t.yaml");
+  EXPECT_EQ(config.store.backend, "file");
+  EXPECT_EQ(config.store.file.dir, ".keyd/store");
+  EXPECT_EQ(config.store.file.master_key_file, "");
+  EXPECT_EQ(config.store.file.max_versions, 10);
+  EXPECT_EQ(config.audit.file, ".keyd/audit.jsonl");
+  ASSERT_EQ(config.swarms.size(), 1U);
+  EXPECT_EQ(config.swarms[0].name, "ipfs-overlay");
+  EXPECT_EQ(config.swarms[0].path, "ipfs-overlay/swarm-key");
+  EXPECT_TRUE(config.swarms[0].targets.empty());
+}
+
+TEST(ParseConfig, EveryKeyIsRead) {
+  const Config config = parse_ok(R"(# full example
+store:
+  backend: file
+  file: {dir: /var/lib/keyd, master_key_file: /etc/keyd/master.key, max_versions: 3}
+audit:
+  file: /var/log/keyd/audit.jsonl
+swarms:
+  - name: ipfs-overlay
+    path: overlays/main/swarm-key
+    targets:
+      - {type: file, path: .keyd/ipfs/swarm.key}
+      - type: file
+        path: /srv/ipfs/swarm.key
+  - name: lab-2
+)");
+  EXPECT_EQ(config.store.file.dir, "/var/lib/keyd");
+  EXPECT_EQ(config.store.file.master_key_file, "/etc/keyd/master.key");
+  EXPECT_EQ(config.store.file.max_versions, 3);
+  EXPECT_EQ(config.audit.file, "/var/log/keyd/audit.jsonl");
+  ASSERT_EQ(config.swarms.size(), 2U);
+  EXPECT_EQ(config.swarms[0].path, "overlays/main/swarm-key");
+  ASSERT_EQ(config.swarms[0].targets.size(), 2U);
+  EXPECT_EQ(config.swarms[0].targets[0].type, "file");
+  EXPECT_EQ(config.swarms[0].targets[0].path, ".keyd/ipfs/swarm.key");
+  EXPECT_EQ(config.swarms[0].targets[1].path, "/srv/ipfs/swarm.key");
+  EXPECT_EQ(config.swarms[1].name, "lab-2");
+  EXPECT_EQ(config.swarms[1].path, "lab-2/swarm-key");
+}
+
+struct ValidCase {
+  std::string reason;
+  std::string yaml;
+  int max_versions;
+  std::string name;
+};
+
+TEST(ParseConfig, BoundaryValuesAreAccepted) {
+  const std::vector<ValidCase> cases{
+      {"max_versions 1 is the lower bound", "store: {file: {max_versions: 1}}\nswarms: [{name: a}]\n", 1, "a"},
+      {"max_versions 100 is the upper bound", "store: {file: {max_versions: 100}}\nswarms: [{name: a}]\n", 100, "a"},
+      {"a quoted integer is still an integer", "store: {file: {max_versions: '7'}}\nswarms: [{name: a}]\n", 7, "a"},
+      {"a 63-character name", "swarms: [{name: " + std::string(63, 'x') + "}]\n", 10, std::string(63, 'x')},
+      {"a one-character name", "swarms: [{name: '7'}]\n", 10, "7"},
+      {"digits and inner dashes", "swarms: [{name: 0-a--b-9}]\n", 10, "0-a--b-9"},
+      {"an empty targets list", "swarms: [{name: a, targets: []}]\n", 10, "a"},
+  };
+  for (const ValidCase& c : cases) {
+    SCOPED_TRACE(c.reason);
+    const Config config = parse_ok(c.yaml);
+    EXPECT_EQ(config.store.file.max_versions, c.max_versions);
+    ASSERT_EQ(config.swarms.size(), 1U);
+    EXPECT_EQ(config.swarms[0].name, c.name);
+  }
+}
+
+TEST(LoadConfig, ReadsTheFileAndNamesItInMessages) {
+  const testing::TempDir dir;
+  const auto path = dir / "keyd.yaml";
+  testing::write_file(path, "swarms: [{name: a}]\n");
+  const auto config = load_config(path);
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->source, path.string());
+
+  testing::write_file(path, "swarms: [{name: a}]\nextra: 1\n");
+  const auto bad = load_config(path);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message, path.string() + ":2:1: unknown key 'extra' (expected: store, audit, swarms)");
+}
+
+TEST(LoadConfig, MissingFileIsAConfigError) {
+  const testing::TempDir dir;
+  const auto path = dir / "nope.yaml";
+  const auto config = load_config(path);
+  ASSERT_FALSE(config.has_value());
+  EXPECT_EQ(config.error().code, ErrorCode::invalid_config);
+  EXPECT_EQ(config.error().message, "config file " + path.string() + ": not found");
+}
+
+struct SelectCase {
+  std::string reason;
+  std::vector<std::string> swarms;
+  std::string name;
+  std::string expected_name;   // when found
+  std::string expected_error;  // otherwise
+};
+
+TEST(SelectSwarm, Cases) {
+  const std::vector<SelectCase> cases{
+      {"a name picks that swarm", {"a", "b"}, "b", "b", ""},
+      {"no name with one swarm picks it", {"only"}, "", "only", ""},
+      {"a name with one swarm must still match", {"only"}, "other", "", "no swarm named 'other' (configured: only)"},
+      {"no name with several swarms lists them", {"a", "b"}, "", "", "several swarms configured, choose one: a, b"},
+      {"an unknown name lists the configured ones", {"a", "b"}, "x", "", "no swarm named 'x' (configured: a, b)"},
+  };
+  for (const SelectCase& c : cases) {
+    SCOPED_TRACE(c.reason);
+    Config config;
+    for (const auto& name : c.swarms) config.swarms.push_back(SwarmConfig{name, name + "/swarm-key", {}});
+    const auto swarm = select_swarm(config, c.name);
+    if (c.expected_error.empty()) {
+      ASSERT_TRUE(swarm.has_value()) << swarm.error().message;
+      EXPECT_EQ((*swarm)->name, c.expected_name);
+    } else {
+      ASSERT_FALSE(swarm.has_value());
+      EXPECT_EQ(swarm.error().code, ErrorCode::invalid_config);
+      EXPECT_EQ(swarm.error().message, c.expected_error);
+    }
+  }
+}
+
+TEST(SelectSwarm, ReturnsAPointerIntoTheConfig) {
+  const Config config = parse_ok("swarms: [{name: a}, {name: b}]\n");
+  const auto swarm = select_swarm(config, "a");
+  ASSERT_TRUE(swarm.has_value());
+  EXPECT_EQ(*swarm, &config.swarms[0]);
+}
+
+}  // namespace
+}  // namespace keyd::config

@@ -1,0 +1,84 @@
+// Use cases: what keyd does, written against the ports only. The CLI (and later the daemon) wires
+// concrete adapters into a Context and calls these.
+#pragma once
+
+#include "keyd/common/result.hpp"
+#include "keyd/common/secret.hpp"
+#include "keyd/ports/audit_log.hpp"
+#include "keyd/ports/clock.hpp"
+#include "keyd/ports/secret_store.hpp"
+#include "keyd/ports/target.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace keyd::app {
+
+struct Context {
+  ports::SecretStore& store;
+  ports::AuditLog& audit;
+  const ports::Clock& clock;
+  std::string actor;  // who is acting: OS user now, a token identity later
+};
+
+// A configured swarm with its targets, built by the wiring from the config.
+struct Swarm {
+  std::string name;
+  std::string path;  // store path, e.g. ipfs-overlay/swarm-key
+  std::vector<std::unique_ptr<ports::Target>> targets;
+};
+
+struct TargetReport {
+  std::string target;   // Target::describe()
+  std::string outcome;  // "changed", "unchanged" or "failed"
+  std::string error;    // when failed
+};
+
+// The result of any operation that puts a version in place: rotate, sync, import, rollback.
+struct KeyReport {
+  std::string swarm;
+  int version = 0;
+  std::string fingerprint;
+  std::string reason;                 // the stored version's reason
+  std::vector<std::string> warnings;  // e.g. import of a non-canonical key
+  std::vector<TargetReport> targets;
+  [[nodiscard]] std::size_t failed_targets() const;
+};
+
+struct HistoryEntry {
+  int version = 0;
+  std::string fingerprint;  // empty when the version is deleted or destroyed
+  std::string created_time;
+  std::string issued_by;
+  std::string reason;
+  bool deleted = false;
+  bool destroyed = false;
+};
+
+// A new random key as version current+1 (check-and-set), then delivered to every target.
+// A store conflict (someone else rotated meanwhile) writes nothing and says which version won.
+[[nodiscard]] Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason = "rotate");
+
+// Deliver the current stored version to every target (no store write).
+[[nodiscard]] Result<KeyReport> sync(Context& ctx, Swarm& swarm);
+
+// Read the current version or a given one. Audited as "fetch".
+[[nodiscard]] Result<ports::StoredVersion> fetch(Context& ctx, const Swarm& swarm, std::optional<int> version);
+
+// All versions still kept, oldest first. Audited as "history".
+[[nodiscard]] Result<std::vector<HistoryEntry>> history(Context& ctx, const Swarm& swarm);
+
+// Adopt an existing key file (validated: go-libp2p grammar, not weak) as a new version, reason
+// "import", stored in canonical form, then delivered.
+[[nodiscard]] Result<KeyReport> import_key(Context& ctx, Swarm& swarm, const Secret& key_file);
+
+// Re-promote version `to_version` as a new version, reason "rollback", then delivered.
+[[nodiscard]] Result<KeyReport> rollback(Context& ctx, Swarm& swarm, int to_version);
+
+// Record a generate (no store involved) in the audit trail.
+[[nodiscard]] Status audit_generate(ports::AuditLog& audit, const ports::Clock& clock, std::string_view actor,
+                                    std::string_view fingerprint, std::string_view destination);
+
+}  // namespace keyd::app

@@ -1,0 +1,83 @@
+#include "audit_record.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace keyd::app::detail {
+
+namespace {
+
+ports::AuditEvent make_event(Context& ctx, const AuditFields& f, std::string_view outcome, std::string_view error) {
+  ports::AuditEvent e;
+  e.time = ports::format_rfc3339(ctx.clock.now());
+  e.actor = ctx.actor;
+  e.action = f.action;
+  e.swarm = f.swarm;
+  e.version = f.version;
+  e.fingerprint = f.fingerprint;
+  e.target = f.target;
+  e.outcome = outcome;
+  e.error = error;
+  return e;
+}
+
+}  // namespace
+
+Status audit_success(Context& ctx, const AuditFields& fields) {
+  if (auto st = ctx.audit.append(make_event(ctx, fields, "success", {})); !st) {
+    return fail(st.error().with_context("audit trail"));
+  }
+  return {};
+}
+
+Error audit_failure(Context& ctx, const AuditFields& fields, Error error) {
+  if (auto st = ctx.audit.append(make_event(ctx, fields, "failure", error.message)); !st) {
+    error.message += fmt::format(" (and the audit entry could not be written: {})", st.error().message);
+  }
+  return error;
+}
+
+Result<int> current_version(Context& ctx, const Swarm& swarm) {
+  auto meta = ctx.store.metadata(swarm.path);
+  if (meta) return meta->current_version;
+  if (meta.error().code == ErrorCode::not_found) return 0;
+  return fail(meta.error());
+}
+
+Result<int> write_version(Context& ctx, const Swarm& swarm, const ports::VersionData& data, int expected_current) {
+  auto written = ctx.store.write(swarm.path, data, expected_current);
+  if (written) return written;
+  if (written.error().code != ErrorCode::conflict) return written;
+  // Someone else wrote meanwhile: report who won, never overwrite blindly.
+  std::string winner = "unknown";
+  if (auto now = current_version(ctx, swarm)) winner = std::to_string(*now);
+  return fail(ErrorCode::conflict,
+              fmt::format("swarm {}: {} path {} changed while keyd was writing (expected current version {}, "
+                          "now {}); nothing was written — inspect with 'keyd history' and retry",
+                          swarm.name, ctx.store.describe(), swarm.path, expected_current, winner));
+}
+
+Result<std::vector<TargetReport>> deliver(Context& ctx, Swarm& swarm, int version, const ports::VersionData& data) {
+  std::vector<TargetReport> reports;
+  reports.reserve(swarm.targets.size());
+  const ports::Delivery delivery{swarm.name, swarm.path, version, data.fingerprint, data.key_text};
+  for (auto& target : swarm.targets) {
+    TargetReport report{target->describe(), "", ""};
+    const AuditFields fields{"sync", swarm.name, version, data.fingerprint, report.target};
+    auto applied = target->apply(delivery);
+    if (applied) {
+      report.outcome = *applied == ports::ApplyOutcome::changed ? "changed" : "unchanged";
+      spdlog::debug("swarm {}: target {} {} (version {}, fingerprint {})", swarm.name, report.target, report.outcome,
+                    version, data.fingerprint);
+      KEYD_TRY(audit_success(ctx, fields));
+    } else {
+      report.outcome = "failed";
+      report.error = audit_failure(ctx, fields, applied.error()).message;
+      spdlog::warn("swarm {}: target {} failed: {}", swarm.name, report.target, report.error);
+    }
+    reports.push_back(std::move(report));
+  }
+  return reports;
+}
+
+}  // namespace keyd::app::detail

@@ -1,0 +1,77 @@
+// Shared pieces of the subcommands: option groups, wiring config → adapters, output and errors.
+#pragma once
+
+#include "keyd/adapters/system_clock.hpp"
+#include "keyd/app/use_cases.hpp"
+#include "keyd/config/config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace keyd::cli {
+
+inline constexpr int k_exit_ok = 0;
+inline constexpr int k_exit_failure = 1;
+inline constexpr int k_exit_usage = 2;
+
+// The action a parsed subcommand runs; it returns the exit code.
+using Action = std::function<int()>;
+
+// --config/--swarm shared by the commands that work on a configured swarm.
+struct SwarmOptions {
+  std::string config;  // falls back to $KEYD_CONFIG
+  std::string swarm;
+};
+void add_swarm_options(CLI::App& cmd, SwarmOptions& options);
+
+// --output text|json
+void add_output_option(CLI::App& cmd, std::string& output);
+
+// Everything a use case needs, built from the config. Owns the adapters.
+struct Wiring {
+  config::Config config;
+  std::unique_ptr<ports::SecretStore> store;
+  std::unique_ptr<ports::AuditLog> audit;
+  adapters::SystemClock clock;
+  std::unique_ptr<app::Context> context;
+  app::Swarm swarm;
+};
+
+// Load the config and build store, audit log and the selected swarm's targets.
+[[nodiscard]] Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options);
+// Just the config, store and audit (no swarm selection), for commands that need no swarm.
+[[nodiscard]] Result<config::Config> load(const std::string& config_path);
+
+// The OS user running keyd (the audit actor).
+[[nodiscard]] std::string os_actor();
+
+// Print "keyd: error: <message>" to stderr and return the exit code for the error's kind.
+int report_error(const Error& error);
+
+// Write text to stdout/stderr in full; false on failure (e.g. a closed pipe).
+bool write_stdout(std::string_view text);
+
+// JSON of a report from rotate/sync/import/rollback: {"swarm","version","fingerprint","targets":[...]}.
+[[nodiscard]] nlohmann::ordered_json to_json(const app::KeyReport& report);
+// Human text of the same.
+[[nodiscard]] std::string to_text(std::string_view verb, const app::KeyReport& report);
+// Print a KeyReport in the chosen format; the exit code is 1 when a target failed.
+int print_report(std::string_view verb, const app::KeyReport& report, const std::string& output);
+
+// Subcommand registration: each adds itself to the app and sets `action` when chosen.
+void add_generate(CLI::App& app, Action& action);
+void add_inspect(CLI::App& app, Action& action);
+void add_rotate(CLI::App& app, Action& action);
+void add_sync(CLI::App& app, Action& action);
+void add_import(CLI::App& app, Action& action);
+void add_rollback(CLI::App& app, Action& action);
+void add_fetch(CLI::App& app, Action& action);
+void add_history(CLI::App& app, Action& action);
+void add_audit(CLI::App& app, Action& action);
+void add_version(CLI::App& app, Action& action);
+
+}  // namespace keyd::cli

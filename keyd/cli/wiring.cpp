@@ -1,0 +1,86 @@
+// The only place that names concrete adapters: config → store, audit log, targets.
+#include "common.hpp"
+
+#include "keyd/adapters/audit_file.hpp"
+#include "keyd/adapters/file_store.hpp"
+#include "keyd/adapters/file_target.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <cstdlib>
+#include <map>
+
+namespace keyd::cli {
+
+namespace {
+
+using StoreFactory = Result<std::unique_ptr<ports::SecretStore>> (*)(const config::Config&, const ports::Clock&);
+using TargetFactory = Result<std::unique_ptr<ports::Target>> (*)(const config::TargetConfig&);
+
+Result<std::unique_ptr<ports::SecretStore>> make_file_backend(const config::Config& cfg, const ports::Clock& clock) {
+  adapters::FileStoreOptions options{cfg.store.file.dir, cfg.store.file.master_key_file, cfg.store.file.max_versions};
+  return adapters::make_file_store(std::move(options), clock);
+}
+
+Result<std::unique_ptr<ports::Target>> make_file(const config::TargetConfig& t) {
+  return adapters::make_file_target(t.path);
+}
+
+// One explicit table per port: backend name → factory.
+const std::map<std::string, StoreFactory, std::less<>> k_store_factories{{"file", &make_file_backend}};
+const std::map<std::string, TargetFactory, std::less<>> k_target_factories{{"file", &make_file}};
+
+}  // namespace
+
+std::string os_actor() {
+  const uid_t uid = geteuid();
+  std::array<char, 4096> buf{};
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) return found->pw_name;
+  return fmt::format("uid:{}", uid);
+}
+
+Result<config::Config> load(const std::string& config_path) {
+  if (config_path.empty()) {
+    return fail(ErrorCode::invalid_config, "no configuration: pass --config FILE or set KEYD_CONFIG");
+  }
+  auto cfg = config::load_config(config_path);
+  if (cfg) spdlog::debug("loaded config {} ({} swarm(s))", config_path, cfg->swarms.size());
+  return cfg;
+}
+
+Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options) {
+  auto w = std::make_unique<Wiring>();
+  KEYD_ASSIGN_OR_RETURN(w->config, load(options.config));
+  KEYD_ASSIGN_OR_RETURN(const config::SwarmConfig* swarm, config::select_swarm(w->config, options.swarm));
+
+  const auto store_factory = k_store_factories.find(w->config.store.backend);
+  if (store_factory == k_store_factories.end()) {
+    return fail(ErrorCode::invalid_config, fmt::format("store backend '{}' is not available", w->config.store.backend));
+  }
+  KEYD_ASSIGN_OR_RETURN(w->store, store_factory->second(w->config, w->clock));
+  w->audit = adapters::make_audit_file(w->config.audit.file);
+  w->context = std::make_unique<app::Context>(app::Context{*w->store, *w->audit, w->clock, os_actor()});
+
+  w->swarm.name = swarm->name;
+  w->swarm.path = swarm->path;
+  for (const auto& t : swarm->targets) {
+    const auto factory = k_target_factories.find(t.type);
+    if (factory == k_target_factories.end()) {
+      return fail(ErrorCode::invalid_config, fmt::format("target type '{}' is not available", t.type));
+    }
+    KEYD_ASSIGN_OR_RETURN(auto target, factory->second(t));
+    w->swarm.targets.push_back(std::move(target));
+  }
+  spdlog::debug("swarm {}: {} at {}, {} target(s)", w->swarm.name, w->store->describe(), w->swarm.path,
+                w->swarm.targets.size());
+  return w;
+}
+
+}  // namespace keyd::cli

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install, build, and run keyd's main job on the embedded default: rotate the swarm key of the
+# swarm in configs/local.yaml (file store under .keyd/, key delivered to .keyd/ipfs/swarm.key).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" --target keyd >/dev/null
+
+keyd=./build/release/bin/keyd
+config=configs/local.yaml
+"$keyd" rotate --config "$config"
+echo
+"$keyd" history --config "$config"
+echo
+"$keyd" inspect .keyd/ipfs/swarm.key
+"$keyd" audit verify --config "$config"

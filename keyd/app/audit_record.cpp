@@ -57,6 +57,10 @@ Result<int> write_version(Context& ctx, const Swarm& swarm, const ports::Version
                           swarm.name, ctx.store.describe(), swarm.path, expected_current, winner));
 }
 
+namespace {
+
+constexpr int k_max_catch_up_rounds = 5;
+
 Result<std::vector<TargetReport>> deliver(Context& ctx, Swarm& swarm, int version, const ports::VersionData& data) {
   std::vector<TargetReport> reports;
   reports.reserve(swarm.targets.size());
@@ -78,6 +82,27 @@ Result<std::vector<TargetReport>> deliver(Context& ctx, Swarm& swarm, int versio
     reports.push_back(std::move(report));
   }
   return reports;
+}
+
+}  // namespace
+
+Status deliver_until_current(Context& ctx, Swarm& swarm, int version, const ports::VersionData& data,
+                             KeyReport& report) {
+  KEYD_ASSIGN_OR_RETURN(report.targets, deliver(ctx, swarm, version, data));
+  if (swarm.targets.empty()) return {};
+  for (int round = 0; round < k_max_catch_up_rounds; ++round) {
+    auto now = current_version(ctx, swarm);
+    if (!now || *now == version) return {};  // a failed re-check leaves what was delivered
+    auto newer = ctx.store.read(swarm.path, std::nullopt);
+    if (!newer) return {};
+    report.warnings.push_back(fmt::format("version {} was superseded by version {} during delivery; delivered "
+                                          "version {} instead",
+                                          version, newer->info.version, newer->info.version));
+    spdlog::info("swarm {}: {}", swarm.name, report.warnings.back());
+    version = newer->info.version;
+    KEYD_ASSIGN_OR_RETURN(report.targets, deliver(ctx, swarm, version, newer->data));
+  }
+  return {};
 }
 
 }  // namespace keyd::app::detail

@@ -28,9 +28,12 @@ struct AuditFields {
 [[nodiscard]] Result<int> write_version(Context& ctx, const Swarm& swarm, const ports::VersionData& data,
                                         int expected_current);
 
-// Push version `version` to every target, auditing one "sync" entry per target.
-[[nodiscard]] Result<std::vector<TargetReport>> deliver(Context& ctx, Swarm& swarm, int version,
-                                                        const ports::VersionData& data);
+// Push version `version` to every target, auditing one "sync" entry per target, into
+// report.targets. Then re-read the store: if another writer made a newer version current
+// meanwhile (whose own delivery may have landed before ours), deliver that one too, so targets
+// never end on a stale key. Bounded; each round adds a warning to the report.
+[[nodiscard]] Status deliver_until_current(Context& ctx, Swarm& swarm, int version, const ports::VersionData& data,
+                                           KeyReport& report);
 
 // current_version of the path, 0 when it was never written.
 [[nodiscard]] Result<int> current_version(Context& ctx, const Swarm& swarm);

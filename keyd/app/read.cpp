@@ -11,7 +11,7 @@ Result<KeyReport> sync(Context& ctx, Swarm& swarm) {
     return fail(detail::audit_failure(ctx, {"sync", swarm.name, std::nullopt, {}, {}}, current.error()));
   }
   KeyReport report{swarm.name, current->info.version, current->data.fingerprint, current->data.reason, {}, {}};
-  KEYD_ASSIGN_OR_RETURN(report.targets, detail::deliver(ctx, swarm, current->info.version, current->data));
+  KEYD_TRY(detail::deliver_until_current(ctx, swarm, current->info.version, current->data, report));
   return report;
 }
 

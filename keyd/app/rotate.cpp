@@ -28,7 +28,7 @@ Result<KeyReport> store_and_deliver(Context& ctx, Swarm& swarm, const domain::Sw
                reason);
 
   KeyReport report{swarm.name, *version, data.fingerprint, std::string(reason), {}, {}};
-  KEYD_ASSIGN_OR_RETURN(report.targets, detail::deliver(ctx, swarm, *version, data));
+  KEYD_TRY(detail::deliver_until_current(ctx, swarm, *version, data, report));
   return report;
 }
 
@@ -50,7 +50,7 @@ Result<KeyReport> import_key(Context& ctx, Swarm& swarm, const Secret& key_file)
   auto current = detail::current_version(ctx, swarm);
   if (!current) return fail(detail::audit_failure(ctx, fields, current.error()));
   auto report = store_and_deliver(ctx, swarm, parsed->key, *current, "import", "import");
-  if (report) report->warnings = std::move(parsed->warnings);
+  if (report) report->warnings.insert(report->warnings.begin(), parsed->warnings.begin(), parsed->warnings.end());
   return report;
 }
 

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
+
 namespace keyd::app {
 namespace {
 
@@ -219,6 +222,50 @@ TEST_F(UseCases, AuditEntriesNeverHoldKeyMaterial) {
       EXPECT_EQ(field->find("/key/swarm/psk"), std::string::npos);
     }
   }
+}
+
+}  // namespace
+}  // namespace keyd::app
+
+namespace keyd::app {
+namespace {
+
+// A target whose apply() lets another writer rotate in the middle of delivery, the way a second
+// keyd process would: the first process must not leave targets on its now-stale version.
+class InterleavingTarget final : public ports::Target {
+ public:
+  explicit InterleavingTarget(std::function<void()> during) : m_during(std::move(during)) {}
+  [[nodiscard]] std::string describe() const override { return "interleaving"; }
+  [[nodiscard]] Result<ports::ApplyOutcome> apply(const ports::Delivery& d) override {
+    if (m_during) std::exchange(m_during, nullptr)();
+    delivered.push_back(d.version);
+    return ports::ApplyOutcome::changed;
+  }
+  std::vector<int> delivered;
+
+ private:
+  std::function<void()> m_during;
+};
+
+TEST(Delivery, ANewerVersionWrittenDuringDeliveryIsDeliveredToo) {
+  testing::InMemoryStore store;
+  testing::RecordingAudit audit;
+  testing::FakeClock clock;
+  Context ctx{store, audit, clock, "alice"};
+  Swarm swarm{"s", "s/swarm-key", {}};
+  auto target = std::make_unique<InterleavingTarget>([&store] {
+    auto key = domain::generate_swarm_key();
+    ASSERT_TRUE(store.write("s/swarm-key", {key->canonical_text(), key->fingerprint().hex(), "bob", "rotate"}, 1));
+  });
+  auto* t = target.get();
+  swarm.targets.push_back(std::move(target));
+
+  auto report = rotate(ctx, swarm);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->version, 1);
+  EXPECT_EQ(t->delivered, (std::vector<int>{1, 2}));
+  ASSERT_EQ(report->warnings.size(), 1U);
+  EXPECT_NE(report->warnings[0].find("superseded by version 2"), std::string::npos);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <sstream>
+#include <string>
+#include <type_traits>
 
 namespace keyd {
 namespace {
@@ -87,6 +89,21 @@ TEST(SecretTest, EqualityComparesSizeAndContent) {
   EXPECT_FALSE(Secret::from_text("abc") == Secret::from_text("abcd"));
   EXPECT_EQ(Secret{}, Secret{});
 }
+
+}  // namespace
+}  // namespace keyd
+
+namespace keyd {
+namespace {
+
+// Compile-time guarantees: no implicit copies, no conversion to any string type.
+static_assert(!std::is_copy_constructible_v<Secret>);
+static_assert(!std::is_copy_assignable_v<Secret>);
+static_assert(std::is_nothrow_move_constructible_v<Secret>);
+static_assert(!std::is_convertible_v<Secret, std::string>);
+static_assert(!std::is_convertible_v<Secret, std::string_view>);
+static_assert(!std::is_constructible_v<std::string, Secret>);
+static_assert(!std::is_convertible_v<std::string, Secret>);  // creation is explicit too
 
 }  // namespace
 }  // namespace keyd

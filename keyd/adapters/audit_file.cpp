@@ -1,10 +1,4 @@
-// The audit trail: one compact JSON object per line, hash-chained.
-//
-// Line format (keys in this order; swarm, version, fingerprint, error and target are omitted when
-// empty/absent):
-//   {"seq":3,"time":"…Z","actor":"alice","action":"rotate","swarm":"ipfs-overlay","version":4,
-//    "fingerprint":"…","outcome":"success","prev":"<sha256 hex of line 2's bytes, without '\n'>"}
-// "seq" is the 1-based entry number, "prev" is 64 zeros for the first entry.
+// Appending to the audit trail (the line format and the chain are in audit_chain.hpp).
 //
 // Appends take an flock on "<file>.lock", read only the tail of the file (seeking from the end),
 // and write the whole line with a single write() on an O_APPEND descriptor, then fsync. After each
@@ -26,55 +20,41 @@
 // between the append and the head update); that is accepted and repaired by the next append.
 #include "keyd/adapters/audit_file.hpp"
 
+#include "audit_chain.hpp"
+#include "errno_text.hpp"
 #include "keyd/adapters/fs.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 namespace keyd::adapters {
 namespace {
 
-using OrderedJson = nlohmann::ordered_json;
+using detail::ChainEnd;
+using detail::errno_text;
+using detail::format_head;
+using detail::format_line;
+using detail::head_problem;
+using detail::LineKind;
+using detail::parse_line;
+using detail::ParsedLine;
+using detail::read_head;
+using detail::sha256_hex;
+using detail::with_suffix;
 
-constexpr std::string_view k_genesis = "0000000000000000000000000000000000000000000000000000000000000000";
 constexpr std::string_view k_key_path_marker = "/key/swarm/psk/";
-constexpr std::string_view k_torn_flag = "after_torn_line";
 constexpr std::size_t k_tail_chunk = 4096;
-
-std::string errno_text(int err) { return std::system_category().message(err); }
-
-std::string sha256_hex(std::string_view bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) return {};
-  constexpr std::string_view k_hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += k_hex[digest[i] >> 4U];
-    out += k_hex[digest[i] & 0x0fU];
-  }
-  return out;
-}
-
-bool is_hash(const std::string& s) {
-  return s.size() == k_genesis.size() &&
-         std::ranges::all_of(s, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
 
 class Fd {
  public:
@@ -90,88 +70,6 @@ class Fd {
   int m_fd;
 };
 
-// What the chain needs from one line: its number, its link back, and whether it marks a repair.
-struct Link {
-  std::int64_t seq = 0;
-  std::string prev;
-  bool after_torn = false;
-};
-
-enum class LineKind { entry, not_json, not_entry };
-
-struct ParsedLine {
-  LineKind kind = LineKind::not_json;
-  Link link;
-};
-
-ParsedLine parse_line(std::string_view line) {
-  OrderedJson j = OrderedJson::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return {};
-  ParsedLine out{LineKind::not_entry, {}};
-  if (!j.is_object()) return out;
-  const auto seq = j.find("seq");
-  const auto prev = j.find("prev");
-  if (seq == j.end() || !seq->is_number_integer() || prev == j.end() || !prev->is_string()) return out;
-  out.link.seq = seq->get<std::int64_t>();
-  out.link.prev = prev->get<std::string>();
-  if (out.link.seq < 1 || !is_hash(out.link.prev)) return out;
-  const auto torn = j.find(k_torn_flag);
-  out.link.after_torn = torn != j.end() && torn->is_boolean() && torn->get<bool>();
-  out.kind = LineKind::entry;
-  return out;
-}
-
-// The last complete, valid entry of the chain (seq 0 and the genesis hash when there is none).
-struct ChainEnd {
-  std::int64_t seq = 0;
-  std::string hash{k_genesis};
-  std::string prev{k_genesis};
-};
-
-struct Head {
-  std::int64_t seq = 0;
-  std::string hash;
-};
-
-std::filesystem::path with_suffix(const std::filesystem::path& file, std::string_view suffix) {
-  return std::filesystem::path(file.string() + std::string(suffix));
-}
-
-// nullopt when the head file does not exist.
-Result<std::optional<Head>> read_head(const std::filesystem::path& head_file) {
-  auto text = read_text_file(head_file);
-  if (!text) {
-    if (text.error().code == ErrorCode::not_found) return std::optional<Head>{};
-    return fail(text.error());
-  }
-  const OrderedJson j = OrderedJson::parse(*text, nullptr, false);
-  if (j.is_object() && j.contains("seq") && j["seq"].is_number_integer() && j.contains("hash") &&
-      j["hash"].is_string() && is_hash(j["hash"].get<std::string>())) {
-    return std::optional<Head>{Head{j["seq"].get<std::int64_t>(), j["hash"].get<std::string>()}};
-  }
-  return fail(ErrorCode::integrity, "head file " + head_file.string() + " is not valid");
-}
-
-// Compares the head file with the end of the chain. Empty when consistent. `last` names the last
-// entry ("line 7" in verify; append only knows its seq).
-std::string head_problem(const std::optional<Head>& head, const ChainEnd& end, const std::filesystem::path& head_file,
-                         const std::string& last) {
-  if (!head) {
-    if (end.seq <= 1) return {};  // new log, or a crash before the first head write
-    return "head file " + head_file.string() + " is missing (cannot tell whether entries were removed from the end)";
-  }
-  if (head->seq == end.seq && head->hash == end.hash) return {};
-  if (head->seq == end.seq - 1 && head->hash == end.prev) return {};  // crash before the head update
-  const std::string ends = "file ends at seq " + std::to_string(end.seq) + " but the head file records seq " +
-                           std::to_string(head->seq);
-  if (head->seq > end.seq) return ends + " (entries removed from the end)";
-  if (head->seq == end.seq) {
-    return last + ": does not match the hash the head file records for seq " + std::to_string(end.seq) + " (" + last +
-           " was changed)";
-  }
-  return ends + " with a different hash (the head file is stale or was replaced)";
-}
-
 Status refuse_key_material(const ports::AuditEvent& e) {
   const std::array<std::pair<std::string_view, const std::string*>, 8> fields{{
       {"time", &e.time}, {"actor", &e.actor}, {"action", &e.action}, {"swarm", &e.swarm},
@@ -184,23 +82,6 @@ Status refuse_key_material(const ports::AuditEvent& e) {
     }
   }
   return {};
-}
-
-std::string format_line(const ports::AuditEvent& e, std::int64_t seq, const std::string& prev, bool after_torn) {
-  OrderedJson j;
-  j["seq"] = seq;
-  j["time"] = e.time;
-  j["actor"] = e.actor;
-  j["action"] = e.action;
-  if (!e.swarm.empty()) j["swarm"] = e.swarm;
-  if (e.version) j["version"] = *e.version;
-  if (!e.fingerprint.empty()) j["fingerprint"] = e.fingerprint;
-  j["outcome"] = e.outcome;
-  if (!e.error.empty()) j["error"] = e.error;
-  if (!e.target.empty()) j["target"] = e.target;
-  if (after_torn) j[k_torn_flag] = true;
-  j["prev"] = prev;
-  return j.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
 }
 
 Status pread_all(int fd, char* buf, std::size_t size, off_t offset, const std::filesystem::path& file) {
@@ -331,7 +212,7 @@ class AuditFile final : public ports::AuditLog {
     }
     if (::fsync(fd.get()) != 0) return fail(ErrorCode::io, "fsync " + m_file.string() + ": " + errno_text(errno));
 
-    const std::string head_json = OrderedJson{{"seq", seq}, {"hash", sha256_hex(line)}}.dump() + "\n";
+    const std::string head_json = format_head(seq, line);
     return atomic_write_file(head_file, std::span(reinterpret_cast<const std::uint8_t*>(head_json.data()), head_json.size()),
                              0600);
   }
@@ -340,123 +221,10 @@ class AuditFile final : public ports::AuditLog {
   std::filesystem::path m_file;
 };
 
-// ---- verify ----
-
-struct Line {
-  std::string_view text;
-  ParsedLine parsed;
-};
-
-std::vector<Line> split_lines(std::string_view text) {
-  std::vector<Line> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t nl = text.find('\n', start);
-    const std::size_t end = nl == std::string_view::npos ? text.size() : nl;
-    const std::string_view line = text.substr(start, end - start);
-    lines.push_back(Line{line, parse_line(line)});
-    start = end + 1;
-  }
-  return lines;
-}
-
-std::string line_ref(std::size_t n) { return "line " + std::to_string(n); }
-
 }  // namespace
 
 std::unique_ptr<ports::AuditLog> make_audit_file(std::filesystem::path file) {
   return std::make_unique<AuditFile>(std::move(file));
-}
-
-Result<AuditVerifyReport> verify_audit_file(const std::filesystem::path& file) {
-  KEYD_ASSIGN_OR_RETURN(const std::string text, read_text_file(file));
-  const bool terminated = text.empty() || text.back() == '\n';
-  const std::vector<Line> lines = split_lines(text);
-
-  AuditVerifyReport report;
-  std::string torn_problem;  // a torn entry is reported, but the walk continues past it
-  std::string problem;
-  std::size_t problem_line = 0;
-  ChainEnd end;
-  std::size_t end_line = 0;  // line number of `end`
-  std::string expected_prev{k_genesis};
-
-  for (std::size_t i = 0; i < lines.size() && problem.empty(); ++i) {
-    const std::size_t n = i + 1;
-    const Line& line = lines[i];
-    if (line.parsed.kind != LineKind::entry) {
-      const bool unterminated_last = n == lines.size() && !terminated;
-      const bool repaired = n < lines.size() && lines[n].parsed.kind == LineKind::entry &&
-                            lines[n].parsed.link.after_torn && lines[n].parsed.link.prev == sha256_hex(line.text);
-      if (unterminated_last || repaired) {
-        if (torn_problem.empty()) {
-          report.first_bad_line = n;
-          torn_problem = line_ref(n) + ": torn entry (an append was interrupted, e.g. by a crash; " +
-                         (repaired ? line_ref(n + 1) + " starts on a new line and chains over it)"
-                                   : "the next append starts a new line)");
-        }
-        expected_prev = sha256_hex(line.text);
-        continue;
-      }
-      problem_line = n;
-      problem = line_ref(n) + (line.parsed.kind == LineKind::not_json
-                                   ? ": not valid JSON"
-                                   : ": not an audit entry (missing or invalid \"seq\" or \"prev\")");
-      break;
-    }
-    const Link& link = line.parsed.link;
-    const std::int64_t expected_seq = end.seq + 1;
-    if (link.seq != expected_seq) {
-      problem_line = n;
-      if (end.seq == 0) {
-        problem = line_ref(n) + ": seq " + std::to_string(link.seq) +
-                  " but the log starts at seq 1 (entries removed from the start)";
-      } else {
-        std::string why = "entries reordered or duplicated";
-        if (link.seq > expected_seq) {
-          const bool later = std::any_of(lines.begin() + static_cast<std::ptrdiff_t>(n), lines.end(), [&](const Line& l) {
-            return l.parsed.kind == LineKind::entry && l.parsed.link.seq >= expected_seq && l.parsed.link.seq < link.seq;
-          });
-          why = later ? "entries reordered" : "entries removed";
-        }
-        problem = line_ref(n) + ": seq " + std::to_string(link.seq) + " follows seq " + std::to_string(end.seq) +
-                  " (" + why + ")";
-      }
-      break;
-    }
-    if (link.prev != expected_prev) {
-      problem_line = n;
-      problem = n == 1 ? line_ref(1) + ": prev hash is not the start marker (line 1 was changed, or entries were "
-                                       "removed from the start)"
-                       : line_ref(n) + ": prev hash does not match " + line_ref(n - 1) + " (" + line_ref(n - 1) +
-                             " was changed, or lines were removed or reordered)";
-      break;
-    }
-    end = ChainEnd{link.seq, sha256_hex(line.text), link.prev};
-    end_line = n;
-    expected_prev = end.hash;
-    ++report.entries;
-  }
-
-  if (problem.empty()) {
-    const auto head_file = with_suffix(file, ".head");
-    auto head = read_head(head_file);
-    if (!head && head.error().code != ErrorCode::integrity) return fail(head.error());
-    problem = head ? head_problem(*head, end, head_file, line_ref(end_line)) : head.error().message;
-    // A changed last entry is that line; removed entries would have started after the last line.
-    const bool last_changed = head && *head && (**head).seq == end.seq;
-    if (!problem.empty()) problem_line = last_changed ? end_line : lines.size() + 1;
-  }
-
-  if (!torn_problem.empty()) {
-    report.ok = false;
-    report.problem = torn_problem + (problem.empty() ? "; the rest of the chain verifies" : "; after it: " + problem);
-  } else if (!problem.empty()) {
-    report.ok = false;
-    report.first_bad_line = problem_line;
-    report.problem = problem;
-  }
-  return report;
 }
 
 }  // namespace keyd::adapters

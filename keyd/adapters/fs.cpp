@@ -2,6 +2,8 @@
 // reads and mkdir -p. Every error names the path and the errno text, never the data.
 #include "keyd/adapters/fs.hpp"
 
+#include "errno_text.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,14 +14,13 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
-#include <system_error>
 
 #include <fmt/format.h>
 
 namespace keyd::adapters {
 namespace {
 
-std::string errno_text(int err) { return std::system_category().message(err); }
+using detail::errno_text;
 
 std::unexpected<Error> errno_error(std::string_view what, const std::filesystem::path& path, int err) {
   const ErrorCode code = err == ENOENT ? ErrorCode::not_found : ErrorCode::io;

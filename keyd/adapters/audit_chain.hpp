@@ -1,0 +1,77 @@
+// The audit trail's line format and hash chain, shared by append (audit_file.cpp) and verify
+// (audit_verify.cpp).
+//
+// One compact JSON object per line (keys in this order; swarm, version, fingerprint, error and
+// target are omitted when empty/absent):
+//   {"seq":3,"time":"…Z","actor":"alice","action":"rotate","swarm":"ipfs-overlay","version":4,
+//    "fingerprint":"…","outcome":"success","prev":"<sha256 hex of line 2's bytes, without '\n'>"}
+// "seq" is the 1-based entry number, "prev" is 64 zeros for the first entry. An entry written over
+// a torn line also carries "after_torn_line":true (see audit_file.cpp).
+//
+// "<file>.head" holds {"seq":N,"hash":"<sha256 of line N>"} for the last entry, so that removing
+// entries from the end is detected. The head may lag by one entry (a crash between the append and
+// the head update); that is accepted.
+#pragma once
+
+#include "keyd/common/result.hpp"
+#include "keyd/ports/audit_log.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace keyd::adapters::detail {
+
+inline constexpr std::string_view k_genesis = "0000000000000000000000000000000000000000000000000000000000000000";
+
+// Lower-case hex SHA-256 of the bytes (empty if OpenSSL fails).
+[[nodiscard]] std::string sha256_hex(std::string_view bytes);
+
+// What the chain needs from one line: its number, its link back, and whether it marks a repair.
+struct Link {
+  std::int64_t seq = 0;
+  std::string prev;
+  bool after_torn = false;
+};
+
+enum class LineKind { entry, not_json, not_entry };
+
+struct ParsedLine {
+  LineKind kind = LineKind::not_json;
+  Link link;
+};
+
+[[nodiscard]] ParsedLine parse_line(std::string_view line);
+
+// The line for an event (without its '\n').
+[[nodiscard]] std::string format_line(const ports::AuditEvent& e, std::int64_t seq, const std::string& prev,
+                                      bool after_torn);
+
+// The last complete, valid entry of the chain (seq 0 and the genesis hash when there is none).
+struct ChainEnd {
+  std::int64_t seq = 0;
+  std::string hash{k_genesis};
+  std::string prev{k_genesis};
+};
+
+struct Head {
+  std::int64_t seq = 0;
+  std::string hash;
+};
+
+[[nodiscard]] std::filesystem::path with_suffix(const std::filesystem::path& file, std::string_view suffix);
+
+// nullopt when the head file does not exist; integrity when it is not a valid head.
+[[nodiscard]] Result<std::optional<Head>> read_head(const std::filesystem::path& head_file);
+
+// The head file's contents (with its '\n') for entry `seq` whose line is `line`.
+[[nodiscard]] std::string format_head(std::int64_t seq, std::string_view line);
+
+// Compares the head file with the end of the chain. Empty when consistent. `last` names the last
+// entry ("line 7" in verify; append only knows its seq).
+[[nodiscard]] std::string head_problem(const std::optional<Head>& head, const ChainEnd& end,
+                                       const std::filesystem::path& head_file, const std::string& last);
+
+}  // namespace keyd::adapters::detail

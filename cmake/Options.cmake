@@ -2,7 +2,7 @@
 add_library(keyd_options INTERFACE)
 target_compile_options(keyd_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
-  -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wformat=2 -Wimplicit-fallthrough)
+  -Wold-style-cast -Woverloaded-virtual -Wformat=2 -Wimplicit-fallthrough)
 if(KEYD_WERROR)
   target_compile_options(keyd_options INTERFACE -Werror)
 endif()

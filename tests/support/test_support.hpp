@@ -31,10 +31,17 @@ class FakeClock final : public ports::Clock {
                          std::chrono::seconds{1'790'000'000}})
       : m_now(start) {}
   [[nodiscard]] std::chrono::system_clock::time_point now() const override { return m_now; }
+  void sleep_for(std::chrono::milliseconds duration) const override {
+    m_sleeps.push_back(duration);
+    m_now += duration;
+  }
   void advance(std::chrono::nanoseconds d) { m_now += d; }
+  // Every sleep_for() so far, in order.
+  [[nodiscard]] const std::vector<std::chrono::milliseconds>& sleeps() const { return m_sleeps; }
 
  private:
-  std::chrono::system_clock::time_point m_now;
+  mutable std::chrono::system_clock::time_point m_now;
+  mutable std::vector<std::chrono::milliseconds> m_sleeps;
 };
 
 struct CommandResult {

@@ -1,0 +1,52 @@
+// Move-only RAII holders for libcurl objects (after cpr): the easy handle and a header list whose
+// strings are wiped before they are freed, since request headers carry tokens.
+#pragma once
+
+#include "keyd/common/result.hpp"
+
+#include <curl/curl.h>
+
+#include <string>
+
+namespace keyd::adapters::detail {
+
+// curl_global_init, exactly once per process and thread-safely (it is not itself thread-safe).
+// Never undone: curl_global_cleanup at exit would race with transports still in use.
+[[nodiscard]] Status ensure_curl_initialized();
+
+class CurlHandle {
+ public:
+  static Result<CurlHandle> create();  // requires ensure_curl_initialized()
+  ~CurlHandle();
+  CurlHandle(CurlHandle&& other) noexcept;
+  CurlHandle& operator=(CurlHandle&& other) noexcept;
+  CurlHandle(const CurlHandle&) = delete;
+  CurlHandle& operator=(const CurlHandle&) = delete;
+
+  [[nodiscard]] CURL* get() const noexcept { return m_handle; }
+
+ private:
+  explicit CurlHandle(CURL* handle) noexcept : m_handle(handle) {}
+  CURL* m_handle = nullptr;
+};
+
+class CurlList {
+ public:
+  CurlList() = default;
+  ~CurlList();
+  CurlList(CurlList&& other) noexcept;
+  CurlList& operator=(CurlList&& other) noexcept;
+  CurlList(const CurlList&) = delete;
+  CurlList& operator=(const CurlList&) = delete;
+
+  // Appends a copy of `line`, then wipes `line`. Throws std::bad_alloc when curl cannot allocate.
+  void append(std::string& line);
+  [[nodiscard]] curl_slist* get() const noexcept { return m_list; }
+  [[nodiscard]] bool empty() const noexcept { return m_list == nullptr; }
+
+ private:
+  void release() noexcept;
+  curl_slist* m_list = nullptr;
+};
+
+}  // namespace keyd::adapters::detail

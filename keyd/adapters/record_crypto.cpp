@@ -1,5 +1,7 @@
 #include "record_crypto.hpp"
 
+#include "wiping_allocator.hpp"
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
@@ -26,26 +28,8 @@ constexpr std::string_view k_hkdf_salt = "keyd-file-store";
 constexpr std::string_view k_record_key_info = "record-encryption/v1";
 constexpr std::string_view k_metadata_key_info = "metadata-mac/v1";
 
-// An allocator that zeroes memory before releasing it, so the CBOR encoding and the decoded key
-// bytes never linger in freed heap memory, not even the copies left behind by vector growth.
-template <typename T>
-struct WipingAllocator {
-  using value_type = T;
-  WipingAllocator() noexcept = default;
-  template <typename U>
-  explicit(false) WipingAllocator(const WipingAllocator<U>&) noexcept {}
-  T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
-  void deallocate(T* p, std::size_t n) noexcept {
-    secure_zero(p, n * sizeof(T));
-    std::allocator<T>{}.deallocate(p, n);
-  }
-  template <typename U>
-  bool operator==(const WipingAllocator<U>&) const noexcept {
-    return true;
-  }
-};
+using detail::WipedBytes;
 
-using WipedBytes = std::vector<std::uint8_t, WipingAllocator<std::uint8_t>>;
 // nlohmann::json whose binary values (the key text) live in wiped buffers.
 using RecordJson = nlohmann::basic_json<std::map, std::vector, std::string, bool, std::int64_t, std::uint64_t, double,
                                         std::allocator, nlohmann::adl_serializer, WipedBytes>;

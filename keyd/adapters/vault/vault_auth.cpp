@@ -1,0 +1,120 @@
+// VaultClient's authentication and token lifecycle: a given token (looked up once), AppRole or
+// Kubernetes login; renew at two thirds of the TTL, log in again when renewal is not possible.
+#include "keyd/adapters/fs.hpp"
+#include "vault_client.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace keyd::adapters::vault {
+
+namespace {
+
+// A credential file's content without surrounding whitespace (editors add a final newline).
+Result<Secret> read_credential(const std::string& file, std::string_view what) {
+  if (file.empty()) return fail(ErrorCode::invalid_config, fmt::format("no file configured for the {}", what));
+  auto content = read_secret_file(file);
+  if (!content) return fail(content.error().with_context(std::string(what)));
+  const auto text = content->reveal_text();
+  const auto first = text.find_first_not_of(" \t\r\n");
+  const auto last = text.find_last_not_of(" \t\r\n");
+  if (first == std::string_view::npos) {
+    return fail(ErrorCode::unauthorized, fmt::format("{} file {} is empty", what, file));
+  }
+  return Secret::from_text(text.substr(first, last - first + 1));
+}
+
+}  // namespace
+
+std::string VaultClient::auth_mount() const {
+  if (!m_options.auth.mount.empty()) return m_options.auth.mount;
+  return m_options.auth.method;  // "approle" or "kubernetes", Vault's default mount names
+}
+
+Status VaultClient::ensure_token(bool force) {
+  if (force || m_token.empty()) return m_options.auth.method == "token" ? adopt_static_token() : login();
+  if (m_expires && *m_expires - m_clock.now() < m_ttl / 3) return renew_or_relogin();
+  return {};
+}
+
+Status VaultClient::adopt_static_token() {
+  Secret token;
+  if (!m_options.auth.token_file.empty()) {
+    KEYD_ASSIGN_OR_RETURN(token, read_credential(m_options.auth.token_file, "Vault token"));
+  } else {
+    token = m_options.auth.token.clone();
+  }
+  if (token.empty()) {
+    return fail(ErrorCode::unauthorized, "no Vault token: set VAULT_TOKEN or store.vault.auth.token_file");
+  }
+  m_token = std::move(token);
+  auto looked_up = send_with_retries({"GET", "auth/token/lookup-self", "", {}}, true);
+  if (!looked_up) {
+    m_token.wipe();
+    return fail(looked_up.error().with_context("checking the Vault token"));
+  }
+  KEYD_ASSIGN_OR_RETURN(auto doc, parse_json(looked_up->body, "vault GET auth/token/lookup-self"));
+  KEYD_ASSIGN_OR_RETURN(auto info, parse_lookup(doc, "vault GET auth/token/lookup-self"));
+  m_ttl = info.ttl;
+  m_renewable = info.renewable;
+  m_expires.reset();
+  if (m_ttl.count() > 0) m_expires = m_clock.now() + m_ttl;
+  spdlog::debug("vault: token accepted (ttl {}s, renewable {})", m_ttl.count(), m_renewable);
+  return {};
+}
+
+Status VaultClient::login() {
+  const auto& auth = m_options.auth;
+  Secret body;
+  if (auth.method == "approle") {
+    KEYD_ASSIGN_OR_RETURN(auto role_id, read_credential(auth.role_id_file, "AppRole role_id"));
+    KEYD_ASSIGN_OR_RETURN(auto secret_id, read_credential(auth.secret_id_file, "AppRole secret_id"));
+    body = approle_login_body(role_id, secret_id);
+  } else if (auth.method == "kubernetes") {
+    if (auth.role.empty()) return fail(ErrorCode::invalid_config, "kubernetes auth needs store.vault.auth.role");
+    KEYD_ASSIGN_OR_RETURN(auto jwt, read_credential(auth.jwt_file, "service account token"));
+    body = kubernetes_login_body(auth.role, jwt);
+  } else {
+    return fail(ErrorCode::invalid_config, fmt::format("unknown Vault auth method '{}'", auth.method));
+  }
+  const std::string path = login_path(auth_mount());
+  const std::string what = "vault POST " + path;
+  auto response = send_with_retries({"POST", path, "", std::move(body)}, false);
+  if (!response) return fail(response.error().with_context(fmt::format("{} login", auth.method)));
+  KEYD_ASSIGN_OR_RETURN(auto doc, parse_json(response->body, what));
+  KEYD_ASSIGN_OR_RETURN(auto grant, parse_login(doc, what));
+  m_token = std::move(grant.token);
+  m_ttl = grant.ttl;
+  m_renewable = grant.renewable;
+  m_expires.reset();
+  if (m_ttl.count() > 0) m_expires = m_clock.now() + m_ttl;
+  spdlog::info("vault: logged in with {} at auth/{} (ttl {}s, renewable {})", auth.method, auth_mount(), m_ttl.count(),
+               m_renewable);
+  return {};
+}
+
+Status VaultClient::renew_or_relogin() {
+  if (m_renewable) {
+    auto renewed = send_with_retries({"POST", "auth/token/renew-self", "", renew_body(m_ttl)}, true);
+    if (renewed) {
+      auto doc = parse_json(renewed->body, "vault POST auth/token/renew-self");
+      Result<TokenGrant> grant = fail(ErrorCode::unavailable, "no body");
+      if (doc) grant = parse_login(*doc, "vault POST auth/token/renew-self");
+      if (grant) {
+        m_ttl = grant->ttl;
+        m_renewable = grant->renewable;
+        m_expires = m_clock.now() + m_ttl;
+        spdlog::debug("vault: token renewed (ttl {}s)", m_ttl.count());
+        return {};
+      }
+    }
+    spdlog::info("vault: token renewal failed ({}); authenticating again",
+                 renewed ? "unexpected response" : renewed.error().message);
+  }
+  if (m_options.auth.method != "token") return login();
+  // A given token that cannot be renewed: use it until Vault refuses it.
+  m_expires.reset();
+  return {};
+}
+
+}  // namespace keyd::adapters::vault

@@ -1,0 +1,56 @@
+// VaultClient: one Vault API call with everything around it — headers (token, namespace,
+// X-Vault-Request), authentication and token lifecycle, bounded retries with backoff and jitter
+// (honouring Retry-After), and the status mapping of vault_api. Only 2xx answers come back.
+#pragma once
+
+#include "keyd/adapters/vault_store.hpp"
+#include "keyd/domain/backoff.hpp"
+#include "vault_api.hpp"
+
+#include <optional>
+#include <random>
+#include <string>
+
+namespace keyd::adapters::vault {
+
+struct Call {
+  std::string method;  // GET, POST, PUT, LIST, DELETE
+  std::string path;    // API path without /v1/, e.g. secret/data/ipfs-overlay/swarm-key
+  std::string query;   // without '?', e.g. version=3
+  Secret body;
+};
+
+class VaultClient {
+ public:
+  VaultClient(VaultOptions options, ports::HttpTransport& transport, const ports::Clock& clock);
+
+  // Perform an authenticated call. 2xx → the response; anything else → the mapped error.
+  [[nodiscard]] Result<ports::HttpResponse> call(const Call& call);
+  // The same, parsing the JSON body.
+  [[nodiscard]] Result<SecretJson> call_json(const Call& call);
+
+  [[nodiscard]] const VaultOptions& options() const { return m_options; }
+
+ private:
+  // Send once per attempt, retrying what is retryable; no authentication of its own.
+  [[nodiscard]] Result<ports::HttpResponse> send_with_retries(const Call& call, bool with_token);
+  [[nodiscard]] Status ensure_token(bool force);
+  [[nodiscard]] Status login();
+  [[nodiscard]] Status adopt_static_token();
+  [[nodiscard]] Status renew_or_relogin();
+  [[nodiscard]] ports::HttpRequest build(const Call& call, bool with_token) const;
+  [[nodiscard]] std::string auth_mount() const;
+
+  VaultOptions m_options;
+  ports::HttpTransport& m_transport;
+  const ports::Clock& m_clock;
+  domain::BackoffPolicy m_backoff;
+  std::mt19937_64 m_jitter;
+
+  Secret m_token;
+  std::optional<std::chrono::system_clock::time_point> m_expires;  // nullopt: no expiry
+  std::chrono::seconds m_ttl{0};
+  bool m_renewable = false;
+};
+
+}  // namespace keyd::adapters::vault

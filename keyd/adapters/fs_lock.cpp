@@ -11,11 +11,13 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace keyd::adapters {
 namespace {
 
 constexpr auto k_poll_interval = std::chrono::milliseconds(20);
+constexpr auto k_report_after = std::chrono::seconds(1);  // say why keyd is waiting, once
 
 }  // namespace
 
@@ -31,7 +33,9 @@ Result<FileLock> FileLock::acquire(const std::filesystem::path& lock_file, std::
   }
   FileLock lock(fd);  // closes the descriptor on every early return
 
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + timeout;
+  bool reported = false;
   for (;;) {
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return lock;
     const int err = errno;
@@ -43,6 +47,11 @@ Result<FileLock> FileLock::acquire(const std::filesystem::path& lock_file, std::
     if (now >= deadline) {
       return fail(ErrorCode::timeout,
                   fmt::format("timed out after {} ms waiting for lock {}", timeout.count(), lock_file.string()));
+    }
+    if (!reported && now - start >= k_report_after) {
+      spdlog::warn("waiting for {} (held by another keyd process); giving up after {} s", lock_file.string(),
+                   std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
+      reported = true;
     }
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(k_poll_interval, deadline - now));
   }

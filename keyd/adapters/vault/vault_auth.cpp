@@ -80,7 +80,12 @@ Status VaultClient::login() {
   const std::string path = login_path(auth_mount());
   const std::string what = "vault POST " + path;
   auto response = send_with_retries({"POST", path, "", std::move(body)}, false);
-  if (!response) return fail(response.error().with_context(fmt::format("{} login", auth.method)));
+  if (!response) {
+    // Vault answers a wrong role or credential with 400: for keyd that is refused credentials.
+    Error refused = response.error().with_context(fmt::format("{} login", auth.method));
+    if (refused.code == ErrorCode::invalid_input) refused.code = ErrorCode::unauthorized;
+    return fail(std::move(refused));
+  }
   KEYD_ASSIGN_OR_RETURN(auto doc, parse_json(response->body, what));
   KEYD_ASSIGN_OR_RETURN(auto grant, parse_login(doc, what));
   m_token = std::move(grant.token);

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Benchmark: wall time of `keyd rotate` and `keyd fetch` against the Vault double (token auth,
+# plain HTTP on loopback), and the number of HTTP requests each makes, read from the double's
+# request log. Prints numbers; asserts nothing.
+#   bench/vault.sh [RUNS] [KEYD_BINARY]
+set -euo pipefail
+runs=${1:-21}
+root=$(cd "$(dirname "$0")/.." && pwd)
+keyd=${2:-$root/build/release/bin/keyd}
+[ -x "$keyd" ] || { echo "bench: build first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
+
+work=$(mktemp -d)
+/usr/bin/python3 "$root/tests/doubles/vault_double.py" --port 0 --port-file "$work/port" \
+  --control-port-file "$work/ctl" --token-file "$work/token" --quiet --exit-with-parent &
+double=$!
+trap 'kill $double 2>/dev/null; wait $double 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 500); do [ -s "$work/port" ] && [ -s "$work/ctl" ] && break; sleep 0.01; done
+port=$(cat "$work/port")
+ctl=http://127.0.0.1:$(cat "$work/ctl")/_double
+
+cat >"$work/keyd.yaml" <<YAML
+store:
+  backend: vault
+  vault:
+    address: http://127.0.0.1:$port
+    auth: {method: token, token_file: $work/token}
+audit: {file: $work/audit.jsonl}
+swarms:
+  - name: ipfs-overlay
+    targets: [{type: file, path: $work/swarm.key}]
+YAML
+cd "$work"
+
+measure() {  # label, then the keyd arguments
+  local label=$1
+  shift
+  local times=() start end
+  for _ in $(seq "$runs"); do
+    curl -s -X DELETE "$ctl/requests" >/dev/null
+    start=$(date +%s%N)
+    "$keyd" "$@" --config keyd.yaml >/dev/null 2>&1
+    end=$(date +%s%N)
+    times+=($(( (end - start) / 1000 )))
+  done
+  local requests
+  requests=$(curl -s "$ctl/requests" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(len(r), " + ".join(f"{x[\"method\"]} {x[\"path\"]}" for x in r))')
+  local sorted=($(printf '%s\n' "${times[@]}" | sort -n))
+  echo "$label ($runs runs): median ${sorted[$(( runs / 2 ))]} us, min ${sorted[0]} us; HTTP requests of the last run: $requests"
+}
+
+"$keyd" rotate --config keyd.yaml >/dev/null   # first version exists, as in steady state
+measure "keyd rotate (vault double, token auth, 1 file target)" rotate
+measure "keyd fetch  (vault double, token auth)" fetch --out "$work/fetched.key"

@@ -19,7 +19,7 @@ using schema::Where;
 
 constexpr std::size_t k_max_name_length = 63;
 
-constexpr std::array k_backends{Choice{"file", true}, Choice{"vault", false}, Choice{"mcp", false}};
+constexpr std::array k_backends{Choice{"file", true}, Choice{"vault", true}, Choice{"mcp", false}};
 constexpr std::array k_target_types{Choice{"file", true}, Choice{"kubernetes", false}};
 
 void parse_backend(const YAML::Node& value, const Where& where, Problems& problems, StoreConfig& out) {
@@ -48,24 +48,10 @@ void parse_swarm_name(const YAML::Node& value, const Where& where, Problems& pro
   out.name = std::move(*name);
 }
 
-// Store paths are relative and canonical: no leading '/', no empty, '.' or '..' components.
-std::string store_path_problem(std::string_view path) {
-  if (path.front() == '/') return "must be relative (no leading '/')";
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t slash = std::min(path.find('/', start), path.size());
-    const std::string_view component = path.substr(start, slash - start);
-    if (component.empty()) return "must not contain empty components ('//' or a trailing '/')";
-    if (component == "." || component == "..") return "must not contain '.' or '..' components";
-    start = slash + 1;
-  }
-  return {};
-}
-
 void parse_swarm_path(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out) {
   auto path = schema::non_empty_string(value, where, problems);
   if (!path) return;
-  if (const auto problem = store_path_problem(*path); !problem.empty()) {
+  if (const auto problem = schema::relative_path_problem(*path); !problem.empty()) {
     problems.add(where.mark, where.prefix() + problem + ", got '" + *path + "'");
     return;
   }
@@ -122,6 +108,7 @@ constexpr std::array k_file_store_fields{
 constexpr std::array k_store_fields{
     Field<StoreConfig>{"backend", false, parse_backend},
     Field<StoreConfig>{"file", false, schema::map_field<&StoreConfig::file, k_file_store_fields>},
+    Field<StoreConfig>{"vault", false, schema::parse_vault_section},
 };
 
 constexpr std::array k_audit_fields{

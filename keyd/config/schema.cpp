@@ -1,5 +1,7 @@
 #include "schema.hpp"
 
+#include "keyd/common/duration.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -78,6 +80,35 @@ std::optional<int> integer(const YAML::Node& node, const Where& where, Problems&
   return value;
 }
 
+std::optional<bool> boolean(const YAML::Node& node, const Where& where, Problems& problems) {
+  const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  problems.add(where.mark, where.prefix() + "expected true or false, got " + describe(node));
+  return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> duration(const YAML::Node& node, const Where& where, Problems& problems,
+                                                  std::chrono::milliseconds min, std::chrono::milliseconds max) {
+  auto text = non_empty_string(node, where, problems);
+  if (!text) return std::nullopt;
+  const auto parsed = parse_duration(*text);
+  if (!parsed) {
+    problems.add(where.mark, where.prefix() + parsed.error().message);
+    return std::nullopt;
+  }
+  if (*parsed < min || *parsed > max) {
+    problems.add(where.mark, where.prefix() + "must be between " + format_duration(min) + " and " +
+                                 format_duration(max) + ", got '" + *text + "'");
+    return std::nullopt;
+  }
+  if (*parsed % std::chrono::milliseconds{1} != std::chrono::nanoseconds{0}) {
+    problems.add(where.mark, where.prefix() + "must be a whole number of milliseconds, got '" + *text + "'");
+    return std::nullopt;
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
+}
+
 std::optional<std::string> choice(const YAML::Node& node, const Where& where, Problems& problems,
                                   std::span<const Choice> choices, std::string_view noun) {
   auto text = non_empty_string(node, where, problems);
@@ -93,6 +124,20 @@ std::optional<std::string> choice(const YAML::Node& node, const Where& where, Pr
   problems.add(where.mark, where.prefix() + "unknown " + std::string(noun) + " '" + *text + "' (expected: " +
                                join(supported) + ")");
   return std::nullopt;
+}
+
+std::string relative_path_problem(std::string_view path) {
+  if (path.empty()) return "must not be empty";
+  if (path.front() == '/') return "must be relative (no leading '/')";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t slash = std::min(path.find('/', start), path.size());
+    const std::string_view component = path.substr(start, slash - start);
+    if (component.empty()) return "must not contain empty components ('//' or a trailing '/')";
+    if (component == "." || component == "..") return "must not contain '.' or '..' components";
+    start = slash + 1;
+  }
+  return {};
 }
 
 bool walk_map(const YAML::Node& node, const Where& where, Problems& problems, std::span<const std::string_view> keys,

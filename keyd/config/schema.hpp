@@ -8,7 +8,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <array>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -67,6 +69,13 @@ struct Field {
 [[nodiscard]] std::optional<std::string> non_empty_string(const YAML::Node& node, const Where& where, Problems& problems);
 // A decimal integer in [min, max].
 [[nodiscard]] std::optional<int> integer(const YAML::Node& node, const Where& where, Problems& problems, int min, int max);
+
+// true or false (YAML 1.2 core spellings: true, True, TRUE, false, False, FALSE).
+[[nodiscard]] std::optional<bool> boolean(const YAML::Node& node, const Where& where, Problems& problems);
+// A Go-style duration ("30s", "1m30s", "250ms"; keyd/common/duration.hpp) in [min, max], whole milliseconds.
+[[nodiscard]] std::optional<std::chrono::milliseconds> duration(const YAML::Node& node, const Where& where,
+                                                                Problems& problems, std::chrono::milliseconds min,
+                                                                std::chrono::milliseconds max);
 
 // One of a fixed set of names; unsupported ones are known but not implemented yet.
 struct Choice {
@@ -142,9 +151,48 @@ void int_field(const YAML::Node& value, const Where& where, Problems& problems, 
   if (auto number = integer(value, where, problems, Min, Max)) out.*Member = *number;
 }
 
+// A scalar that may be empty, stored in a std::optional<std::string> (set means "given").
+template <auto Member>
+void optional_string_field(const YAML::Node& value, const Where& where, Problems& problems, Owner<Member>& out) {
+  if (value.IsNull()) {
+    out.*Member = std::string();
+  } else if (auto text = scalar(value, where, problems)) {
+    out.*Member = std::move(*text);
+  }
+}
+
+// Stored in a bool or a std::optional<bool>.
+template <auto Member>
+void bool_field(const YAML::Node& value, const Where& where, Problems& problems, Owner<Member>& out) {
+  if (auto flag = boolean(value, where, problems)) out.*Member = *flag;
+}
+
+// Stored in a std::chrono::milliseconds; bounds in milliseconds.
+template <auto Member, std::int64_t MinMs, std::int64_t MaxMs>
+void duration_field(const YAML::Node& value, const Where& where, Problems& problems, Owner<Member>& out) {
+  if (auto d = duration(value, where, problems, std::chrono::milliseconds{MinMs}, std::chrono::milliseconds{MaxMs})) {
+    out.*Member = *d;
+  }
+}
+
 template <auto Member, const auto& Fields>
 void map_field(const YAML::Node& value, const Where& where, Problems& problems, Owner<Member>& out) {
   parse_map(value, where, problems, Fields, out.*Member);
 }
+
+}  // namespace keyd::config::schema
+
+namespace keyd::config {
+struct StoreConfig;
+}  // namespace keyd::config
+
+namespace keyd::config::schema {
+
+// Relative and canonical ("a/b"): "" when fine, else what is wrong (no leading '/', no empty, '.'
+// or '..' components). For store paths and mount paths.
+[[nodiscard]] std::string relative_path_problem(std::string_view path);
+
+// The store.vault section, with its cross-field rules (vault_schema.cpp).
+void parse_vault_section(const YAML::Node& value, const Where& where, Problems& problems, StoreConfig& out);
 
 }  // namespace keyd::config::schema

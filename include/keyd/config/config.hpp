@@ -4,6 +4,7 @@
 
 #include "keyd/common/result.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -18,9 +19,43 @@ struct FileStoreConfig {
   int max_versions = 10;
 };
 
+// store.vault.auth. Only the keys of the chosen method may be set.
+struct VaultAuthConfig {
+  std::string method = "token";  // token | approle | kubernetes
+  std::string token_file;        // token; empty: $VAULT_TOKEN (layered by the CLI)
+  std::string role_id_file;      // approle, required
+  std::string secret_id_file;    // approle, required
+  std::string role;              // kubernetes, required
+  std::string jwt_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";  // kubernetes
+  std::string mount;             // auth mount; empty: "approle" / "kubernetes"
+};
+
+// store.vault.tls. Empty strings are unset; the CLI fills them from VAULT_CACERT & co.
+struct VaultTlsConfig {
+  std::string ca_file;
+  std::string client_cert_file;
+  std::string client_key_file;  // requires client_cert_file
+  std::string server_name;
+  std::optional<bool> insecure_skip_verify;  // unset: $VAULT_SKIP_VERIFY, else false
+};
+
+// store.vault. The parser requires nothing here: address may come from $VAULT_ADDR (the CLI checks).
+struct VaultStoreConfig {
+  std::string address;  // empty: $VAULT_ADDR
+  std::string mount = "secret";
+  std::optional<std::string> namespace_name;  // unset: $VAULT_NAMESPACE; "" means no namespace
+  bool allow_insecure_http = false;
+  std::chrono::milliseconds timeout{30'000};  // per request
+  std::chrono::milliseconds connect_timeout{5'000};
+  int max_attempts = 4;
+  VaultAuthConfig auth;
+  VaultTlsConfig tls;
+};
+
 struct StoreConfig {
-  std::string backend = "file";  // file (later: vault, mcp)
+  std::string backend = "file";  // file | vault (later: mcp)
   FileStoreConfig file;
+  VaultStoreConfig vault;  // allowed and ignored with backend file
 };
 
 struct AuditConfig {

@@ -49,12 +49,10 @@ const std::vector<ErrorCase>& error_cases() {
        "t.yaml:3:5: store.file.dir: expected a string, got an empty value"},
       {"a section must be a map", "store: file\nswarms: [{name: a}]\n",
        "t.yaml:1:8: store: expected a map, got 'file'"},
-      {"vault is known but not implemented", "store:\n  backend: vault\nswarms: [{name: a}]\n",
-       "t.yaml:2:12: store.backend: backend 'vault' is not supported yet"},
       {"mcp is known but not implemented", "store:\n  backend: mcp\nswarms: [{name: a}]\n",
        "t.yaml:2:12: store.backend: backend 'mcp' is not supported yet"},
       {"unknown backend", "store:\n  backend: s3\nswarms: [{name: a}]\n",
-       "t.yaml:2:12: store.backend: unknown backend 's3' (expected: file)"},
+       "t.yaml:2:12: store.backend: unknown backend 's3' (expected: file, vault)"},
       {"unknown key in audit", "audit: {path: x}\nswarms: [{name: a}]\n",
        "t.yaml:1:9: unknown key 'path' in audit (expected: file)"},
       {"swarms is required", "store:\n  backend: file\n", "t.yaml:1:1: swarms: required"},
@@ -111,7 +109,7 @@ TEST(ParseConfigErrors, EachProblemNamesSourceLineAndColumn) {
 TEST(ParseConfigErrors, AllProblemsAreReportedTogetherInFileOrder) {
   const std::string yaml =
       "store:\n"                  // 1
-      "  backend: vault\n"        // 2
+      "  backend: mcp\n"          // 2
       "  file:\n"                 // 3
       "    dirr: x\n"             // 4
       "    max_versions: ten\n"   // 5
@@ -123,7 +121,7 @@ TEST(ParseConfigErrors, AllProblemsAreReportedTogetherInFileOrder) {
   const auto config = parse_config(yaml, "configs/local.yaml");
   ASSERT_FALSE(config.has_value());
   EXPECT_EQ(config.error().message,
-            "configs/local.yaml:2:12: store.backend: backend 'vault' is not supported yet\n"
+            "configs/local.yaml:2:12: store.backend: backend 'mcp' is not supported yet\n"
             "configs/local.yaml:4:5: unknown key 'dirr' in store.file (expected: dir, master_key_file, max_versions)\n"
             "configs/local.yaml:5:19: store.file.max_versions: expected an integer, got 'ten'\n"
             "configs/local.yaml:8:11: swarms[0].path: must be relative (no leading '/'), got '/abs'\n"

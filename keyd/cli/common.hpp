@@ -4,6 +4,7 @@
 #include "keyd/adapters/system_clock.hpp"
 #include "keyd/app/use_cases.hpp"
 #include "keyd/config/config.hpp"
+#include "keyd/ports/http.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -32,8 +33,10 @@ void add_swarm_options(CLI::App& cmd, SwarmOptions& options);
 void add_output_option(CLI::App& cmd, std::string& output);
 
 // Everything a use case needs, built from the config. Owns the adapters.
+// Members are destroyed in reverse order: the transport outlives the store that uses it.
 struct Wiring {
   config::Config config;
+  std::unique_ptr<ports::HttpTransport> transport;  // the store's connection to its server, if any
   std::unique_ptr<ports::SecretStore> store;
   std::unique_ptr<ports::AuditLog> audit;
   adapters::SystemClock clock;

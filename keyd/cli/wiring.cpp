@@ -1,9 +1,12 @@
 // The only place that names concrete adapters: config → store, audit log, targets.
 #include "common.hpp"
+#include "vault_env.hpp"
 
 #include "keyd/adapters/audit_file.hpp"
+#include "keyd/adapters/curl_transport.hpp"
 #include "keyd/adapters/file_store.hpp"
 #include "keyd/adapters/file_target.hpp"
+#include "keyd/adapters/vault_store.hpp"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -19,12 +22,32 @@ namespace keyd::cli {
 
 namespace {
 
-using StoreFactory = Result<std::unique_ptr<ports::SecretStore>> (*)(const config::Config&, const ports::Clock&);
+// A store and, for remote backends, the transport it talks through (which must outlive it).
+struct BuiltStore {
+  std::unique_ptr<ports::HttpTransport> transport;
+  std::unique_ptr<ports::SecretStore> store;
+};
+
+using StoreFactory = Result<BuiltStore> (*)(const config::Config&, const ports::Clock&);
 using TargetFactory = Result<std::unique_ptr<ports::Target>> (*)(const config::TargetConfig&);
 
-Result<std::unique_ptr<ports::SecretStore>> make_file_backend(const config::Config& cfg, const ports::Clock& clock) {
+Result<BuiltStore> make_file_backend(const config::Config& cfg, const ports::Clock& clock) {
   adapters::FileStoreOptions options{cfg.store.file.dir, cfg.store.file.master_key_file, cfg.store.file.max_versions};
-  return adapters::make_file_store(std::move(options), clock);
+  KEYD_ASSIGN_OR_RETURN(auto store, adapters::make_file_store(std::move(options), clock));
+  return BuiltStore{nullptr, std::move(store)};
+}
+
+Result<BuiltStore> make_vault_backend(const config::Config& cfg, const ports::Clock& clock) {
+  KEYD_ASSIGN_OR_RETURN(VaultSettings settings, vault_settings(cfg.store.vault, process_environment()));
+  KEYD_TRY(adapters::check_vault_address(settings.options.address, settings.allow_insecure_http));
+  spdlog::debug("vault {} mount {}{}, auth {}, tls ca {}{}", settings.options.address, settings.options.mount,
+                settings.options.namespace_name.empty() ? "" : ", namespace " + settings.options.namespace_name,
+                settings.options.auth.method, settings.tls.ca_file.empty() ? "(system)" : settings.tls.ca_file,
+                settings.tls.client_cert_file.empty() ? "" : ", client certificate " + settings.tls.client_cert_file);
+  BuiltStore built;
+  KEYD_ASSIGN_OR_RETURN(built.transport, adapters::make_curl_transport(std::move(settings.tls)));
+  KEYD_ASSIGN_OR_RETURN(built.store, adapters::make_vault_store(std::move(settings.options), *built.transport, clock));
+  return built;
 }
 
 Result<std::unique_ptr<ports::Target>> make_file(const config::TargetConfig& t) {
@@ -32,7 +55,8 @@ Result<std::unique_ptr<ports::Target>> make_file(const config::TargetConfig& t) 
 }
 
 // One explicit table per port: backend name → factory.
-const std::map<std::string, StoreFactory, std::less<>> k_store_factories{{"file", &make_file_backend}};
+const std::map<std::string, StoreFactory, std::less<>> k_store_factories{{"file", &make_file_backend},
+                                                                          {"vault", &make_vault_backend}};
 const std::map<std::string, TargetFactory, std::less<>> k_target_factories{{"file", &make_file}};
 
 }  // namespace
@@ -64,7 +88,9 @@ Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options) {
   if (store_factory == k_store_factories.end()) {
     return fail(ErrorCode::invalid_config, fmt::format("store backend '{}' is not available", w->config.store.backend));
   }
-  KEYD_ASSIGN_OR_RETURN(w->store, store_factory->second(w->config, w->clock));
+  KEYD_ASSIGN_OR_RETURN(BuiltStore built, store_factory->second(w->config, w->clock));
+  w->transport = std::move(built.transport);
+  w->store = std::move(built.store);
   w->audit = adapters::make_audit_file(w->config.audit.file);
   w->context = std::make_unique<app::Context>(app::Context{*w->store, *w->audit, w->clock, os_actor()});
 

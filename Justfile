@@ -19,9 +19,9 @@ test:
 rotate swarm="": build
     {{keyd}} rotate --config {{config}} {{ if swarm != "" { "--swarm " + swarm } else { "" } }}
 
-# Write the current swarm key where a local Kubo reads it (mode 0600, never printed)
-fetch-swarm-key out=(ipfs_path + "/swarm.key"): build
-    {{keyd}} fetch --config {{config}} --out {{out}}
+# Fetch the current key from the store (file or Vault) into OUT, mode 0600; cfg: $KEYD_CONFIG or configs/local.yaml
+fetch-swarm-key out=(ipfs_path + "/swarm.key") cfg=config: build
+    {{keyd}} fetch --config {{quote(cfg)}} --out {{quote(out)}}
 
 # Push the stored key to every target again (idempotent)
 sync: build

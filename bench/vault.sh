@@ -43,7 +43,7 @@ measure() {  # label, then the keyd arguments
     times+=($(( (end - start) / 1000 )))
   done
   local requests
-  requests=$(curl -s "$ctl/requests" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(len(r), " + ".join(f"{x[\"method\"]} {x[\"path\"]}" for x in r))')
+  requests=$(curl -s "$ctl/requests" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(len(r), "(" + ", ".join(x["method"] + " " + x["path"] for x in r) + ")")')
   local sorted=($(printf '%s\n' "${times[@]}" | sort -n))
   echo "$label ($runs runs): median ${sorted[$(( runs / 2 ))]} us, min ${sorted[0]} us; HTTP requests of the last run: $requests"
 }

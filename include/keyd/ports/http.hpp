@@ -7,6 +7,7 @@
 #include "keyd/common/secret.hpp"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,11 @@ struct TlsOptions {
   std::string ca_file;           // empty: system trust store
   std::string client_cert_file;  // mutual TLS
   std::string client_key_file;
+  // The same as PEM text, for credentials that arrive inline (kubeconfig *-data fields, exec
+  // plugins). A non-empty PEM wins over the file of the same role.
+  std::string ca_pem;
+  std::string client_cert_pem;
+  std::shared_ptr<const Secret> client_key_pem;  // shared: TlsOptions stays copyable
   std::string server_name;  // verify the certificate against this name instead of the URL's host
   bool insecure_skip_verify = false;
 };

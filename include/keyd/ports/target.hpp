@@ -26,6 +26,9 @@ class Target {
   [[nodiscard]] virtual std::string describe() const = 0;
   // Deliver the key. Must be idempotent: unchanged when the target already holds this fingerprint.
   [[nodiscard]] virtual Result<ApplyOutcome> apply(const Delivery& delivery) = 0;
+  // When apply() fails, should the use case put the previous key version back (as a new version)
+  // and deliver that? For targets whose failure leaves a swarm split (a rollout that never ends).
+  [[nodiscard]] virtual bool rollback_on_failure() const { return false; }
 };
 
 }  // namespace keyd::ports

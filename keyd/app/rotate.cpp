@@ -27,9 +27,21 @@ Result<KeyReport> store_and_deliver(Context& ctx, Swarm& swarm, const domain::Sw
   spdlog::info("swarm {}: stored version {} (fingerprint {}, reason {})", swarm.name, *version, data.fingerprint,
                reason);
 
-  KeyReport report{swarm.name, *version, data.fingerprint, std::string(reason), {}, {}};
+  KeyReport report{swarm.name, *version, data.fingerprint, std::string(reason), {}, {}, {}};
   KEYD_TRY(detail::deliver_until_current(ctx, swarm, *version, data, report));
   return report;
+}
+
+}  // namespace
+
+namespace {
+
+// Did a target that wants a rollback on failure fail?
+bool wants_rollback(const Swarm& swarm, const KeyReport& report) {
+  for (std::size_t i = 0; i < report.targets.size() && i < swarm.targets.size(); ++i) {
+    if (report.targets[i].outcome == "failed" && swarm.targets[i]->rollback_on_failure()) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -40,7 +52,25 @@ Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason) {
   if (!current) return fail(detail::audit_failure(ctx, fields, current.error()));
   auto key = domain::generate_swarm_key();
   if (!key) return fail(detail::audit_failure(ctx, fields, key.error()));
-  return store_and_deliver(ctx, swarm, *key, *current, "rotate", reason);
+  auto report = store_and_deliver(ctx, swarm, *key, *current, "rotate", reason);
+  if (!report || !wants_rollback(swarm, *report)) return report;
+
+  if (*current == 0) {
+    report->warnings.push_back("a target failed, but there is no previous key to roll back to");
+    return report;
+  }
+  spdlog::warn("swarm {}: delivery of version {} failed; putting the key of version {} back", swarm.name,
+               report->version, *current);
+  auto back = rollback(ctx, swarm, *current);
+  if (!back) {
+    report->warnings.push_back(fmt::format("rolling back to the key of version {} failed: {}", *current,
+                                           back.error().message));
+    return report;
+  }
+  report->warnings.push_back(fmt::format("rolled back: the key of version {} is current again as version {}",
+                                         *current, back->version));
+  report->rollback = std::make_shared<const KeyReport>(std::move(*back));
+  return report;
 }
 
 Result<KeyReport> import_key(Context& ctx, Swarm& swarm, const Secret& key_file) {

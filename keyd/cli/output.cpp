@@ -48,6 +48,7 @@ nlohmann::ordered_json to_json(const app::KeyReport& report) {
                    {"reason", report.reason},
                    {"targets", std::move(targets)}};
   if (!report.warnings.empty()) j["warnings"] = report.warnings;
+  if (report.rollback) j["rollback"] = to_json(*report.rollback);
   return j;
 }
 
@@ -59,6 +60,7 @@ std::string to_text(std::string_view verb, const app::KeyReport& report) {
   for (const auto& t : report.targets) {
     text += fmt::format("  {}: {}{}\n", t.target, t.outcome, t.error.empty() ? "" : " — " + t.error);
   }
+  if (report.rollback) text += to_text("rolled back", *report.rollback);
   return text;
 }
 

@@ -56,7 +56,9 @@ Status RecordingAudit::append(const ports::AuditEvent& event) {
 }
 
 Result<ports::ApplyOutcome> FakeTarget::apply(const ports::Delivery& delivery) {
-  if (failure) return fail(*failure);
+  if (failure && (!fails_for || fails_for(delivery.fingerprint))) {
+    return fail(*failure);
+  }
   if (fingerprint == delivery.fingerprint) return ports::ApplyOutcome::unchanged;
   fingerprint = std::string(delivery.fingerprint);
   key_text = std::string(delivery.key_text.reveal_text());

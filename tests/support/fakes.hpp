@@ -47,6 +47,10 @@ class FakeTarget final : public ports::Target {
   explicit FakeTarget(std::string name) : m_name(std::move(name)) {}
   [[nodiscard]] std::string describe() const override { return "fake " + m_name; }
   [[nodiscard]] Result<ports::ApplyOutcome> apply(const ports::Delivery& delivery) override;
+  [[nodiscard]] bool rollback_on_failure() const override { return rollback; }
+  bool rollback = false;
+  // With `failure` set: fail only the deliveries this predicate picks (all when unset).
+  std::function<bool(std::string_view fingerprint)> fails_for;
 
   std::string fingerprint;  // what it holds
   std::string key_text;

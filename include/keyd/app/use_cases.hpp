@@ -44,6 +44,9 @@ struct KeyReport {
   std::string reason;                 // the stored version's reason
   std::vector<std::string> warnings;  // e.g. import of a non-canonical key
   std::vector<TargetReport> targets;
+  // Set when a target that asks for it (rollback_on_failure) failed after a rotation and the
+  // previous key was put back as a new version and delivered again.
+  std::shared_ptr<const KeyReport> rollback;
   [[nodiscard]] std::size_t failed_targets() const;
 };
 
@@ -59,6 +62,9 @@ struct HistoryEntry {
 
 // A new random key as version current+1 (check-and-set), then delivered to every target.
 // A store conflict (someone else rotated meanwhile) writes nothing and says which version won.
+// If a target whose rollback_on_failure() is true fails, the previous version's key is
+// re-promoted as a new version (reason "rollback") and delivered, so the swarm is not left split;
+// the report's `rollback` says how that went (the rotation itself still counts as failed).
 [[nodiscard]] Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason = "rotate");
 
 // Deliver the current stored version to every target (no store write).

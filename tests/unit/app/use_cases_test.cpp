@@ -270,3 +270,50 @@ TEST(Delivery, ANewerVersionWrittenDuringDeliveryIsDeliveredToo) {
 
 }  // namespace
 }  // namespace keyd::app
+
+namespace keyd::app {
+namespace {
+
+TEST_F(UseCases, AFailedRolloutPutsThePreviousKeyBackWhenTheTargetAsksForIt) {
+  auto v1 = rotate(ctx, swarm);
+  ASSERT_TRUE(v1);
+  const std::string old_fp = v1->fingerprint;
+  target_a->rollback = true;
+  target_a->failure = Error{ErrorCode::timeout, "rollout of sts/ipfs did not finish"};
+  target_a->fails_for = [old_fp](std::string_view fp) { return fp != old_fp; };
+
+  auto report = rotate(ctx, swarm);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->version, 2);
+  EXPECT_EQ(report->failed_targets(), 1U);
+  ASSERT_TRUE(report->rollback);
+  EXPECT_EQ(report->rollback->version, 3);
+  EXPECT_EQ(report->rollback->fingerprint, old_fp);
+  EXPECT_EQ(report->rollback->reason, "rollback");
+  EXPECT_EQ(report->rollback->failed_targets(), 0U);
+  EXPECT_EQ(target_a->fingerprint, old_fp);
+  EXPECT_EQ(target_b->fingerprint, old_fp);  // every target is back on one key
+  auto rollbacks = events_for("rollback");
+  ASSERT_EQ(rollbacks.size(), 1U);
+  EXPECT_EQ(rollbacks[0].outcome, "success");
+  EXPECT_EQ(rollbacks[0].version, 3);
+}
+
+TEST_F(UseCases, NoRollbackWhenTheFailingTargetDoesNotAskOrThereIsNoPreviousKey) {
+  target_a->failure = Error{ErrorCode::timeout, "stuck"};
+  target_a->rollback = true;
+  auto first = rotate(ctx, swarm);  // version 1: nothing to roll back to
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->rollback);
+  EXPECT_NE(first->warnings.back().find("no previous key"), std::string::npos);
+
+  target_a->rollback = false;
+  auto second = rotate(ctx, swarm);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->rollback);
+  EXPECT_EQ(second->version, 2);
+  EXPECT_TRUE(events_for("rollback").empty());
+}
+
+}  // namespace
+}  // namespace keyd::app

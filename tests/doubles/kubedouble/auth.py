@@ -1,0 +1,175 @@
+"""Authentication (bearer tokens, client certificates), RBAC-like rules, access reviews, 403 bodies."""
+
+import secrets
+
+from .util import ApiError, qualified
+
+MASTERS = "system:masters"
+AUTHENTICATED = "system:authenticated"
+# what every authenticated user may do (system:discovery, system:basic-user, system:public-info-viewer)
+PUBLIC_PATHS = ("/api", "/apis", "/version", "/openapi", "/healthz", "/livez", "/readyz")
+SELF_REVIEWS = {("authorization.k8s.io", "selfsubjectaccessreviews"), ("authorization.k8s.io", "selfsubjectrulesreviews"),
+                ("authentication.k8s.io", "selfsubjectreviews")}
+
+
+def new_token():
+    return "kd-" + secrets.token_urlsafe(24)
+
+
+class User:
+    def __init__(self, name, groups=(), rules=None, allow_all=False):
+        self.name = name
+        self.groups = list(groups)
+        self.rules = [Rule(r) for r in (rules or [])]
+        self.allow_all = allow_all or MASTERS in self.groups
+
+    def describe(self):
+        return {"name": self.name, "groups": self.all_groups(), "allow_all": self.allow_all,
+                "rules": [r.spec for r in self.rules]}
+
+    def all_groups(self):
+        return self.groups + ([AUTHENTICATED] if AUTHENTICATED not in self.groups else [])
+
+
+def _strs(spec, key):
+    val = spec.get(key)
+    if val is None:
+        return []
+    if isinstance(val, str):
+        return [val]
+    if not isinstance(val, list) or not all(isinstance(v, str) for v in val):
+        raise ValueError("%s must be a list of strings" % key)
+    return list(val)
+
+
+class Rule:
+    """{"verbs", "apiGroups", "resources" (may be "res/sub", "*", "*/sub"), "namespaces" (empty: all,
+    like a ClusterRoleBinding), "resourceNames", "nonResourceURLs"}"""
+
+    def __init__(self, spec):
+        if not isinstance(spec, dict):
+            raise ValueError("a rule is a JSON object")
+        self.spec = spec
+        self.verbs = _strs(spec, "verbs")
+        self.groups = _strs(spec, "apiGroups")
+        self.resources = _strs(spec, "resources")
+        self.namespaces = _strs(spec, "namespaces")
+        self.names = _strs(spec, "resourceNames")
+        self.urls = _strs(spec, "nonResourceURLs")
+        if not self.verbs:
+            raise ValueError("a rule needs verbs")
+
+    def allows(self, attrs):
+        if "*" not in self.verbs and attrs["verb"] not in self.verbs:
+            return False
+        if attrs.get("path") is not None:
+            return any(u == attrs["path"] or (u.endswith("*") and attrs["path"].startswith(u[:-1]))
+                       for u in self.urls)
+        if self.urls and not self.resources:
+            return False
+        if "*" not in self.groups and attrs["group"] not in self.groups:
+            return False
+        res, sub = attrs["resource"], attrs.get("subresource") or ""
+        combined = res + ("/" + sub if sub else "")
+        if not any(r == "*" or r == combined or (sub and r == "*/" + sub) for r in self.resources):
+            return False
+        if self.namespaces:
+            if not attrs.get("namespace") or ("*" not in self.namespaces and attrs["namespace"] not in self.namespaces):
+                return False
+        if self.names:
+            if not attrs.get("name") or attrs["name"] not in self.names:
+                return False
+        return True
+
+
+class AuthConfig:
+    def __init__(self, admin_token, admin_user="admin"):
+        self.users = {}
+        self.tokens = {}     # token -> user name
+        self.add_user(admin_user, groups=[MASTERS], allow_all=True)
+        self.tokens[admin_token] = admin_user
+
+    def add_user(self, name, groups=(), rules=None, allow_all=False):
+        user = User(name, groups, rules, allow_all)
+        self.users[name] = user
+        return user
+
+    def user_for_cert(self, cn, orgs):
+        """Client certificates: CN is the user, O the groups (rules come from a user of that name, if any)."""
+        known = self.users.get(cn)
+        groups = list(orgs) + [g for g in (known.groups if known else []) if g not in orgs]
+        return User(cn, groups, [r.spec for r in known.rules] if known else [], known.allow_all if known else False)
+
+    def authenticate(self, bearer, cert_subject):
+        """The user, or None (anonymous). A client certificate wins over a token, as in the apiserver."""
+        if cert_subject:
+            cn, orgs = cert_subject
+            if cn:
+                return self.user_for_cert(cn, orgs)
+        if bearer is not None:
+            name = self.tokens.get(bearer)
+            return self.users.get(name) if name else None
+        return None
+
+
+def allowed(user, attrs):
+    """(allowed, reason) for request attributes {verb, group, resource, subresource, namespace, name} or
+    {verb, path} for non-resource URLs."""
+    if user.allow_all:
+        return True, ""
+    if attrs.get("path") is not None:
+        path = attrs["path"]
+        if attrs["verb"] in ("get", "head") and any(path == p or path.startswith(p + "/") for p in PUBLIC_PATHS):
+            return True, ""
+    elif attrs["verb"] == "create" and (attrs["group"], attrs["resource"]) in SELF_REVIEWS:
+        return True, 'RBAC: allowed by ClusterRoleBinding "system:basic-user" of ClusterRole "system:basic-user" ' \
+                     'to Group "system:authenticated"'
+    for i, rule in enumerate(user.rules):
+        if rule.allows(attrs):
+            return True, 'RBAC: allowed by double rule %d of User "%s"' % (i, user.name)
+    return False, ""
+
+
+def forbidden(user, attrs):
+    """The apiserver's 403 Status for a denied request."""
+    if attrs.get("path") is not None:
+        msg = 'forbidden: User "%s" cannot %s path "%s"' % (user.name, attrs["verb"], attrs["path"])
+        return ApiError(403, "Forbidden", msg, {})
+    res = attrs["resource"] + ("/" + attrs["subresource"] if attrs.get("subresource") else "")
+    if attrs.get("namespace"):
+        why = 'User "%s" cannot %s resource "%s" in API group "%s" in the namespace "%s"' % (
+            user.name, attrs["verb"], res, attrs["group"], attrs["namespace"])
+    else:
+        why = 'User "%s" cannot %s resource "%s" in API group "%s" at the cluster scope' % (
+            user.name, attrs["verb"], res, attrs["group"])
+    q = qualified(attrs["group"], attrs["resource"])
+    msg = ('%s "%s" is forbidden: %s' % (q, attrs["name"], why)) if attrs.get("name") else "%s is forbidden: %s" % (q, why)
+    details = {}
+    if attrs.get("name"):
+        details["name"] = attrs["name"]
+    if attrs["group"]:
+        details["group"] = attrs["group"]
+    details["kind"] = attrs["resource"]
+    return ApiError(403, "Forbidden", msg, details)
+
+
+def access_review(user, spec):
+    """The status of a SelfSubjectAccessReview for spec.resourceAttributes / spec.nonResourceAttributes."""
+    if not isinstance(spec, dict):
+        spec = {}
+    ra, nra = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
+    if ra and nra:
+        return None, "spec: Invalid value: \"\": cannot set both resourceAttributes and nonResourceAttributes"
+    if not ra and not nra:
+        return None, "spec: Invalid value: \"\": exactly one of nonResourceAttributes or resourceAttributes must be specified"
+    if ra:
+        attrs = {"verb": ra.get("verb") or "", "group": ra.get("group") or "", "resource": ra.get("resource") or "",
+                 "subresource": ra.get("subresource") or "", "namespace": ra.get("namespace") or "",
+                 "name": ra.get("name") or ""}
+    else:
+        attrs = {"verb": nra.get("verb") or "", "path": nra.get("path") or ""}
+    ok, reason = allowed(user, attrs)
+    status = {"allowed": ok}
+    if reason:
+        status["reason"] = reason
+    return status, None

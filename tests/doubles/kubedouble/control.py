@@ -1,0 +1,203 @@
+"""The test control API under /_double/ (never under /api or /apis). No authentication: loopback only.
+
+Bodies and answers are JSON. Token values appear only in the answer to POST /_double/tokens."""
+
+import json
+
+from . import auth, rest
+from . import resources as R
+from .api import Request
+from .patch import merge_patch
+from .util import ApiError, deep, dumps, json_resp, no_content, Resp
+
+CONTROLLER_KEYS = ("seconds_per_pod", "stuck", "paused", "daemonset_nodes")
+
+
+def error(status, message):
+    return json_resp(status, {"error": message})
+
+
+def _body(raw):
+    if not raw or not raw.strip():
+        return {}
+    body = json.loads(raw)
+    if not isinstance(body, dict):
+        raise ValueError("expected a JSON object")
+    return body
+
+
+def handle(state, method, path, query, raw):
+    try:
+        body = _body(raw)
+    except ValueError as exc:
+        return error(400, "bad JSON: %s" % exc)
+    parts = [p for p in path[len("/_double"):].split("/") if p]
+    try:
+        with state.lock:
+            return _route(state, method, parts, query, body)
+    except ApiError as exc:
+        return json_resp(exc.code, exc.status())
+    except (ValueError, KeyError, TypeError) as exc:
+        return error(400, "%s: %s" % (type(exc).__name__, exc))
+
+
+def _route(state, method, parts, query, body):
+    key = "/".join(parts)
+    if key == "status" and method == "GET":
+        return json_resp(200, {"version": state.settings["version"], "resourceVersion": state.store.rv,
+                               "objects": len(state.store.objects), "controller": state.controller,
+                               "users": sorted(state.auth.users), "faults": [f.describe() for f in state.faults],
+                               "requests": len(state.requests)})
+    if key == "reset" and method == "POST":
+        state.reset()
+        for endpoint, raw in state.startup:
+            _route(state, "POST", [p for p in endpoint[len("/_double"):].split("/") if p], {}, _body(raw))
+        return no_content()
+    if key == "settings" and method == "POST":
+        if "version" in body:
+            v = str(body["version"])
+            if not v.startswith("v") or len(v.lstrip("v").split(".")) < 2:
+                raise ValueError("version looks like v1.32.4")
+            state.settings["version"] = v
+        return no_content()
+    if key == "tokens" and method == "POST":
+        return _token(state, body)
+    if key == "tokens" and method == "GET":
+        counts = {}
+        for user in state.auth.tokens.values():
+            counts[user] = counts.get(user, 0) + 1
+        return json_resp(200, {"tokens_per_user": counts})
+    if key == "tokens/revoke" and method == "POST":
+        before = len(state.auth.tokens)
+        state.auth.tokens = {t: u for t, u in state.auth.tokens.items()
+                             if not (t == body.get("token") or u == body.get("user"))}
+        return json_resp(200, {"revoked": before - len(state.auth.tokens)})
+    if key == "users" and method == "POST":
+        user = state.auth.add_user(str(body["name"]), body.get("groups") or [], body.get("rules") or [],
+                                   bool(body.get("allow_all", False)))
+        return json_resp(200, user.describe())
+    if key == "users" and method == "GET":
+        return json_resp(200, {"users": [u.describe() for u in state.auth.users.values()]})
+    if key == "rules" and method == "POST":
+        user = state.auth.users.get(body.get("user"))
+        if user is None:
+            user = state.auth.add_user(str(body["user"]))
+        rules = [auth.Rule(r) for r in body.get("rules") or []]
+        user.rules = (user.rules if body.get("append") else []) + rules
+        return json_resp(200, user.describe())
+    if key == "controller":
+        return _controller(state, method, body)
+    if parts[:1] == ["faults"]:
+        return _faults(state, method, parts[1:], body)
+    if key == "requests" and method == "GET":
+        return json_resp(200, {"count": len(state.requests), "requests": state.snapshot()})
+    if key == "requests" and method == "DELETE":
+        state.requests.clear()
+        return no_content()
+    if key == "compact" and method == "POST":
+        state.store.compact()
+        return json_resp(200, {"resourceVersion": state.store.rv})
+    if key == "namespaces" and method == "POST":
+        state.seed_namespace(str(body["name"]), body.get("labels"))
+        return json_resp(200, state.store.get("/namespaces", "", str(body["name"])))
+    if key == "objects" and method == "POST":
+        return _external_write(state, body)
+    if key == "objects" and method == "GET":
+        res = _resource(query.get("resource", "secrets"), query.get("group"))
+        objs = state.store.list(res.key, query.get("namespace"))
+        return json_resp(200, {"resourceVersion": state.store.rv, "items": objs})
+    return error(404, "no control endpoint %s %s" % (method, "/_double/" + key))
+
+
+def _token(state, body):
+    name = str(body.get("user") or "")
+    if not name:
+        raise ValueError("give a user")
+    if name not in state.auth.users or "groups" in body or "rules" in body or "allow_all" in body:
+        old = state.auth.users.get(name)
+        state.auth.add_user(name, body.get("groups", old.groups if old else []),
+                            body.get("rules", [r.spec for r in old.rules] if old else []),
+                            bool(body.get("allow_all", old.allow_all if old else False)))
+    token = str(body.get("token") or auth.new_token())
+    state.auth.tokens[token] = name
+    return json_resp(200, {"token": token, "user": name})
+
+
+def _controller(state, method, body):
+    if method == "GET":
+        return json_resp(200, state.controller)
+    if method != "POST":
+        return error(405, "use GET or POST")
+    target = state.controller
+    if body.get("workload"):
+        target = state.controller["workloads"].setdefault(str(body["workload"]), {})
+    for k in CONTROLLER_KEYS:
+        if k in body:
+            if k in ("stuck", "paused"):
+                target[k] = bool(body[k])
+            elif k == "daemonset_nodes":
+                target[k] = int(body[k])
+            else:
+                target[k] = float(body[k])
+                if target[k] < 0:
+                    raise ValueError("seconds_per_pod must be >= 0")
+    return json_resp(200, state.controller)
+
+
+def _faults(state, method, rest_, body):
+    if method == "POST" and not rest_:
+        return json_resp(200, {"id": state.add_fault(body).id})
+    if method == "GET" and not rest_:
+        return json_resp(200, {"faults": [f.describe() for f in state.faults]})
+    if method == "DELETE" and not rest_:
+        state.faults.clear()
+        return no_content()
+    if method == "DELETE" and len(rest_) == 1:
+        state.faults[:] = [f for f in state.faults if str(f.id) != rest_[0]]
+        return no_content()
+    return error(405, "unsupported faults call")
+
+
+def _resource(plural, group=None):
+    for r in R.RESOURCES:
+        if r.plural == plural and (group is None or r.group == group) and r.storage:
+            return r
+    raise ValueError("unknown resource %r" % plural)
+
+
+def _external_write(state, body):
+    """A write by "another client": bypasses authentication, authorization, faults and the request log,
+    but goes through the same validation, resourceVersion bump and watch events as any API write.
+
+    {"resource": "secrets", "group": "", "namespace": "ns", "name": "x",
+     "op": "touch" | "merge" | "replace" | "create" | "delete", "patch": {...}, "object": {...}}"""
+    res = _resource(body.get("resource", "secrets"), body.get("group"))
+    op = body.get("op", "touch")
+    req = Request({"create": "POST", "delete": "DELETE"}.get(op, "PUT"), "", {}, {}, b"", None)
+    req.res, req.ns, req.name = res, body.get("namespace") if res.namespaced else None, body.get("name")
+    if op == "create":
+        resp = rest.create(state, req, deep(body["object"]))
+        return resp
+    old = state.store.get(res.key, req.ns, req.name)
+    if old is None:
+        return error(404, "%s %s/%s not found" % (res.plural, req.ns, req.name))
+    if op == "delete":
+        rest.delete_object(state, req, old, {})
+        return json_resp(200, {"deleted": req.name, "resourceVersion": state.store.rv})
+    if op == "touch":
+        new = deep(old)
+        ann = new["metadata"].setdefault("annotations", {})
+        ann["double.keyd.io/external-writes"] = str(int(ann.get("double.keyd.io/external-writes", "0")) + 1)
+    elif op == "merge":
+        new = merge_patch(old, body.get("patch") or {})
+        new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+    elif op == "replace":
+        new = deep(body["object"])
+        new.setdefault("metadata", {})["resourceVersion"] = old["metadata"]["resourceVersion"]
+        new.setdefault("kind", res.kind)
+        new.setdefault("apiVersion", res.api_version)
+    else:
+        raise ValueError("op must be touch, merge, replace, create or delete")
+    rest._check_identity(req, new, req.name)
+    _, stored = rest.write(state, req, new, old, "status" if body.get("status") else None)
+    return Resp(200, dumps(stored).encode(), {"Content-Type": "application/json"})

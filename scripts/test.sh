@@ -1,26 +1,47 @@
 #!/usr/bin/env bash
-# Install dependencies, build and run every test: the conformance of the Vault and kube-apiserver
-# doubles with real clients, then the warnings-as-errors build and the AddressSanitizer + UndefinedBehaviorSanitizer
-# build of the whole suite.
+# Install dependencies, build and run every test:
+#   1. conformance of the Vault and kube-apiserver doubles with real clients (hvac, node-vault,
+#      kubectl, python3-kubernetes) — the doubles must be right before keyd's tests rely on them;
+#   2. the warnings-as-errors build and the ASan+UBSan build, each running the whole ctest suite;
+#   3. the end-to-end proof with real js-libp2p nodes using keys made by keyd.
+# Ends with one line "total: N passed, M failed" summing every stage; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 ./scripts/install-test-tools.sh
 ./scripts/install-kube-test-tools.sh
+./scripts/install-e2e-tools.sh
 
-# The Vault double must satisfy real Vault clients before keyd's own tests may rely on it.
-echo "== conformance of the Vault double (python3-hvac, node-vault)"
-tests/conformance/run.sh
-echo "== conformance of the kube-apiserver double (kubectl, python3-kubernetes)"
-tests/conformance/kube/run.sh
+passed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# Run a stage, show its output, and add the "N passed" of its closing line to the total.
+stage() {
+  local name=$1
+  shift
+  echo "== $name"
+  "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  ((status == 0)) || { echo "== $name failed (exit $status)"; exit "$status"; }
+  local n
+  n=$(grep -Eo '([0-9]+) passed, 0 failed' "$log" | tail -n1 | grep -Eo '^[0-9]+' || true)
+  [ -n "$n" ] || n=$(grep -Eo 'tests passed, 0 tests failed out of [0-9]+' "$log" | tail -n1 | grep -Eo '[0-9]+$' || true)
+  passed=$((passed + ${n:-0}))
+}
+
+stage "conformance of the Vault double (python3-hvac, node-vault)" tests/conformance/run.sh
+stage "conformance of the kube-apiserver double (kubectl, python3-kubernetes)" tests/conformance/kube/run.sh
 
 jobs=$(nproc 2>/dev/null || echo 2)
 for preset in dev asan; do
   echo "== build ($preset)"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"
-  echo "== test ($preset)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --preset "$preset" -j "$jobs"
+    stage "test ($preset)" ctest --preset "$preset" -j "$jobs"
 done
+
+stage "end-to-end with real js-libp2p (tests/e2e)" env KEYD=build/dev/bin/keyd tests/e2e/run.sh
+
+echo "total: $passed passed, 0 failed"

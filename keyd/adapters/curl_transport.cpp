@@ -32,7 +32,7 @@ constexpr char k_empty_body[] = "";
 
 class CurlTransport final : public ports::HttpTransport {
  public:
-  explicit CurlTransport(ports::TlsOptions tls) : m_tls(std::move(tls)) {}
+  explicit CurlTransport(ports::TlsOptions tls) : m_tls(std::move(tls)), m_blobs(blobs_of(m_tls)) {}
 
   [[nodiscard]] Result<ports::HttpResponse> send(const ports::HttpRequest& request) override {
     if (!detail::is_token(request.method)) {
@@ -115,15 +115,26 @@ class CurlTransport final : public ports::HttpTransport {
     set(curl_easy_setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
     set(curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_tls.insecure_skip_verify ? 0L : 1L));
     set(curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_tls.insecure_skip_verify ? 0L : 2L));
-    if (!m_tls.ca_file.empty()) {
+    // A PEM blob wins over the file of the same role. Blobs are not copied (CURL_BLOB_NOCOPY): they
+    // point into m_tls, which outlives every transfer, so no unwiped copy of a key is left in curl.
+    if (!m_tls.ca_pem.empty()) {
+      set(curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &m_blobs.ca));
+      set(curl_easy_setopt(h, CURLOPT_CAPATH, static_cast<const char*>(nullptr)));  // that CA only
+    } else if (!m_tls.ca_file.empty()) {
       set(curl_easy_setopt(h, CURLOPT_CAINFO, m_tls.ca_file.c_str()));
       set(curl_easy_setopt(h, CURLOPT_CAPATH, static_cast<const char*>(nullptr)));  // that CA only
     }
-    if (!m_tls.client_cert_file.empty()) {
+    if (!m_tls.client_cert_pem.empty()) {
+      set(curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &m_blobs.cert));
+      set(curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM"));
+    } else if (!m_tls.client_cert_file.empty()) {
       set(curl_easy_setopt(h, CURLOPT_SSLCERT, m_tls.client_cert_file.c_str()));
       set(curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM"));
     }
-    if (!m_tls.client_key_file.empty()) {
+    if (m_tls.client_key_pem && !m_tls.client_key_pem->empty()) {
+      set(curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &m_blobs.key));
+      set(curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM"));
+    } else if (!m_tls.client_key_file.empty()) {
       set(curl_easy_setopt(h, CURLOPT_SSLKEY, m_tls.client_key_file.c_str()));
       set(curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM"));
     }
@@ -150,7 +161,24 @@ class CurlTransport final : public ports::HttpTransport {
     if (m_idle.size() < k_max_idle_handles) m_idle.push_back(std::move(handle));
   }
 
+  // The PEM blobs of m_tls as curl_blobs (curl takes a non-const pointer but never writes through it).
+  struct Blobs {
+    curl_blob ca{};
+    curl_blob cert{};
+    curl_blob key{};
+  };
+
+  static curl_blob blob_of(std::string_view pem) {
+    return curl_blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_NOCOPY};
+  }
+
+  static Blobs blobs_of(const ports::TlsOptions& tls) {
+    return Blobs{blob_of(tls.ca_pem), blob_of(tls.client_cert_pem),
+                 blob_of(tls.client_key_pem ? tls.client_key_pem->reveal_text() : std::string_view())};
+  }
+
   ports::TlsOptions m_tls;
+  Blobs m_blobs;  // points into m_tls
   std::mutex m_mutex;
   std::vector<CurlHandle> m_idle;
 };
@@ -174,13 +202,20 @@ Status check_readable(std::string_view what, const std::string& path) {
 
 Result<std::unique_ptr<ports::HttpTransport>> make_curl_transport(ports::TlsOptions tls) {
   KEYD_TRY(detail::ensure_curl_initialized());
-  KEYD_TRY(check_readable("CA file", tls.ca_file));
-  KEYD_TRY(check_readable("client certificate file", tls.client_cert_file));
-  KEYD_TRY(check_readable("client key file", tls.client_key_file));
-  if (!tls.client_key_file.empty() && tls.client_cert_file.empty()) {
+  // A file is only used (so only checked) when no PEM of the same role is given.
+  const bool has_key_pem = tls.client_key_pem && !tls.client_key_pem->empty();
+  if (tls.ca_pem.empty()) KEYD_TRY(check_readable("CA file", tls.ca_file));
+  if (tls.client_cert_pem.empty()) KEYD_TRY(check_readable("client certificate file", tls.client_cert_file));
+  if (!has_key_pem) KEYD_TRY(check_readable("client key file", tls.client_key_file));
+  const bool has_cert = !tls.client_cert_file.empty() || !tls.client_cert_pem.empty();
+  if (!tls.client_key_file.empty() && !has_cert) {
     return fail(ErrorCode::invalid_config,
                 fmt::format("TLS client key file {} given without a client certificate file", tls.client_key_file));
   }
+  if (has_key_pem && !has_cert) {
+    return fail(ErrorCode::invalid_config, "TLS client key (inline PEM) given without a client certificate");
+  }
+
   const auto is_name_char = [](unsigned char c) { return std::isalnum(c) != 0 || c == '.' || c == '-'; };
   if (!std::ranges::all_of(tls.server_name, is_name_char)) {
     return fail(ErrorCode::invalid_config, fmt::format("TLS server name {:?} is not a host name", tls.server_name));

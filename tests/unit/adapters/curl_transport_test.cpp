@@ -427,6 +427,58 @@ TEST_F(CurlTlsTest, MutualTlsNeedsTheClientCertificate) {
   EXPECT_EQ(with->body.reveal_text(), "hello");
 }
 
+// TLS material inline as PEM (kubeconfig *-data fields, exec plugins): a PEM wins over the file of
+// the same role, which is then neither read nor checked.
+TEST_F(CurlTlsTest, CaAsPemBlobIsTrustedAndWinsOverTheCaFile) {
+  const auto server = https_server("server.pem", "server-key.pem");
+  const auto hello = url(server.port(), "/hello", "https");
+  ports::TlsOptions tls;
+  tls.ca_pem = testing::read_file(file("ca.pem"));
+  tls.ca_file = file("other-ca.pem");
+  auto response = transport(tls)->send(request("GET", hello));
+  ASSERT_TRUE(response) << response.error().message;
+  EXPECT_EQ(response->body.reveal_text(), "hello");
+
+  tls.ca_file = "/nonexistent/ca.pem";  // not checked: the PEM is used
+  ASSERT_TRUE(make_curl_transport(tls));
+
+  ports::TlsOptions other;
+  other.ca_pem = testing::read_file(file("other-ca.pem"));
+  other.ca_file = file("ca.pem");
+  expect_certificate_rejected(transport(other)->send(request("GET", hello)));
+}
+
+TEST_F(CurlTlsTest, MutualTlsWithCertificateAndKeyAsPemBlobs) {
+  const auto server = https_server("server.pem", "server-key.pem", file("ca.pem").c_str());
+  const auto hello = url(server.port(), "/hello", "https");
+  ports::TlsOptions tls;
+  tls.ca_pem = testing::read_file(file("ca.pem"));
+  tls.client_cert_pem = testing::read_file(file("client.pem"));
+  tls.client_key_pem = std::make_shared<const Secret>(Secret::from_text(testing::read_file(file("client-key.pem"))));
+  tls.client_cert_file = file("server.pem");  // the wrong pair: the blobs win
+  tls.client_key_file = "/nonexistent/key.pem";
+  auto t = transport(tls);
+  for (int i = 0; i < 2; ++i) {  // the second request reuses the handle (and its connection)
+    auto with = t->send(request("GET", hello));
+    ASSERT_TRUE(with) << with.error().message;
+    EXPECT_EQ(with->body.reveal_text(), "hello");
+  }
+
+  auto key_only = tls;
+  key_only.client_cert_pem.clear();
+  key_only.client_cert_file.clear();
+  auto made = make_curl_transport(key_only);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().code, ErrorCode::invalid_config);
+  EXPECT_EQ(made.error().message.find("PRIVATE KEY"), std::string::npos) << made.error().message;
+
+  auto garbage = tls;  // an unusable key is a configuration error that shows no key material
+  garbage.client_key_pem = std::make_shared<const Secret>(Secret::from_text("-----BEGIN PRIVATE KEY-----\nk3y\n"));
+  auto failed = transport(garbage)->send(request("GET", hello));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message.find("k3y"), std::string::npos) << failed.error().message;
+}
+
 TEST_F(CurlTlsTest, ServerNameIsTheNameVerifiedAndHostStaysTheUrls) {
   Seen seen;
   const auto server = https_server("named.pem", "named-key.pem", nullptr, &seen);

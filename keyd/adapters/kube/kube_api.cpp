@@ -1,0 +1,175 @@
+#include "kube_api.hpp"
+
+#include "keyd/adapters/curl_transport.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace keyd::adapters {
+
+namespace {
+
+constexpr const char* k_user_agent = "keyd/" KEYD_VERSION;
+
+std::string content_type_of(kube::PatchType type) {
+  switch (type) {
+    case kube::PatchType::strategic_merge:
+      return "application/strategic-merge-patch+json";
+    case kube::PatchType::merge:
+      return "application/merge-patch+json";
+    case kube::PatchType::json:
+      return "application/json-patch+json";
+  }
+  return "application/merge-patch+json";
+}
+
+}  // namespace
+
+KubeApi::KubeApi(KubeConnection connection, const ports::Clock& clock, kube::TransportFactory factory,
+                 kube::ApiOptions options)
+    : m_connection(std::move(connection)),
+      m_clock(clock),
+      m_factory(std::move(factory)),
+      m_options(options),
+      m_jitter(std::random_device{}()) {}
+
+Result<kube::SecretJson> KubeApi::get(std::string_view path) { return call_json({"GET", std::string(path), "", "", {}}); }
+
+Result<kube::SecretJson> KubeApi::list(std::string_view path, std::string_view label_selector) {
+  const std::string query = label_selector.empty() ? "" : "labelSelector=" + kube::query_escape(label_selector);
+  return call_json({"GET", std::string(path), query, "", {}});
+}
+
+Result<kube::SecretJson> KubeApi::create(std::string_view path, const kube::SecretJson& body) {
+  return call_json({"POST", std::string(path), "", "application/json", kube::to_body(body)});
+}
+
+Result<kube::SecretJson> KubeApi::replace(std::string_view path, const kube::SecretJson& body) {
+  return call_json({"PUT", std::string(path), "", "application/json", kube::to_body(body)});
+}
+
+Result<kube::SecretJson> KubeApi::patch(std::string_view path, kube::PatchType type, const kube::SecretJson& body,
+                                        std::string_view field_manager) {
+  const std::string query = field_manager.empty() ? "" : "fieldManager=" + kube::query_escape(field_manager);
+  return call_json({"PATCH", std::string(path), query, content_type_of(type), kube::to_body(body)});
+}
+
+Status KubeApi::remove(std::string_view path, const kube::SecretJson& options) {
+  Call c{"DELETE", std::string(path), "", "", {}};
+  if (!options.is_null()) {
+    c.content_type = "application/json";
+    c.body = kube::to_body(options);
+  }
+  KEYD_TRY(call(c));
+  return {};
+}
+
+// Current credentials from the source; a client certificate that differs from the one the
+// transport was made with (exec plugins hand out new ones) means a new transport.
+Status KubeApi::refresh_credentials(bool force) {
+  std::string cert;
+  std::shared_ptr<const Secret> key;
+  if (m_connection.credentials) {
+    KEYD_ASSIGN_OR_RETURN(auto creds, m_connection.credentials->get(force));
+    m_token = std::move(creds.bearer_token);
+    cert = std::move(creds.client_cert_pem);
+    key = std::move(creds.client_key_pem);
+  }
+  if (m_transport && cert == m_transport_cert) return {};
+  ports::TlsOptions tls = m_connection.tls;
+  if (!cert.empty()) {
+    tls.client_cert_pem = cert;
+    tls.client_key_pem = key;
+    tls.client_cert_file.clear();
+    tls.client_key_file.clear();
+  }
+  auto transport = m_factory(tls);
+  if (!transport) return fail(transport.error().with_context("kubernetes " + m_connection.description));
+  if (m_transport) spdlog::debug("kubernetes: new client certificate; new connection to {}", m_connection.server);
+  m_transport = std::move(*transport);
+  m_transport_cert = std::move(cert);
+  return {};
+}
+
+ports::HttpRequest KubeApi::build(const Call& call) const {
+  ports::HttpRequest request;
+  request.method = call.method;
+  request.url = fmt::format("{}{}{}{}", m_connection.server, call.path, call.query.empty() ? "" : "?", call.query);
+  if (!m_token.empty()) request.headers.push_back({"Authorization", fmt::format("Bearer {}", m_token.reveal_text()), true});
+  request.headers.push_back({"Accept", "application/json", false});
+  request.headers.push_back({"User-Agent", k_user_agent, false});
+  if (!call.content_type.empty()) request.headers.push_back({"Content-Type", call.content_type, false});
+  request.body = call.body.clone();
+  request.connect_timeout = m_options.connect_timeout;
+  request.total_timeout = m_options.request_timeout;
+  return request;
+}
+
+Result<ports::HttpResponse> KubeApi::send_with_retries(const Call& call) {
+  const std::string what = fmt::format("kubernetes {} {}", call.method, call.path);
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  const auto& backoff = m_options.backoff;
+  Error last;
+  for (int attempt = 1;; ++attempt) {
+    std::optional<std::chrono::milliseconds> retry_after;
+    auto response = m_transport->send(build(call));
+    if (response && response->status >= 200 && response->status < 300) return response;
+    bool retryable = false;
+    if (!response) {
+      last = Error{response.error().code, response.error().message};
+      retryable = response.error().code == ErrorCode::unavailable || response.error().code == ErrorCode::timeout;
+    } else {
+      if (response->status == 401) return response;  // the caller refreshes the credentials
+      last = kube::status_error(what, response->status, response->body);
+      retryable = kube::is_retryable_status(response->status);
+      if (auto header = response->header("retry-after")) retry_after = domain::parse_retry_after(*header);
+    }
+    if (!retryable) return fail(std::move(last));
+    if (attempt >= backoff.max_attempts) {
+      last.message += fmt::format(" (after {} attempts)", attempt);
+      return fail(std::move(last));
+    }
+    const auto delay = domain::backoff_delay(backoff, attempt, jitter(m_jitter), retry_after);
+    spdlog::info("{} (attempt {} of {}); retrying in {} ms", last.message, attempt, backoff.max_attempts, delay.count());
+    m_clock.sleep_for(delay);
+  }
+}
+
+Result<ports::HttpResponse> KubeApi::call(const Call& call) {
+  const std::lock_guard lock(m_mutex);
+  KEYD_TRY(refresh_credentials(false));
+  auto response = send_with_retries(call);
+  if (!response || response->status != 401) return response;
+  // The token may have rotated or expired: fetch the credentials again once, then give up.
+  const std::string what = fmt::format("kubernetes {} {}", call.method, call.path);
+  spdlog::info("{}: 401 Unauthorized; refreshing the credentials of {}", what, m_connection.description);
+  if (auto st = refresh_credentials(true); !st) {
+    return fail(ErrorCode::unauthorized,
+                fmt::format("{}: 401 Unauthorized; refreshing the credentials failed: {}", what, st.error().message));
+  }
+  response = send_with_retries(call);
+  if (response && response->status == 401) {
+    return fail(ErrorCode::unauthorized,
+                fmt::format("{}: 401 Unauthorized: the API server rejects the credentials of {} (even after a refresh)",
+                            what, m_connection.description));
+  }
+  return response;
+}
+
+Result<kube::SecretJson> KubeApi::call_json(const Call& call) {
+  KEYD_ASSIGN_OR_RETURN(auto response, this->call(call));
+  return kube::parse_json(response.body, fmt::format("kubernetes {} {}", call.method, call.path));
+}
+
+Result<std::shared_ptr<KubeApi>> make_kube_api(KubeConnection connection, const ports::Clock& clock) {
+  if (!connection.server.starts_with("https://") && !connection.server.starts_with("http://")) {
+    return fail(ErrorCode::invalid_config,
+                fmt::format("kubernetes server {:?} ({}) must be an https:// URL", connection.server,
+                            connection.description));
+  }
+  while (connection.server.ends_with('/')) connection.server.pop_back();
+  return std::make_shared<KubeApi>(std::move(connection), clock,
+                                   [](const ports::TlsOptions& tls) { return make_curl_transport(tls); });
+}
+
+}  // namespace keyd::adapters

@@ -1,0 +1,81 @@
+// KubeApi: one Kubernetes API call with everything around it — the bearer token (marked
+// sensitive) and client certificate of the connection's credential source, JSON headers and a
+// User-Agent, timeouts on every request, bounded retries with backoff and jitter for 429/5xx and
+// connection failures (honouring Retry-After), one credential refresh after a 401, and the status
+// mapping of kube_status. Only 2xx answers come back. Calls are serialised (one in flight).
+#pragma once
+
+#include "keyd/adapters/kube_target.hpp"
+#include "keyd/domain/backoff.hpp"
+#include "kube_status.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+
+namespace keyd::adapters {
+
+namespace kube {
+
+enum class PatchType { strategic_merge, merge, json };
+
+struct ApiOptions {
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds request_timeout{30'000};
+  domain::BackoffPolicy backoff{};
+};
+
+// Makes the transport for a set of TLS options (the connection's, plus a client certificate from
+// exec credentials). Tests inject fakes here; make_kube_api uses make_curl_transport.
+using TransportFactory = std::function<Result<std::unique_ptr<ports::HttpTransport>>(const ports::TlsOptions&)>;
+
+}  // namespace kube
+
+class KubeApi {
+ public:
+  KubeApi(KubeConnection connection, const ports::Clock& clock, kube::TransportFactory factory,
+          kube::ApiOptions options = {});
+
+  // `path` is an API path such as /api/v1/namespaces/x/secrets/y; bodies are JSON objects.
+  [[nodiscard]] Result<kube::SecretJson> get(std::string_view path);
+  [[nodiscard]] Result<kube::SecretJson> list(std::string_view path, std::string_view label_selector);
+  [[nodiscard]] Result<kube::SecretJson> create(std::string_view path, const kube::SecretJson& body);
+  [[nodiscard]] Result<kube::SecretJson> replace(std::string_view path, const kube::SecretJson& body);
+  [[nodiscard]] Result<kube::SecretJson> patch(std::string_view path, kube::PatchType type, const kube::SecretJson& body,
+                                               std::string_view field_manager);
+  // DELETE; `options` (a DeleteOptions object, e.g. with preconditions) is sent when not null.
+  [[nodiscard]] Status remove(std::string_view path, const kube::SecretJson& options = nullptr);
+
+  [[nodiscard]] const KubeConnection& connection() const { return m_connection; }
+
+ private:
+  struct Call {
+    std::string method;
+    std::string path;
+    std::string query;         // without '?'
+    std::string content_type;  // empty: no body
+    Secret body;
+  };
+  [[nodiscard]] Result<ports::HttpResponse> call(const Call& call);
+  [[nodiscard]] Result<kube::SecretJson> call_json(const Call& call);
+  [[nodiscard]] Result<ports::HttpResponse> send_with_retries(const Call& call);
+  [[nodiscard]] Status refresh_credentials(bool force);
+  [[nodiscard]] ports::HttpRequest build(const Call& call) const;
+
+  KubeConnection m_connection;
+  const ports::Clock& m_clock;
+  kube::TransportFactory m_factory;
+  kube::ApiOptions m_options;
+  std::mt19937_64 m_jitter;
+  std::mutex m_mutex;
+
+  std::unique_ptr<ports::HttpTransport> m_transport;
+  std::string m_transport_cert;  // the client certificate m_transport was made with
+  Secret m_token;
+};
+
+}  // namespace keyd::adapters

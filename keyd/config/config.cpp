@@ -20,14 +20,9 @@ using schema::Where;
 constexpr std::size_t k_max_name_length = 63;
 
 constexpr std::array k_backends{Choice{"file", true}, Choice{"vault", true}, Choice{"mcp", false}};
-constexpr std::array k_target_types{Choice{"file", true}, Choice{"kubernetes", false}};
 
 void parse_backend(const YAML::Node& value, const Where& where, Problems& problems, StoreConfig& out) {
   if (auto name = schema::choice(value, where, problems, k_backends, "backend")) out.backend = std::move(*name);
-}
-
-void parse_target_type(const YAML::Node& value, const Where& where, Problems& problems, TargetConfig& out) {
-  if (auto name = schema::choice(value, where, problems, k_target_types, "target type")) out.type = std::move(*name);
 }
 
 bool valid_swarm_name(std::string_view name) {
@@ -58,25 +53,10 @@ void parse_swarm_path(const YAML::Node& value, const Where& where, Problems& pro
   out.path = std::move(*path);
 }
 
-constexpr std::array k_target_fields{
-    Field<TargetConfig>{"type", true, parse_target_type},
-    Field<TargetConfig>{"path", false, schema::string_field<&TargetConfig::path>},
-};
-
-void parse_targets(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out) {
-  for (auto& [target, node, index] : schema::parse_list(value, where, problems, k_target_fields)) {
-    const YAML::Node& item = node;
-    if (target.type == "file" && target.path.empty() && !item["path"]) {
-      problems.add(item.Mark(), where.path + "[" + std::to_string(index) + "].path: required for type file");
-    }
-    out.targets.push_back(std::move(target));
-  }
-}
-
 constexpr std::array k_swarm_fields{
     Field<SwarmConfig>{"name", true, parse_swarm_name},
     Field<SwarmConfig>{"path", false, parse_swarm_path},
-    Field<SwarmConfig>{"targets", false, parse_targets},
+    Field<SwarmConfig>{"targets", false, schema::parse_targets},
 };
 
 void parse_swarms(const YAML::Node& value, const Where& where, Problems& problems, Config& out) {
@@ -118,6 +98,7 @@ constexpr std::array k_audit_fields{
 constexpr std::array k_config_fields{
     Field<Config>{"store", false, schema::map_field<&Config::store, k_store_fields>},
     Field<Config>{"audit", false, schema::map_field<&Config::audit, k_audit_fields>},
+    Field<Config>{"kubernetes", false, schema::parse_kubernetes_section},
     Field<Config>{"swarms", true, parse_swarms},
 };
 

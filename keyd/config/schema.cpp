@@ -140,6 +140,15 @@ std::string relative_path_problem(std::string_view path) {
   return {};
 }
 
+std::optional<YAML::Mark> key_mark(const YAML::Node& map, std::string_view name) {
+  if (!map.IsMap()) return std::nullopt;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const YAML::Node key = it->first;
+    if (key.IsScalar() && key.Scalar() == name) return key.Mark();
+  }
+  return std::nullopt;
+}
+
 bool walk_map(const YAML::Node& node, const Where& where, Problems& problems, std::span<const std::string_view> keys,
               std::span<const bool> required, const std::function<void(std::size_t, const YAML::Node&, const Where&)>& on_field) {
   if (!node.IsMap()) {

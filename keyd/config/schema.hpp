@@ -184,6 +184,8 @@ void map_field(const YAML::Node& value, const Where& where, Problems& problems, 
 
 namespace keyd::config {
 struct StoreConfig;
+struct SwarmConfig;
+struct Config;
 }  // namespace keyd::config
 
 namespace keyd::config::schema {
@@ -192,7 +194,16 @@ namespace keyd::config::schema {
 // or '..' components). For store paths and mount paths.
 [[nodiscard]] std::string relative_path_problem(std::string_view path);
 
+// Where `name` sits as a key of `map` (the key, not its value: for "this key does not belong here").
+[[nodiscard]] std::optional<YAML::Mark> key_mark(const YAML::Node& map, std::string_view name);
+
 // The store.vault section, with its cross-field rules (vault_schema.cpp).
 void parse_vault_section(const YAML::Node& value, const Where& where, Problems& problems, StoreConfig& out);
+
+// swarms[].targets: file and kubernetes targets, with the rules per type (target_schema.cpp).
+void parse_targets(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out);
+
+// The top-level kubernetes section: kubeconfig and context (target_schema.cpp).
+void parse_kubernetes_section(const YAML::Node& value, const Where& where, Problems& problems, Config& out);
 
 }  // namespace keyd::config::schema

@@ -9,15 +9,6 @@
 namespace keyd::config::schema {
 namespace {
 
-// Where `name` sits as a key of `map` (the key, not its value: the key is what is wrong).
-std::optional<YAML::Mark> key_mark(const YAML::Node& map, std::string_view name) {
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node key = it->first;
-    if (key.IsScalar() && key.Scalar() == name) return key.Mark();
-  }
-  return std::nullopt;
-}
-
 constexpr std::array k_auth_methods{Choice{"token", true}, Choice{"approle", true}, Choice{"kubernetes", true}};
 
 void parse_method(const YAML::Node& value, const Where& where, Problems& problems, VaultAuthConfig& out) {

@@ -62,9 +62,36 @@ struct AuditConfig {
   std::string file = ".keyd/audit.jsonl";
 };
 
+// A workload a kubernetes target restarts when the key changes.
+struct RestartConfig {
+  std::string kind;  // StatefulSet | Deployment | DaemonSet
+  std::string name;
+};
+
+// One entry of swarms[].targets. `path` belongs to type file; the other keys to type kubernetes
+// (the parser reports keys of the other type).
 struct TargetConfig {
-  std::string type;  // file (later: kubernetes)
-  std::string path;  // for type file
+  std::string type;  // file | kubernetes
+  std::string path;  // file: where the key file is written
+
+  // kubernetes. A target without a secret only restarts (the key never lands in etcd); a target
+  // needs a secret, a restart list, or both.
+  std::string namespace_name;  // empty: the connection's namespace (kubeconfig context, in-cluster)
+  std::string secret;          // the Secret's name
+  std::string key = "swarm.key";  // the Secret's data key, [-._a-zA-Z0-9]+
+  bool adopt = false;             // take over a Secret keyd did not create
+  std::vector<RestartConfig> restart;
+  std::string strategy = "rolling";  // rolling | recreate | none
+  bool wait = true;                  // follow the rollout to the end
+  std::chrono::milliseconds timeout{std::chrono::minutes(10)};  // of the wait
+  bool rollback_on_failure = false;  // re-promote the previous key when the rollout fails
+};
+
+// Top-level `kubernetes`: how to reach the API server. Both empty: in-cluster service account,
+// else $KUBECONFIG, else ~/.kube/config.
+struct KubernetesConfig {
+  std::string kubeconfig;  // a kubeconfig file
+  std::string context;     // empty: its current-context
 };
 
 struct SwarmConfig {
@@ -77,6 +104,7 @@ struct Config {
   std::string source;  // file name the config came from, for messages
   StoreConfig store;
   AuditConfig audit;
+  KubernetesConfig kubernetes;
   std::vector<SwarmConfig> swarms;
 };
 

@@ -98,7 +98,7 @@ TEST(LoadConfig, ReadsTheFileAndNamesItInMessages) {
   testing::write_file(path, "swarms: [{name: a}]\nextra: 1\n");
   const auto bad = load_config(path);
   ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().message, path.string() + ":2:1: unknown key 'extra' (expected: store, audit, swarms)");
+  EXPECT_EQ(bad.error().message, path.string() + ":2:1: unknown key 'extra' (expected: store, audit, kubernetes, swarms)");
 }
 
 TEST(LoadConfig, MissingFileIsAConfigError) {

@@ -26,7 +26,7 @@ const std::vector<ErrorCase>& error_cases() {
       {"several YAML documents", "swarms: [{name: a}]\n---\nswarms: [{name: b}]\n",
        "t.yaml:3:1: expected one YAML document, found 2"},
       {"unknown top-level key", "swarms: [{name: a}]\nstorre: {}\n",
-       "t.yaml:2:1: unknown key 'storre' (expected: store, audit, swarms)"},
+       "t.yaml:2:1: unknown key 'storre' (expected: store, audit, kubernetes, swarms)"},
       {"duplicate top-level key", "swarms: [{name: a}]\nswarms: [{name: b}]\n",
        "t.yaml:2:1: duplicate key 'swarms' (first at line 1)"},
       {"unknown key in a nested map", "store:\n  backend: file\n  file:\n    dirr: x\nswarms: [{name: a}]\n",
@@ -88,10 +88,10 @@ const std::vector<ErrorCase>& error_cases() {
        "t.yaml:4:9: swarms[0].targets[0].type: required"},
       {"a file target needs a path", "swarms:\n  - name: a\n    targets:\n      - type: file\n",
        "t.yaml:4:9: swarms[0].targets[0].path: required for type file"},
-      {"kubernetes targets are not implemented", "swarms:\n  - name: a\n    targets:\n      - type: kubernetes\n",
-       "t.yaml:4:15: swarms[0].targets[0].type: target type 'kubernetes' is not supported yet"},
+      {"a kubernetes target with nothing to do", "swarms:\n  - name: a\n    targets:\n      - type: kubernetes\n",
+       "t.yaml:4:9: swarms[0].targets[0]: a kubernetes target needs a secret, a restart list, or both"},
       {"unknown target type", "swarms:\n  - name: a\n    targets:\n      - {type: s3, path: x}\n",
-       "t.yaml:4:16: swarms[0].targets[0].type: unknown target type 's3' (expected: file)"},
+       "t.yaml:4:16: swarms[0].targets[0].type: unknown target type 's3' (expected: file, kubernetes)"},
   };
   return cases;
 }
@@ -126,22 +126,23 @@ TEST(ParseConfigErrors, AllProblemsAreReportedTogetherInFileOrder) {
             "configs/local.yaml:5:19: store.file.max_versions: expected an integer, got 'ten'\n"
             "configs/local.yaml:8:11: swarms[0].path: must be relative (no leading '/'), got '/abs'\n"
             "configs/local.yaml:9:11: swarms[1].name: duplicate swarm name 'a' (first at line 7)\n"
-            "configs/local.yaml:10:1: unknown key 'colour' (expected: store, audit, swarms)");
+            "configs/local.yaml:10:1: unknown key 'colour' (expected: store, audit, kubernetes, swarms)");
 }
 
 TEST(ParseConfigErrors, ProblemsInSeveralSwarmsAndTargetsAreAllReported) {
   const std::string yaml =
       "swarms:\n"
       "  - name: A\n"
-      "    targets: [{type: kubernetes}, {path: x}]\n"
+      "    targets: [{type: kubernetes, secret: S}, {path: x}]\n"
       "  - {name: b, path: ../b}\n";
   const auto config = parse_config(yaml, "t.yaml");
   ASSERT_FALSE(config.has_value());
   EXPECT_EQ(config.error().message,
             "t.yaml:2:11: swarms[0].name: invalid swarm name 'A' (lowercase letters, digits and '-', not starting or "
             "ending with '-', at most 63 characters)\n"
-            "t.yaml:3:22: swarms[0].targets[0].type: target type 'kubernetes' is not supported yet\n"
-            "t.yaml:3:35: swarms[0].targets[1].type: required\n"
+            "t.yaml:3:42: swarms[0].targets[0].secret: invalid Secret name 'S' (lowercase letters, digits, '-' and "
+            "'.', each '.'-separated part starting and ending with a letter or digit, at most 253 characters)\n"
+            "t.yaml:3:46: swarms[0].targets[1].type: required\n"
             "t.yaml:4:21: swarms[1].path: must not contain '.' or '..' components, got '../b'");
 }
 

@@ -1,0 +1,177 @@
+// swarms[].targets (file and kubernetes targets) and the top-level kubernetes section.
+#include "keyd/config/config.hpp"
+
+#include "schema.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+
+namespace keyd::config::schema {
+namespace {
+
+constexpr std::array k_target_types{Choice{"file", true}, Choice{"kubernetes", true}};
+constexpr std::array k_strategies{Choice{"rolling", true}, Choice{"recreate", true}, Choice{"none", true}};
+constexpr std::array k_workload_kinds{Choice{"StatefulSet", true}, Choice{"Deployment", true},
+                                      Choice{"DaemonSet", true}};
+
+constexpr std::size_t k_max_label = 63;
+constexpr std::size_t k_max_subdomain = 253;
+constexpr std::int64_t k_day_ms = 86'400'000;
+
+bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters (Kubernetes namespaces).
+bool dns_label(std::string_view s) {
+  return !s.empty() && s.size() <= k_max_label && lower_alnum(s.front()) && lower_alnum(s.back()) &&
+         std::ranges::all_of(s, [](char c) { return lower_alnum(c) || c == '-'; });
+}
+
+// RFC 1123 subdomain: labels joined by '.', at most 253 characters (Secret and workload names).
+bool dns_subdomain(std::string_view s) {
+  if (s.empty() || s.size() > k_max_subdomain) return false;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t dot = std::min(s.find('.', start), s.size());
+    const std::string_view part = s.substr(start, dot - start);
+    if (part.empty() || !lower_alnum(part.front()) || !lower_alnum(part.back()) ||
+        !std::ranges::all_of(part, [](char c) { return lower_alnum(c) || c == '-'; })) {
+      return false;
+    }
+    start = dot + 1;
+  }
+  return true;
+}
+
+// A Secret data key, as the API server checks it: [-._a-zA-Z0-9]+, not "." or "..", ≤ 253.
+bool secret_key(std::string_view s) {
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_';
+  };
+  return !s.empty() && s.size() <= k_max_subdomain && s != "." && s != ".." && std::ranges::all_of(s, allowed);
+}
+
+const std::string k_subdomain_rule =
+    " (lowercase letters, digits, '-' and '.', each '.'-separated part starting and ending with a letter or digit, at "
+    "most 253 characters)";
+
+// A non-empty string that passes `valid`, else "invalid <noun> '<text>'<rule>".
+template <auto Member, bool (*Valid)(std::string_view), const char* Noun, const std::string& Rule>
+void checked_name(const YAML::Node& value, const Where& where, Problems& problems, Owner<Member>& out) {
+  auto text = non_empty_string(value, where, problems);
+  if (!text) return;
+  if (!Valid(*text)) {
+    problems.add(where.mark, where.prefix() + "invalid " + Noun + " '" + *text + "'" + Rule);
+    return;
+  }
+  out.*Member = std::move(*text);
+}
+
+constexpr char k_namespace_noun[] = "namespace";
+constexpr char k_secret_noun[] = "Secret name";
+constexpr char k_key_noun[] = "Secret key";
+constexpr char k_workload_noun[] = "workload name";
+const std::string k_label_rule =
+    " (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)";
+const std::string k_key_rule = " (letters, digits, '-', '_' and '.', not '.' or '..', at most 253 characters)";
+
+template <auto Member, const auto& Choices, const char* Noun>
+void choice_field(const YAML::Node& value, const Where& where, Problems& problems, Owner<Member>& out) {
+  if (auto name = choice(value, where, problems, Choices, Noun)) out.*Member = std::move(*name);
+}
+
+constexpr char k_type_noun[] = "target type";
+constexpr char k_strategy_noun[] = "strategy";
+constexpr char k_kind_noun[] = "workload kind";
+
+constexpr std::array k_restart_fields{
+    Field<RestartConfig>{"kind", true, choice_field<&RestartConfig::kind, k_workload_kinds, k_kind_noun>},
+    Field<RestartConfig>{"name", true,
+                         checked_name<&RestartConfig::name, dns_subdomain, k_workload_noun, k_subdomain_rule>},
+};
+
+void parse_restart(const YAML::Node& value, const Where& where, Problems& problems, TargetConfig& out) {
+  std::map<std::string, int, std::less<>> first_line;  // "Kind/name" → 1-based line
+  for (auto& [workload, node, index] : parse_list(value, where, problems, k_restart_fields)) {
+    if (workload.kind.empty() || workload.name.empty()) continue;  // reported already
+    const std::string id = workload.kind + "/" + workload.name;
+    const YAML::Node& item = node;
+    if (const auto [first, inserted] = first_line.emplace(id, item.Mark().line + 1); !inserted) {
+      problems.add(item.Mark(), where.path + "[" + std::to_string(index) + "]: duplicate workload " + id +
+                                    " (first at line " + std::to_string(first->second) + ")");
+      continue;
+    }
+    out.restart.push_back(std::move(workload));
+  }
+}
+
+constexpr std::array k_target_fields{
+    Field<TargetConfig>{"type", true, choice_field<&TargetConfig::type, k_target_types, k_type_noun>},
+    Field<TargetConfig>{"path", false, string_field<&TargetConfig::path>},
+    Field<TargetConfig>{"namespace", false,
+                        checked_name<&TargetConfig::namespace_name, dns_label, k_namespace_noun, k_label_rule>},
+    Field<TargetConfig>{"secret", false,
+                        checked_name<&TargetConfig::secret, dns_subdomain, k_secret_noun, k_subdomain_rule>},
+    Field<TargetConfig>{"key", false, checked_name<&TargetConfig::key, secret_key, k_key_noun, k_key_rule>},
+    Field<TargetConfig>{"adopt", false, bool_field<&TargetConfig::adopt>},
+    Field<TargetConfig>{"restart", false, parse_restart},
+    Field<TargetConfig>{"strategy", false, choice_field<&TargetConfig::strategy, k_strategies, k_strategy_noun>},
+    Field<TargetConfig>{"wait", false, bool_field<&TargetConfig::wait>},
+    Field<TargetConfig>{"timeout", false, duration_field<&TargetConfig::timeout, 1, k_day_ms>},
+    Field<TargetConfig>{"rollback_on_failure", false, bool_field<&TargetConfig::rollback_on_failure>},
+};
+
+// The rules that span several keys of one target. `at` is the target's own path ("swarms[0].targets[1]").
+void check_target(const TargetConfig& target, const YAML::Node& item, const std::string& at, Problems& problems) {
+  const auto is_kube_key = [](std::string_view key) { return key != "type" && key != "path"; };
+  if (target.type == "file") {
+    if (!item["path"]) problems.add(item.Mark(), at + ".path: required for type file");
+    for (const auto& field : k_target_fields) {
+      const auto mark = is_kube_key(field.key) ? key_mark(item, field.key) : std::nullopt;
+      if (mark) problems.add(*mark, at + "." + std::string(field.key) + ": only for targets of type kubernetes");
+    }
+    return;
+  }
+  if (target.type != "kubernetes") return;  // an unknown type was reported already
+  if (const auto mark = key_mark(item, "path")) problems.add(*mark, at + ".path: only for targets of type file");
+  const bool has_secret = key_mark(item, "secret").has_value();
+  const YAML::Node restart = item["restart"];
+  const bool has_restart = restart && !(restart.IsSequence() && restart.size() == 0);
+  if (!has_secret && !has_restart) {
+    problems.add(item.Mark(), at + ": a kubernetes target needs a secret, a restart list, or both");
+  }
+  if (!has_secret) {
+    for (std::string_view key : {"key", "adopt"}) {
+      if (const auto mark = key_mark(item, key)) {
+        problems.add(*mark, at + "." + std::string(key) + ": only used with a secret");
+      }
+    }
+  }
+  // With a secret, strategy none and a restart list is a way to pause restarts (the adapter warns).
+  if (!has_secret && has_restart && target.strategy == "none") {
+    if (const auto mark = key_mark(item, "strategy")) {
+      problems.add(*mark, at + ".strategy: none restarts nothing, and without a secret this target would do nothing");
+    }
+  }
+}
+
+constexpr std::array k_kubernetes_fields{
+    Field<KubernetesConfig>{"kubeconfig", false, string_field<&KubernetesConfig::kubeconfig>},
+    Field<KubernetesConfig>{"context", false, string_field<&KubernetesConfig::context>},
+};
+
+}  // namespace
+
+void parse_targets(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out) {
+  for (auto& [target, node, index] : parse_list(value, where, problems, k_target_fields)) {
+    check_target(target, node, where.path + "[" + std::to_string(index) + "]", problems);
+    out.targets.push_back(std::move(target));
+  }
+}
+
+void parse_kubernetes_section(const YAML::Node& value, const Where& where, Problems& problems, Config& out) {
+  parse_map(value, where, problems, k_kubernetes_fields, out.kubernetes);
+}
+
+}  // namespace keyd::config::schema

@@ -5,6 +5,7 @@
 #include "keyd/app/use_cases.hpp"
 #include "keyd/config/config.hpp"
 #include "keyd/ports/http.hpp"
+#include "keyd/ports/progress.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -32,14 +33,19 @@ void add_swarm_options(CLI::App& cmd, SwarmOptions& options);
 // --output text|json
 void add_output_option(CLI::App& cmd, std::string& output);
 
+class KubeResources;  // kube_wiring.hpp
+
 // Everything a use case needs, built from the config. Owns the adapters.
-// Members are destroyed in reverse order: the transport outlives the store that uses it.
+// Members are destroyed in reverse order: the transport outlives the store that uses it, and
+// what the targets use (clock, progress, the Kubernetes client) outlives the targets in `swarm`.
 struct Wiring {
   config::Config config;
   std::unique_ptr<ports::HttpTransport> transport;  // the store's connection to its server, if any
   std::unique_ptr<ports::SecretStore> store;
   std::unique_ptr<ports::AuditLog> audit;
   adapters::SystemClock clock;
+  std::unique_ptr<ports::Progress> progress;  // made when a target needs one
+  std::shared_ptr<KubeResources> kube;        // made when the swarm has a kubernetes target
   std::unique_ptr<app::Context> context;
   app::Swarm swarm;
 };

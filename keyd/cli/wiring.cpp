@@ -1,5 +1,7 @@
 // The only place that names concrete adapters: config → store, audit log, targets.
 #include "common.hpp"
+#include "kube_wiring.hpp"
+#include "progress.hpp"
 #include "vault_env.hpp"
 
 #include "keyd/adapters/audit_file.hpp"
@@ -29,7 +31,8 @@ struct BuiltStore {
 };
 
 using StoreFactory = Result<BuiltStore> (*)(const config::Config&, const ports::Clock&);
-using TargetFactory = Result<std::unique_ptr<ports::Target>> (*)(const config::TargetConfig&);
+// A target factory may add to the wiring what its targets share and need to outlive them.
+using TargetFactory = Result<std::unique_ptr<ports::Target>> (*)(const config::TargetConfig&, Wiring&);
 
 Result<BuiltStore> make_file_backend(const config::Config& cfg, const ports::Clock& clock) {
   adapters::FileStoreOptions options{cfg.store.file.dir, cfg.store.file.master_key_file, cfg.store.file.max_versions};
@@ -50,14 +53,22 @@ Result<BuiltStore> make_vault_backend(const config::Config& cfg, const ports::Cl
   return built;
 }
 
-Result<std::unique_ptr<ports::Target>> make_file(const config::TargetConfig& t) {
+Result<std::unique_ptr<ports::Target>> make_file(const config::TargetConfig& t, Wiring&) {
   return adapters::make_file_target(t.path);
+}
+
+// One connection and API client for all kubernetes targets, made with the first of them.
+Result<std::unique_ptr<ports::Target>> make_kubernetes(const config::TargetConfig& t, Wiring& w) {
+  if (!w.kube) w.kube = std::make_shared<KubeResources>(w.config.kubernetes, w.clock);
+  if (!w.progress) w.progress = make_progress();
+  return build_kubernetes_target(t, *w.kube, w.clock, *w.progress);
 }
 
 // One explicit table per port: backend name → factory.
 const std::map<std::string, StoreFactory, std::less<>> k_store_factories{{"file", &make_file_backend},
                                                                           {"vault", &make_vault_backend}};
-const std::map<std::string, TargetFactory, std::less<>> k_target_factories{{"file", &make_file}};
+const std::map<std::string, TargetFactory, std::less<>> k_target_factories{{"file", &make_file},
+                                                                            {"kubernetes", &make_kubernetes}};
 
 }  // namespace
 
@@ -101,7 +112,7 @@ Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options) {
     if (factory == k_target_factories.end()) {
       return fail(ErrorCode::invalid_config, fmt::format("target type '{}' is not available", t.type));
     }
-    KEYD_ASSIGN_OR_RETURN(auto target, factory->second(t));
+    KEYD_ASSIGN_OR_RETURN(auto target, factory->second(t, *w));
     w->swarm.targets.push_back(std::move(target));
   }
   spdlog::debug("swarm {}: {} at {}, {} target(s)", w->swarm.name, w->store->describe(), w->swarm.path,

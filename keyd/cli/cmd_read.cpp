@@ -25,7 +25,7 @@ void add_fetch(CLI::App& app, Action& action) {
               "kept unless --force is given. Example: keyd fetch --out $IPFS_PATH/swarm.key");
   cmd->callback([opts, &action] {
     action = [opts] {
-      auto wiring = wire(opts->swarm);
+      auto wiring = wire(opts->swarm, Targets::skip);
       if (!wiring) return report_error(wiring.error());
       const auto version = opts->version > 0 ? std::optional<int>(opts->version) : std::nullopt;
       auto stored = app::fetch(*(*wiring)->context, (*wiring)->swarm, version);
@@ -57,7 +57,7 @@ void add_history(CLI::App& app, Action& action) {
   add_output_option(*cmd, opts->output);
   cmd->callback([opts, &action] {
     action = [opts] {
-      auto wiring = wire(opts->swarm);
+      auto wiring = wire(opts->swarm, Targets::skip);
       if (!wiring) return report_error(wiring.error());
       auto entries = app::history(*(*wiring)->context, (*wiring)->swarm);
       if (!entries) return report_error(entries.error());

@@ -50,8 +50,9 @@ struct Wiring {
   app::Swarm swarm;
 };
 
-// Load the config and build store, audit log and the selected swarm's targets.
-[[nodiscard]] Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options);
+enum class Targets { build, skip };
+// Load the config and build store, audit log and (unless skipped) the selected swarm's targets.
+[[nodiscard]] Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options, Targets targets = Targets::build);
 // Just the config, store and audit (no swarm selection), for commands that need no swarm.
 [[nodiscard]] Result<config::Config> load(const std::string& config_path);
 

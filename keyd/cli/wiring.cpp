@@ -90,7 +90,7 @@ Result<config::Config> load(const std::string& config_path) {
   return cfg;
 }
 
-Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options) {
+Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options, Targets targets) {
   auto w = std::make_unique<Wiring>();
   KEYD_ASSIGN_OR_RETURN(w->config, load(options.config));
   KEYD_ASSIGN_OR_RETURN(const config::SwarmConfig* swarm, config::select_swarm(w->config, options.swarm));
@@ -107,6 +107,8 @@ Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options) {
 
   w->swarm.name = swarm->name;
   w->swarm.path = swarm->path;
+  // Reading commands never touch targets, so they need no target credentials (a kubeconfig).
+  if (targets == Targets::skip) return w;
   for (const auto& t : swarm->targets) {
     const auto factory = k_target_factories.find(t.type);
     if (factory == k_target_factories.end()) {

@@ -231,3 +231,25 @@ TEST_F(Cli, AFailingTargetExitsOneButKeepsTheVersion) {
 
 }  // namespace
 }  // namespace keyd::testing
+
+namespace keyd::testing {
+namespace {
+
+// Reading commands never build targets, so a broken kubeconfig cannot stop a fetch or a history.
+TEST_F(KeydCli, FetchAndHistoryNeedNoKubernetesConnection) {
+  ok({"rotate"});
+  write_file(dir / "k.yaml", std::string(k_local_config) +
+                                 "      - {type: kubernetes, namespace: ipfs-system, secret: s}\n"
+                                 "kubernetes: {kubeconfig: does-not-exist.yaml}\n");
+  auto history = keyd({"history", "--config", "k.yaml"});
+  EXPECT_EQ(history.exit_code, 0) << history.err;
+  auto fetched = keyd({"fetch", "--config", "k.yaml", "--out", "f.key"});
+  EXPECT_EQ(fetched.exit_code, 0) << fetched.err;
+  auto rotate = keyd({"rotate", "--config", "k.yaml"});
+  EXPECT_EQ(rotate.exit_code, 2) << rotate.err;  // a delivering command still refuses, before writing
+  EXPECT_NE(rotate.err.find("does-not-exist.yaml"), std::string::npos) << rotate.err;
+  EXPECT_EQ(nlohmann::json::parse(keyd({"history", "--config", "k.yaml", "--output", "json"}).out).size(), 1U);
+}
+
+}  // namespace
+}  // namespace keyd::testing

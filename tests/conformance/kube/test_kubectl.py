@@ -21,6 +21,40 @@ from kubedoublectl import (DEPLOY_YAML, DS_YAML, NS, SECRET_YAML, KubeDouble, Ku
 KEY = "/key/swarm/psk/1.0.0/\n/base16/\n" + "ab" * 32 + "\n"
 KEY_B64 = base64.b64encode(KEY.encode()).decode()
 AGG = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+RBAC_YAML = """apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: keyd
+  namespace: ipfs-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: keyd
+  namespace: ipfs-system
+rules:
+  - apiGroups: [""]
+    resources: [secrets]
+    resourceNames: [ipfs-swarm-key]
+    verbs: [%s]
+  - apiGroups: [apps]
+    resources: [statefulsets]
+    verbs: [get, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: keyd
+  namespace: ipfs-system
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: keyd
+subjects:
+  - kind: ServiceAccount
+    name: keyd
+    namespace: ipfs-system
+"""
 
 
 class Base(unittest.TestCase):
@@ -339,6 +373,60 @@ class Auth(Base):
                                     cert=os.path.join(self.certs, "stranger-client.crt"),
                                     key=os.path.join(self.certs, "stranger-client.key"))
         self.assertNotEqual(self.k("get", "ns", kubeconfig=sk, check=False, timeout=20).returncode, 0)
+
+
+class Rbac(Base):
+    """ServiceAccounts, Roles and RoleBindings are stored (they do not change the double's own authorization)."""
+
+    def test_apply_get_reapply_delete_service_account_role_binding(self):
+        out = self.k("api-resources").stdout
+        for line in (r"serviceaccounts\s+sa\s+v1\s+true\s+ServiceAccount",
+                     r"roles\s+rbac.authorization.k8s.io/v1\s+true\s+Role",
+                     r"rolebindings\s+rbac.authorization.k8s.io/v1\s+true\s+RoleBinding",
+                     r"clusterroles\s+rbac.authorization.k8s.io/v1\s+false\s+ClusterRole"):
+            self.assertRegex(out, line)
+        p = self.apply(RBAC_YAML % "get, update")
+        self.assertEqual(p.stdout.splitlines(), ["serviceaccount/keyd created", "role.rbac.authorization.k8s.io/keyd created",
+                                                 "rolebinding.rbac.authorization.k8s.io/keyd created"])
+        self.assertEqual(self.k.json("get", "sa", "keyd")["metadata"]["name"], "keyd")
+        role = self.k.json("get", "role", "keyd")
+        self.assertEqual(role["rules"][0], {"apiGroups": [""], "resources": ["secrets"],
+                                            "resourceNames": ["ipfs-swarm-key"], "verbs": ["get", "update"]})
+        rb = self.k.json("get", "rolebinding", "keyd")
+        self.assertEqual(rb["roleRef"], {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "keyd"})
+        self.assertEqual(rb["subjects"], [{"kind": "ServiceAccount", "name": "keyd", "namespace": NS}])
+        table = self.k("get", "rolebindings", "-o", "wide").stdout.splitlines()
+        self.assertRegex(table[0], r"^NAME\s+ROLE\s+AGE\s+USERS\s+GROUPS\s+SERVICEACCOUNTS$")
+        self.assertRegex(table[1], r"^keyd\s+Role/keyd\s+\d+s\s+ipfs-system/keyd$")
+        self.assertRegex(self.k("get", "roles").stdout.splitlines()[1], r"^keyd\s+\d{4}-\d\d-\d\dT[\d:]+Z$")
+        self.assertRegex(self.k("get", "sa").stdout.splitlines()[1], r"^keyd\s+0\s+\d+s$")
+        rv = role["metadata"]["resourceVersion"]
+        p = self.apply(RBAC_YAML % "get, update")
+        self.assertEqual(p.stdout.splitlines(), ["serviceaccount/keyd unchanged", "role.rbac.authorization.k8s.io/keyd unchanged",
+                                                 "rolebinding.rbac.authorization.k8s.io/keyd unchanged"])
+        self.assertEqual(self.k.json("get", "role", "keyd")["metadata"]["resourceVersion"], rv)
+        p = self.apply(RBAC_YAML % "get")
+        self.assertIn("role.rbac.authorization.k8s.io/keyd configured", p.stdout)
+        self.assertEqual(self.k.json("get", "role", "keyd")["rules"][0]["verbs"], ["get"])   # rules are atomic
+        p = self.apply(RBAC_YAML.replace("kind: Role\n  name: keyd", "kind: Role\n  name: other") % "get", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('The RoleBinding "keyd" is invalid: roleRef: Invalid value: '
+                      'rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"Role", Name:"other"}: cannot change '
+                      'roleRef', p.stderr)
+        p = self.k("delete", "-f", "-", stdin=RBAC_YAML % "get")
+        self.assertEqual(p.stdout.splitlines(), ['serviceaccount "keyd" deleted', 'role.rbac.authorization.k8s.io "keyd" '
+                                                 'deleted', 'rolebinding.rbac.authorization.k8s.io "keyd" deleted'])
+        p = self.k("get", "role", "keyd", check=False)
+        self.assertIn('Error from server (NotFound): roles.rbac.authorization.k8s.io "keyd" not found', p.stderr)
+        if self.k.minor >= 32:   # typed create commands send protobuf
+            self.assertEqual(self.k("create", "sa", "other").stdout.strip(), "serviceaccount/other created")
+            self.k("create", "role", "r2", "--verb=get", "--resource=secrets", "--resource-name=x")
+            self.k("create", "rolebinding", "rb2", "--role=r2", "--serviceaccount=%s:other" % NS, "--user=alice")
+            rb = self.k.json("get", "rolebinding", "rb2")
+            self.assertEqual(rb["subjects"], [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"},
+                                              {"kind": "ServiceAccount", "name": "other", "namespace": NS}])
+            self.assertEqual(self.k.json("get", "role", "r2")["rules"], [
+                {"verbs": ["get"], "apiGroups": [""], "resources": ["secrets"], "resourceNames": ["x"]}])
 
 
 class Faults(Base):

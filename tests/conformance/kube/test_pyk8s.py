@@ -408,6 +408,45 @@ class LeasesAndAccess(Base):
                                 "message": "Unauthorized", "reason": "Unauthorized", "code": 401})
 
 
+class Rbac(Base):
+    def test_service_account_role_and_binding_are_stored(self):
+        rbac = client.RbacAuthorizationV1Api(self.api)
+        subject = getattr(client, "RbacV1Subject", None) or client.V1Subject   # renamed in later clients
+        meta = client.V1ObjectMeta(name="keyd", labels={"app.kubernetes.io/name": "keyd"})
+        sa = self.core.create_namespaced_service_account(NS, client.V1ServiceAccount(metadata=meta))
+        self.assertEqual(sa.metadata.namespace, NS)
+        rule = client.V1PolicyRule(api_groups=[""], resources=["secrets"], resource_names=["ipfs-swarm-key"],
+                                   verbs=["get", "update"])
+        made = rbac.create_namespaced_role(NS, client.V1Role(metadata=meta, rules=[rule]))
+        self.assertTrue(made.metadata.uid)
+        role = rbac.read_namespaced_role("keyd", NS)
+        self.assertEqual((role.rules[0].verbs, role.rules[0].resource_names), (["get", "update"], ["ipfs-swarm-key"]))
+        self.assertEqual(role.metadata.resource_version, made.metadata.resource_version)
+        self.assertEqual([r.metadata.name for r in rbac.list_namespaced_role(NS).items], ["keyd"])
+        binding = client.V1RoleBinding(metadata=meta, role_ref=client.V1RoleRef(api_group="", kind="Role", name="keyd"),
+                                       subjects=[subject(kind="ServiceAccount", name="keyd", namespace=NS),
+                                                 subject(kind="User", name="alice")])
+        rb = rbac.create_namespaced_role_binding(NS, binding)
+        self.assertEqual(rb.role_ref.api_group, "rbac.authorization.k8s.io")   # defaulted, like subjects' apiGroup
+        self.assertEqual([(s.kind, s.api_group) for s in rb.subjects],
+                         [("ServiceAccount", None), ("User", "rbac.authorization.k8s.io")])
+        with self.assertRaises(ApiException) as cm:
+            rbac.create_namespaced_role(NS, client.V1Role(metadata=client.V1ObjectMeta(name="bad"), rules=[
+                client.V1PolicyRule(verbs=["get"], resources=["secrets"], api_groups=[])]))
+        self.assertEqual(status_of(cm.exception)["message"], 'Role.rbac.authorization.k8s.io "bad" is invalid: '
+                         'rules[0].apiGroups: Required value: resource rules must supply at least one api group')
+        with self.assertRaises(ApiException) as cm:
+            rbac.create_namespaced_role(NS, client.V1Role(metadata=meta, rules=[rule]))
+        self.assertEqual(status_of(cm.exception)["message"], 'roles.rbac.authorization.k8s.io "keyd" already exists')
+        role.rules[0].verbs = ["get"]
+        self.assertEqual(rbac.replace_namespaced_role("keyd", NS, role).rules[0].verbs, ["get"])
+        self.assertEqual(self.k.json("get", "role", "keyd")["rules"][0]["verbs"], ["get"])   # kubectl agrees
+        rbac.delete_namespaced_role("keyd", NS)
+        with self.assertRaises(ApiException) as cm:
+            rbac.read_namespaced_role("keyd", NS)
+        self.assertEqual(cm.exception.status, 404)
+
+
 def main():
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2)
     result = runner.run(unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__]))

@@ -17,7 +17,7 @@ MERGE_KEYS = {
     "imagePullSecrets": "name", "env": "name", "ports": "containerPort", "volumeMounts": "mountPath",
     "volumeDevices": "devicePath", "hostAliases": "ip", "ownerReferences": "uid", "conditions": "type",
     "topologySpreadConstraints": "topologyKey", "resourceClaims": "name", "schedulingGates": "name",
-    "readinessGates": "conditionType",
+    "readinessGates": "conditionType", "secrets": "name",
 }
 PRIMITIVE_MERGE = {"finalizers"}   # lists of scalars merged as sets
 

@@ -1,5 +1,6 @@
 """Decoding of the protobuf request bodies (application/vnd.kubernetes.protobuf) that kubectl >= 1.32's typed
-commands send (`kubectl create secret|configmap|namespace`, `kubectl auth can-i`, `kubectl auth whoami`).
+commands send (`kubectl create secret|configmap|namespace|serviceaccount|role|rolebinding|…`, `kubectl auth
+can-i`, `kubectl auth whoami`).
 
 Only decoding, and only for the kinds below: answers are always JSON (those clients accept JSON).
 Wire format: the 4-byte magic "k8s\\0", then a runtime.Unknown {1: typeMeta{1: apiVersion, 2: kind},
@@ -24,6 +25,18 @@ OBJECT_META = {1: ("name", "string", None), 2: ("generateName", "string", None),
                12: ("annotations", "map_ss", None), 13: ("ownerReferences", "rep_msg", OWNER_REF),
                14: ("finalizers", "rep_string", None)}
 META = {1: ("metadata", "msg", OBJECT_META)}
+OBJECT_REF = {1: ("kind", "string", None), 2: ("namespace", "string", None), 3: ("name", "string", None),
+              4: ("uid", "string", None), 5: ("apiVersion", "string", None), 6: ("resourceVersion", "string", None),
+              7: ("fieldPath", "string", None)}
+POLICY_RULE = {1: ("verbs", "rep_string", None), 2: ("apiGroups", "rep_string", None),
+               3: ("resources", "rep_string", None), 4: ("resourceNames", "rep_string", None),
+               5: ("nonResourceURLs", "rep_string", None)}
+LABEL_SELECTOR = {1: ("matchLabels", "map_ss", None), 2: ("matchExpressions", "rep_msg", {
+    1: ("key", "string", None), 2: ("operator", "string", None), 3: ("values", "rep_string", None)})}
+BINDING = {2: ("subjects", "rep_msg", {1: ("kind", "string", None), 2: ("apiGroup", "string", None),
+                                       3: ("name", "string", None), 4: ("namespace", "string", None)}),
+           3: ("roleRef", "msg", {1: ("apiGroup", "string", None), 2: ("kind", "string", None),
+                                  3: ("name", "string", None)})}
 
 
 def _with_meta(fields):
@@ -42,6 +55,14 @@ SCHEMAS = {
                                           7: ("name", "string", None)}),
         2: ("nonResourceAttributes", "msg", {1: ("path", "string", None), 2: ("verb", "string", None)})})}),
     ("authentication.k8s.io/v1", "SelfSubjectReview"): _with_meta({}),
+    ("v1", "ServiceAccount"): _with_meta({2: ("secrets", "rep_msg", OBJECT_REF),
+                                          3: ("imagePullSecrets", "rep_msg", {1: ("name", "string", None)}),
+                                          4: ("automountServiceAccountToken", "bool", None)}),
+    ("rbac.authorization.k8s.io/v1", "Role"): _with_meta({2: ("rules", "rep_msg", POLICY_RULE)}),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): _with_meta({2: ("rules", "rep_msg", POLICY_RULE), 3: (
+        "aggregationRule", "msg", {1: ("clusterRoleSelectors", "rep_msg", LABEL_SELECTOR)})}),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): _with_meta(BINDING),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): _with_meta(BINDING),
     ("coordination.k8s.io/v1", "Lease"): _with_meta({2: ("spec", "msg", {
         1: ("holderIdentity", "string", None), 2: ("leaseDurationSeconds", "int", None),
         3: ("acquireTime", "microtime", None), 4: ("renewTime", "microtime", None),

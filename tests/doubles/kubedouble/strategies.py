@@ -1,6 +1,7 @@
 """Per-kind rules (defaulting, validation, update semantics) for the core kinds and Leases.
 
-Secrets and ConfigMaps live in secrets.py, the apps/v1 workloads in apps.py."""
+Secrets and ConfigMaps live in secrets.py, the apps/v1 workloads in apps.py, ServiceAccounts and the
+rbac.authorization.k8s.io kinds in rbac.py."""
 
 import re
 
@@ -205,9 +206,11 @@ def validate_pod_spec(spec, path):
 
 
 def strategy_for(res):
-    from . import apps, secrets
+    from . import apps, rbac, secrets
     table = {"namespaces": NamespaceStrategy, "leases": LeaseStrategy, "events": EventStrategy,
              "pods": PodStrategy, "secrets": secrets.SecretStrategy, "configmaps": secrets.ConfigMapStrategy,
              "statefulsets": apps.StatefulSetStrategy, "deployments": apps.DeploymentStrategy,
-             "daemonsets": apps.DaemonSetStrategy}
+             "daemonsets": apps.DaemonSetStrategy, "serviceaccounts": rbac.ServiceAccountStrategy,
+             "roles": rbac.RoleStrategy, "rolebindings": rbac.RoleBindingStrategy,
+             "clusterroles": rbac.ClusterRoleStrategy, "clusterrolebindings": rbac.ClusterRoleBindingStrategy}
     return table.get(res.plural, Strategy)(res)

@@ -1,7 +1,7 @@
 """meta.k8s.io/v1 Table answers for `kubectl get` (Accept: application/json;as=Table;g=meta.k8s.io;v=v1)."""
 
 from .apps import selector_string
-from .util import human_duration, now, parse_rfc3339
+from .util import human_duration, now, parse_rfc3339, rfc3339
 
 TABLE_MEDIA = "application/json;as=Table;v=%s;g=meta.k8s.io"
 
@@ -54,6 +54,29 @@ def _pod_row(o):
 NAME = _col("Name", fmt="name", desc="Name must be unique within a namespace.")
 AGE = _col("Age", desc="CreationTimestamp is a timestamp representing the server time when this object was created.")
 
+CREATED = _col("Created At", "date", desc=AGE["description"])
+BINDING_COLUMNS = [NAME, _col("Role", desc="RoleRef can only reference a Role in the current namespace or a "
+                              "ClusterRole in the global namespace."), AGE,
+                   _col("Users", priority=1, desc="Users in the roleBinding"),
+                   _col("Groups", priority=1, desc="Groups in the roleBinding"),
+                   _col("ServiceAccounts", priority=1, desc="ServiceAccounts in the roleBinding")]
+
+
+def _created(o):
+    ts = parse_rfc3339((o.get("metadata") or {}).get("creationTimestamp"))
+    return "" if ts is None else rfc3339(ts)
+
+
+def _binding_row(o):
+    ref = o.get("roleRef") or {}
+    subjects = o.get("subjects") or []
+    users = ", ".join(s.get("name", "") for s in subjects if s.get("kind") == "User")
+    groups = ", ".join(s.get("name", "") for s in subjects if s.get("kind") == "Group")
+    sas = ", ".join("%s/%s" % (s.get("namespace", ""), s.get("name", "")) for s in subjects
+                    if s.get("kind") == "ServiceAccount")
+    return ["%s/%s" % (ref.get("kind", ""), ref.get("name", "")), _age(o), users, groups, sas]
+
+
 COLUMNS = {
     "secrets": ([NAME, _col("Type"), _col("Data", "string"), AGE],
                 lambda o: [o.get("type", ""), len(o.get("data") or {}), _age(o)]),
@@ -91,6 +114,11 @@ COLUMNS = {
                                      (o.get("involvedObject") or {}).get("name", "")), o.get("message", "")]),
     "leases": ([NAME, _col("Holder"), AGE],
                lambda o: [(o.get("spec") or {}).get("holderIdentity") or "", _age(o)]),
+    "serviceaccounts": ([NAME, _col("Secrets", "string"), AGE], lambda o: [len(o.get("secrets") or []), _age(o)]),
+    "roles": ([NAME, CREATED], lambda o: [_created(o)]),
+    "clusterroles": ([NAME, CREATED], lambda o: [_created(o)]),
+    "rolebindings": (BINDING_COLUMNS, _binding_row),
+    "clusterrolebindings": (BINDING_COLUMNS, _binding_row),
 }
 
 

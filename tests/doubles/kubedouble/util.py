@@ -272,7 +272,10 @@ META_ORDER = ("name", "generateName", "namespace", "selfLink", "uid", "resourceV
               "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
               "ownerReferences", "finalizers", "managedFields")
 KIND_ORDER = {"Secret": ("immutable", "data", "stringData", "type"),
-              "ConfigMap": ("immutable", "data", "binaryData")}
+              "ConfigMap": ("immutable", "data", "binaryData"),
+              "ServiceAccount": ("secrets", "imagePullSecrets", "automountServiceAccountToken"),
+              "Role": ("rules",), "ClusterRole": ("rules", "aggregationRule"),
+              "RoleBinding": ("subjects", "roleRef"), "ClusterRoleBinding": ("subjects", "roleRef")}
 
 
 def canonical(obj):

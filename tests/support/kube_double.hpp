@@ -19,10 +19,10 @@
 // double's log. Not thread-safe.
 #pragma once
 
+#include "support/double_process.hpp"
 #include "support/test_support.hpp"
 
 #include <nlohmann/json.hpp>
-#include <sys/types.h>
 
 #include <filesystem>
 #include <string>
@@ -41,14 +41,13 @@ struct KubeDoubleOptions {
 class KubeDouble {
  public:
   explicit KubeDouble(KubeDoubleOptions options = {});
-  ~KubeDouble();
   KubeDouble(const KubeDouble&) = delete;
   KubeDouble& operator=(const KubeDouble&) = delete;
 
   // Base URL for clients: "https://127.0.0.1:<port>" (http:// without TLS).
   [[nodiscard]] std::string address() const;
-  [[nodiscard]] int port() const { return m_port; }
-  [[nodiscard]] int control_port() const { return m_control_port; }
+  [[nodiscard]] int port() const { return m_process.port(); }
+  [[nodiscard]] int control_port() const { return m_process.control_port(); }
   [[nodiscard]] const std::string& admin_token() const { return m_admin_token; }
   [[nodiscard]] bool tls() const { return m_options.tls; }
   // The double's temporary directory (removed at destruction); tests may put files here.
@@ -89,18 +88,12 @@ class KubeDouble {
   std::string token_for(std::string_view user, const nlohmann::json& rules);
 
   // The double's stdout/stderr so far. No secrets.
-  [[nodiscard]] std::string log_text() const;
+  [[nodiscard]] std::string log_text() const { return m_process.log_text(); }
 
  private:
-  void start();
-  void stop() noexcept;
-  [[nodiscard]] std::string describe_failure(const std::string& what) const;
-
   KubeDoubleOptions m_options;
   TempDir m_dir;
-  pid_t m_pid = -1;
-  int m_port = 0;
-  int m_control_port = 0;
+  DoubleProcess m_process{"kube double", m_dir.path()};  // declared after m_dir: stopped before it is removed
   std::string m_admin_token;
 };
 

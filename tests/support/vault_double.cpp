@@ -1,13 +1,9 @@
 #include "support/vault_double.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,9 +13,6 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
-#include <thread>
-
-extern char** environ;
 
 namespace keyd::testing {
 
@@ -27,27 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto k_start_timeout = 10s;
-constexpr auto k_stop_timeout = 5s;
 constexpr const char* k_double_script = KEYD_SOURCE_DIR "/tests/doubles/vault_double.py";
-constexpr const char* k_python = "/usr/bin/python3";
-
-std::string trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
-// The number in a port file, or 0 while it does not exist yet.
-int read_port_file(const std::filesystem::path& file) {
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return 0;
-  const std::string text = trim(read_file(file));
-  try {
-    return std::stoi(text);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
 
 class Fd {
  public:
@@ -138,51 +111,7 @@ VaultDoubleReply plain_http(int port, std::string_view method, std::string_view 
 }
 
 VaultDouble::VaultDouble(VaultDoubleOptions options) : m_options(std::move(options)) {
-  try {
-    start();
-  } catch (...) {
-    stop();
-    throw;
-  }
-}
-
-VaultDouble::~VaultDouble() { stop(); }
-
-std::string VaultDouble::address() const {
-  return std::string(tls() ? "https" : "http") + "://127.0.0.1:" + std::to_string(m_port);
-}
-
-std::string VaultDouble::log_text() const {
-  try {
-    return read_file(m_dir / "double.log");
-  } catch (const std::exception&) {
-    return {};
-  }
-}
-
-std::string VaultDouble::describe_failure(const std::string& what) const {
-  return "vault double: " + what + "; its log:\n" + log_text();
-}
-
-void VaultDouble::start() {
-  const auto port_file = m_dir / "port";
-  const auto control_port_file = m_dir / "control-port";
-  const auto token_file = m_dir / "root-token";
-  const auto log_file = m_dir / "double.log";
-  std::vector<std::string> args{k_python,
-                                k_double_script,
-                                "--host",
-                                "127.0.0.1",
-                                "--port",
-                                "0",
-                                "--port-file",
-                                port_file.string(),
-                                "--control-port-file",
-                                control_port_file.string(),
-                                "--token-file",
-                                token_file.string(),
-                                "--quiet",
-                                "--exit-with-parent"};
+  std::vector<std::string> args;
   if (!m_options.tls_cert_file.empty()) {
     args.insert(args.end(), {"--tls-cert", m_options.tls_cert_file, "--tls-key",
                              m_options.tls_key_file.empty() ? m_options.tls_cert_file : m_options.tls_key_file});
@@ -194,69 +123,17 @@ void VaultDouble::start() {
     args.insert(args.end(), {"--config", config_file.string()});
   }
   if (!m_options.root_token.empty()) args.insert(args.end(), {"--root-token", m_options.root_token});
-
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addchdir_np(&actions, m_dir.path().c_str());
-  const int rc = posix_spawn(&m_pid, k_python, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    m_pid = -1;
-    throw std::runtime_error(std::string("vault double: cannot start ") + k_python + ": " + std::strerror(rc));
-  }
-
-  const auto deadline = std::chrono::steady_clock::now() + k_start_timeout;
-  for (;;) {
-    m_port = read_port_file(port_file);
-    m_control_port = read_port_file(control_port_file);
-    if (m_port > 0 && m_control_port > 0) break;
-    int status = 0;
-    if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
-      m_pid = -1;
-      throw std::runtime_error(describe_failure(
-          "exited during start-up (" +
-          (WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
-                             : "signal " + std::to_string(WTERMSIG(status))) +
-          ")"));
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      throw std::runtime_error(describe_failure("no port file after 10 s"));
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  m_root_token = trim(read_file(token_file));
-  if (m_root_token.empty()) throw std::runtime_error(describe_failure("empty root token file"));
+  m_root_token = m_process.start(k_double_script, "root-token", "root", args);
 }
 
-void VaultDouble::stop() noexcept {
-  if (m_pid <= 0) return;
-  ::kill(m_pid, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + k_stop_timeout;
-  int status = 0;
-  for (;;) {
-    const pid_t done = ::waitpid(m_pid, &status, WNOHANG);
-    if (done == m_pid || (done < 0 && errno != EINTR)) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(m_pid, SIGKILL);
-      while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      break;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  m_pid = -1;
+std::string VaultDouble::address() const {
+  return std::string(tls() ? "https" : "http") + "://127.0.0.1:" + std::to_string(port());
 }
 
 nlohmann::json VaultDouble::control(std::string_view method, std::string_view path, const nlohmann::json& body) {
   const std::string target = "/_double/" + std::string(path);
   const VaultDoubleReply reply =
-      plain_http(m_control_port, method, target, body.is_null() ? std::string() : body.dump(), {});
+      plain_http(control_port(), method, target, body.is_null() ? std::string() : body.dump(), {});
   if (reply.status >= 300) {
     throw std::runtime_error("vault double: control " + std::string(method) + " " + target + " answered " +
                              std::to_string(reply.status) + ": " + reply.raw_body);
@@ -274,7 +151,7 @@ VaultDoubleReply VaultDouble::api(std::string_view method, std::string_view path
   if (tls()) throw std::logic_error("VaultDouble::api works with plain-HTTP doubles only");
   std::vector<std::pair<std::string, std::string>> headers{
       {"X-Vault-Token", token.empty() ? m_root_token : std::string(token)}, {"X-Vault-Request", "true"}};
-  return plain_http(m_port, method, "/v1/" + std::string(path), body.is_null() ? std::string() : body.dump(),
+  return plain_http(port(), method, "/v1/" + std::string(path), body.is_null() ? std::string() : body.dump(),
                     headers);
 }
 

@@ -18,10 +18,10 @@
 // and the double's log, so a test fails clearly instead of hanging. Not thread-safe.
 #pragma once
 
+#include "support/double_process.hpp"
 #include "support/test_support.hpp"
 
 #include <nlohmann/json.hpp>
-#include <sys/types.h>
 
 #include <filesystem>
 #include <string>
@@ -49,14 +49,13 @@ struct VaultDoubleReply {
 class VaultDouble {
  public:
   explicit VaultDouble(VaultDoubleOptions options = {});
-  ~VaultDouble();
   VaultDouble(const VaultDouble&) = delete;
   VaultDouble& operator=(const VaultDouble&) = delete;
 
   // Base URL for clients: "http(s)://127.0.0.1:<port>", without /v1.
   [[nodiscard]] std::string address() const;
-  [[nodiscard]] int port() const { return m_port; }
-  [[nodiscard]] int control_port() const { return m_control_port; }
+  [[nodiscard]] int port() const { return m_process.port(); }
+  [[nodiscard]] int control_port() const { return m_process.control_port(); }
   [[nodiscard]] const std::string& root_token() const { return m_root_token; }
   [[nodiscard]] bool tls() const { return !m_options.tls_cert_file.empty(); }
   // The double's temporary directory (removed at destruction); tests may put files here.
@@ -79,18 +78,12 @@ class VaultDouble {
                        std::string_view token = {});
 
   // The double's stdout/stderr so far (start/stop lines, TLS handshake failures). No secrets.
-  [[nodiscard]] std::string log_text() const;
+  [[nodiscard]] std::string log_text() const { return m_process.log_text(); }
 
  private:
-  void start();
-  void stop() noexcept;
-  [[nodiscard]] std::string describe_failure(const std::string& what) const;
-
   VaultDoubleOptions m_options;
   TempDir m_dir;
-  pid_t m_pid = -1;
-  int m_port = 0;
-  int m_control_port = 0;
+  DoubleProcess m_process{"vault double", m_dir.path()};  // declared after m_dir: stopped before it is removed
   std::string m_root_token;
 };
 

@@ -2,17 +2,15 @@
 
 #include "curl_test_pki.hpp"
 #include "curl_test_servers.hpp"
+#include "support/log_capture.hpp"
 #include "support/test_support.hpp"
 
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <csignal>
 #include <mutex>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -60,23 +58,7 @@ int closed_port() {
   return server.port();  // nothing listens there once `server` is gone
 }
 
-// Routes every log line to a string while alive.
-class LogCapture {
- public:
-  LogCapture() : m_previous(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(m_out));
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(m_previous); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  [[nodiscard]] std::string text() const { return m_out.str(); }
-
- private:
-  std::shared_ptr<spdlog::logger> m_previous;
-  std::ostringstream m_out;
-};
+using testing::LogCapture;
 
 ports::TlsOptions trusting(const std::string& ca_file) {
   ports::TlsOptions tls;

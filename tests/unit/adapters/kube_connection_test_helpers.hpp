@@ -5,18 +5,16 @@
 #include "keyd/adapters/kube_connection.hpp"
 #include "kube/kube_internal.hpp"
 
+#include "support/log_capture.hpp"
 #include "support/test_support.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <memory>
-#include <sstream>
 #include <string>
 
 namespace keyd::adapters::kube_test {
@@ -50,23 +48,7 @@ inline std::string base64(std::string_view data) {
   return out;
 }
 
-// Routes every log line (trace and up) to a string while alive.
-class LogCapture {
- public:
-  LogCapture() : m_previous(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(m_out));
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(m_previous); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  [[nodiscard]] std::string text() const { return m_out.str(); }
-
- private:
-  std::shared_ptr<spdlog::logger> m_previous;
-  std::ostringstream m_out;
-};
+using testing::LogCapture;
 
 // Fails the test when a secret appears in `text`.
 inline void expect_no_secrets(const std::string& text) {

@@ -8,21 +8,12 @@
 #include "keyd/adapters/system_clock.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
+#include "adapter_test_helpers.hpp"
 #include "support/kube_double.hpp"
 
-#include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
-#include <nlohmann/json.hpp>
-
-#include <chrono>
-#include <memory>
-#include <sstream>
-#include <string>
 #include <thread>
-#include <vector>
 
 namespace keyd::adapters::kube_test {
 
@@ -154,27 +145,11 @@ class RecordingProgress final : public ports::Progress {
 };
 
 // All spdlog output while alive (debug and up).
-class LogCapture {
- public:
-  LogCapture() {
-    m_previous = spdlog::default_logger();
-    auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(m_out));
-    logger->set_level(spdlog::level::debug);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(m_previous); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  [[nodiscard]] std::string text() const { return m_out.str(); }
-
- private:
-  std::ostringstream m_out;
-  std::shared_ptr<spdlog::logger> m_previous;
+struct LogCapture : testing::LogCapture {
+  LogCapture() : testing::LogCapture(spdlog::level::debug) {}
 };
 
-inline std::string code_of(const Error& error) { return std::string(to_string(error.code)); }
-inline bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using test_helpers::code_of;
+using test_helpers::contains;
 
 }  // namespace keyd::adapters::kube_test

@@ -5,26 +5,16 @@
 #include "keyd/adapters/curl_transport.hpp"
 #include "keyd/adapters/vault_store.hpp"
 
-#include "support/test_support.hpp"
+#include "adapter_test_helpers.hpp"
 #include "support/vault_double.hpp"
 
-#include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <cstdint>
 #include <iostream>
-#include <memory>
-#include <sstream>
 #include <stdexcept>
-#include <string>
-#include <vector>
 
 namespace keyd::adapters::vault_test {
 
@@ -69,12 +59,8 @@ inline void expect_data_is(const ports::VersionData& got, int seed, const std::s
   EXPECT_EQ(got.reason, seed == 1 ? "initial" : "rotate");
 }
 
-// The error code as text, so a failed EXPECT_EQ prints "invalid_input" rather than bytes.
-inline std::string code_of(const Error& error) { return std::string(to_string(error.code)); }
-
-inline bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using test_helpers::code_of;
+using test_helpers::contains;
 
 inline bool icontains(std::string haystack, std::string needle) {
   const auto lower = [](std::string& s) {
@@ -108,23 +94,7 @@ inline std::string make_jwt(const json& claims) {
          base64url("not-a-real-signature");
 }
 
-// Routes spdlog's default logger to a string while alive.
-class LogCapture {
- public:
-  LogCapture() : m_previous(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(m_out));
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(m_previous); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  [[nodiscard]] std::string text() const { return m_out.str(); }
-
- private:
-  std::shared_ptr<spdlog::logger> m_previous;
-  std::ostringstream m_out;
-};
+using testing::LogCapture;
 
 class VaultStoreTest : public ::testing::Test {
  protected:

@@ -3,11 +3,10 @@
 // rollout with rollback, a 403 and an API error that echoes the key back. No key (hex in either
 // case, base64 of the key, base64 of the key file as the Secret carries it, raw bytes) and no token
 // may appear in any output, log or audit line.
+#include "key_forms.hpp"
 #include "kube_cli_support.hpp"
 
 #include <sys/stat.h>
-
-#include <regex>
 
 namespace keyd::testing {
 namespace {
@@ -18,17 +17,11 @@ const json k_allow_all = json::array({{{"verbs", {"*"}}, {"apiGroups", {"*"}}, {
 
 // What must never be printed for one key file.
 std::vector<std::string> forms_of(const std::string& key_file_text) {
-  static const std::regex hex_line("/base16/\n([0-9a-f]{64})\n");
-  std::smatch m;
-  EXPECT_TRUE(std::regex_search(key_file_text, m, hex_line)) << "not a canonical key file";
-  const std::string hex = m[1];
-  std::string upper, raw;
-  for (char c : hex) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (std::size_t i = 0; i < 64; i += 2) raw += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  const KeyForms f = forms_of_key_file(key_file_text);
   // The key file's first 30 bytes are the header, the same for every key: from base64 character
   // 40 on, the Secret's data value encodes only the key's hex digits.
   const std::string data_value = base64_encode(key_file_text);
-  return {hex, upper, base64_encode(raw).substr(0, 40), raw, data_value.substr(40, 60)};
+  return {f.hex, f.upper_hex, f.base64, f.raw, data_value.substr(40, 60)};
 }
 
 class KubeNoLeak : public KubeCli {

@@ -2,33 +2,10 @@
 // as hex (either case), base64 or raw bytes — appears in any log, command output (other than an
 // explicit --out -), audit entry or store file.
 #include "cli_support.hpp"
-
-#include <openssl/evp.h>
-
-#include <regex>
+#include "key_forms.hpp"
 
 namespace keyd::testing {
 namespace {
-
-struct KeyForms {
-  std::string hex, upper_hex, base64, raw;
-};
-
-KeyForms forms_of(const std::string& key_file_text) {
-  static const std::regex hex_line("/base16/\n([0-9a-f]{64})\n");
-  std::smatch m;
-  EXPECT_TRUE(std::regex_search(key_file_text, m, hex_line)) << "not a canonical key file";
-  KeyForms f;
-  f.hex = m[1];
-  for (char c : f.hex) f.upper_hex += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (std::size_t i = 0; i < 64; i += 2) f.raw += static_cast<char>(std::stoi(f.hex.substr(i, 2), nullptr, 16));
-  std::string b64(64, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                                reinterpret_cast<const unsigned char*>(f.raw.data()), 32);
-  b64.resize(static_cast<std::size_t>(n));
-  f.base64 = b64.substr(0, 40);  // any long prefix is already a leak
-  return f;
-}
 
 class NoLeak : public KeydCli {
  protected:
@@ -66,7 +43,7 @@ TEST_F(NoLeak, NoKeyInLogsOutputAuditOrStore) {
   for (int v = 1; v <= 4; ++v) {
     const std::string out = "all-" + std::to_string(v) + ".key";
     ASSERT_EQ(keyd({"fetch", "--config", "keyd.yaml", "--version", std::to_string(v), "--out", out}).exit_code, 0);
-    keys.push_back(forms_of(read_file(dir / out)));
+    keys.push_back(forms_of_key_file(read_file(dir / out)));
   }
 
   // Everything that must not hold a key: the transcript, the audit trail, every store file.

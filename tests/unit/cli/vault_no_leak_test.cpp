@@ -2,26 +2,15 @@
 // debug logging, over token (environment and file), AppRole and Kubernetes auth. No key (hex in
 // either case, base64, raw bytes, key file text) and no credential (tokens, role and secret IDs,
 // the service account JWT) may appear in any output, log or audit file.
+#include "key_forms.hpp"
 #include "vault_cli_support.hpp"
-
-#include <regex>
 
 namespace keyd::testing {
 namespace {
 
 std::vector<std::string> forms_of(const std::string& key_file_text) {
-  static const std::regex hex_line("/base16/\n([0-9a-f]{64})\n");
-  std::smatch m;
-  EXPECT_TRUE(std::regex_search(key_file_text, m, hex_line)) << "not a canonical key file";
-  const std::string hex = m[1];
-  std::string upper, raw;
-  for (char c : hex) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (std::size_t i = 0; i < 64; i += 2) raw += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  std::string b64(64, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                                reinterpret_cast<const unsigned char*>(raw.data()), 32);
-  b64.resize(static_cast<std::size_t>(n));
-  return {hex, upper, b64.substr(0, 40), raw};
+  const KeyForms f = forms_of_key_file(key_file_text);
+  return {f.hex, f.upper_hex, f.base64, f.raw};
 }
 
 class VaultNoLeak : public VaultCli {

@@ -8,16 +8,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vault-conformance.XXXXXX")
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. ./lib.sh
+conformance_setup vault-conformance
 
 passed=0
 failed=0
@@ -40,10 +32,8 @@ export VAULT_DOUBLE_CERT_DIR="$tmp/certs"
 export VAULT_CONFORMANCE_TMP="$tmp"   # the tests' own temp dirs go here, so cleanup removes them
 
 echo "== python3-hvac $(/usr/bin/python3 -c 'import hvac; print(hvac.__version__)' 2>/dev/null || echo '?')"
-timeout --kill-after=5 45 /usr/bin/python3 test_hvac.py >"$tmp/hvac.out" 2>&1 &
-pids+=($!)
-wait "${pids[-1]}"
-py_rc=$?
+run_limited 45 "$tmp/hvac.out" /usr/bin/python3 test_hvac.py
+py_rc=$rc
 cat "$tmp/hvac.out"
 line=$(grep -E '^hvac: passed=[0-9]+ failed=[0-9]+$' "$tmp/hvac.out" | tail -n1)
 if [ -n "$line" ]; then
@@ -55,11 +45,9 @@ if [ "$py_rc" -ne 0 ] && { [ -z "$line" ] || [ "${f:-0}" -eq 0 ]; }; then
 fi
 
 echo "== node-vault $(node -p 'require("node-vault/package.json").version' 2>/dev/null || echo '?')"
-timeout --kill-after=5 45 node --test --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$tmp/node.tap" node-vault.test.js &
-pids+=($!)
-wait "${pids[-1]}"
-node_rc=$?
+run_limited 45 - node --test --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tmp/node.tap" node-vault.test.js
+node_rc=$rc
 np=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tmp/node.tap" 2>/dev/null | tail -n1)
 nf=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tmp/node.tap" 2>/dev/null | tail -n1)
 passed=$((passed + ${np:-0})); failed=$((failed + ${nf:-0}))

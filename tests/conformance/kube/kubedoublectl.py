@@ -6,6 +6,7 @@ import os
 import shutil
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -13,7 +14,11 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOUBLE = os.path.join(HERE, "..", "..", "doubles", "kube_double.py")
-PYTHON = "/usr/bin/python3"
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.join(HERE, "..", "..", "doubles"))
+
+from doublekit.client import DoubleProcess  # noqa: E402
+
 KUBECTL = os.environ.get("KUBE_CONFORMANCE_KUBECTL") or shutil.which("kubectl") or "/usr/bin/kubectl"
 NS = "ipfs-system"
 
@@ -32,24 +37,20 @@ def make_certs():
     return d
 
 
-class KubeDouble:
+class KubeDouble(DoubleProcess):
+    label = "kube double"
+    token_env = "KUBE_DOUBLE_ADMIN_TOKEN"
+
     def __init__(self, certs=None, tls=True, client_ca=True, quiet=True, args=None):
+        super().__init__(DOUBLE, "kube-double-", tmp_root())
         self.certs = certs
         self.tls = tls
         self.client_ca = client_ca
         self.quiet = quiet
         self.extra_args = list(args or [])
-        self.tmp = tempfile.mkdtemp(prefix="kube-double-", dir=tmp_root())
-        self.proc = None
 
     def start(self):
-        port_file, ctl_file = os.path.join(self.tmp, "port"), os.path.join(self.tmp, "control-port")
-        token_file = os.path.join(self.tmp, "token")
-        self.log_path = os.path.join(self.tmp, "double.log")
-        args = [PYTHON, DOUBLE, "--port", "0", "--port-file", port_file, "--control-port-file", ctl_file,
-                "--token-file", token_file, "--exit-with-parent"]
-        if self.quiet:
-            args.append("--quiet")
+        args = ["--quiet"] if self.quiet else []
         if self.tls:
             args += ["--tls-cert", os.path.join(self.certs, "server.crt"),
                      "--tls-key", os.path.join(self.certs, "server.key")]
@@ -57,55 +58,9 @@ class KubeDouble:
                 args += ["--client-ca", os.path.join(self.certs, "ca.crt")]
         else:
             args.append("--plain-http")
-        args += self.extra_args
-        env = dict(os.environ)
-        env.pop("KUBE_DOUBLE_ADMIN_TOKEN", None)
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 10
-        while not (os.path.exists(port_file) and os.path.exists(ctl_file)):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("kube double did not start: " + self.log_text())
-            time.sleep(0.02)
-        self.port = int(open(port_file).read())
-        self.control_port = int(open(ctl_file).read())
-        self.admin_token = open(token_file).read().strip()
+        self.admin_token = self.spawn(args + self.extra_args)
         self.url = "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
         return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self._log.close()
-        rc = self.proc.returncode if self.proc else None
-        return rc
-
-    def cleanup(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def log_text(self):
-        try:
-            return open(self.log_path, encoding="utf-8", errors="replace").read()
-        except OSError:
-            return ""
-
-    # ---------------------------------------------------------------- control API
-    def control(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request("http://127.0.0.1:%d/_double/%s" % (self.control_port, path.lstrip("/")),
-                                     data=data, method=method, headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raise AssertionError("control %s %s -> %d %s" % (method, path, exc.code, exc.read().decode()))
-        return json.loads(raw) if raw else None
 
     def reset(self, namespace=NS, seconds_per_pod=0.05):
         self.control("POST", "reset")

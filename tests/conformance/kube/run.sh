@@ -10,16 +10,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here" || exit 1
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kube-conformance.XXXXXX")
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. ../lib.sh
+conformance_setup kube-conformance
 
 missing=0
 if ! /usr/bin/python3 -c 'import kubernetes' 2>/dev/null; then
@@ -49,10 +41,7 @@ failed=0
 rc_all=0
 run() { # label seconds file
   local label=$1 secs=$2 file=$3 rc line p f
-  timeout --kill-after=5 "$secs" /usr/bin/python3 "$file" >"$tmp/$label.out" 2>&1 &
-  pids+=($!)
-  wait "${pids[-1]}"
-  rc=$?
+  run_limited "$secs" "$tmp/$label.out" /usr/bin/python3 "$file"
   cat "$tmp/$label.out"
   line=$(grep -E "^$label: passed=[0-9]+ failed=[0-9]+$" "$tmp/$label.out" | tail -n1)
   f=0

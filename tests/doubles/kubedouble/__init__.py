@@ -6,5 +6,5 @@ resourceVersions, watch history), strategies (defaulting/validation per kind), s
 (ServiceAccounts and rbac.authorization.k8s.io objects, stored only), patch (strategic-merge / merge /
 JSON patch), protobuf (decoding of kubectl's protobuf bodies), table (meta.k8s.io Table answers), api
 (REST verbs), controller (simulated workload controllers), control (/_double/ API), state (everything
-the server holds), server (HTTP/TLS front end, watch streaming), cli (command line, process lifecycle).
+the server holds), server (apiserver answers and watch streaming on doublekit), cli (command line on doublekit).
 """

@@ -2,7 +2,9 @@
 
 Bodies and answers are JSON. Token values appear only in the answer to POST /_double/tokens."""
 
-import json
+import sys
+
+from doublekit import control as kit
 
 from . import auth, rest
 from . import resources as R
@@ -17,42 +19,28 @@ def error(status, message):
     return json_resp(status, {"error": message})
 
 
-def _body(raw):
-    if not raw or not raw.strip():
-        return {}
-    body = json.loads(raw)
-    if not isinstance(body, dict):
-        raise ValueError("expected a JSON object")
-    return body
-
-
 def handle(state, method, path, query, raw):
+    return kit.handle(state, method, path, query, raw, _route_api, error,
+                      lambda exc: "%s: %s" % (type(exc).__name__, exc))
+
+
+def _route_api(state, method, parts, query, body):
     try:
-        body = _body(raw)
-    except ValueError as exc:
-        return error(400, "bad JSON: %s" % exc)
-    parts = [p for p in path[len("/_double"):].split("/") if p]
-    try:
-        with state.lock:
-            return _route(state, method, parts, query, body)
+        return _route(state, method, parts, query, body)
     except ApiError as exc:
         return json_resp(exc.code, exc.status())
-    except (ValueError, KeyError, TypeError) as exc:
-        return error(400, "%s: %s" % (type(exc).__name__, exc))
 
 
 def _route(state, method, parts, query, body):
     key = "/".join(parts)
+    shared = kit.common(state, method, parts, body, _route, sys.modules[__name__], lambda _: state.snapshot())
+    if shared is not None:
+        return shared
     if key == "status" and method == "GET":
         return json_resp(200, {"version": state.settings["version"], "resourceVersion": state.store.rv,
                                "objects": len(state.store.objects), "controller": state.controller,
                                "users": sorted(state.auth.users), "faults": [f.describe() for f in state.faults],
                                "requests": len(state.requests)})
-    if key == "reset" and method == "POST":
-        state.reset()
-        for endpoint, raw in state.startup:
-            _route(state, "POST", [p for p in endpoint[len("/_double"):].split("/") if p], {}, _body(raw))
-        return no_content()
     if key == "settings" and method == "POST":
         if "version" in body:
             v = str(body["version"])
@@ -87,13 +75,6 @@ def _route(state, method, parts, query, body):
         return json_resp(200, user.describe())
     if key == "controller":
         return _controller(state, method, body)
-    if parts[:1] == ["faults"]:
-        return _faults(state, method, parts[1:], body)
-    if key == "requests" and method == "GET":
-        return json_resp(200, {"count": len(state.requests), "requests": state.snapshot()})
-    if key == "requests" and method == "DELETE":
-        state.requests.clear()
-        return no_content()
     if key == "compact" and method == "POST":
         state.store.compact()
         return json_resp(200, {"resourceVersion": state.store.rv})
@@ -142,20 +123,6 @@ def _controller(state, method, body):
                 if target[k] < 0:
                     raise ValueError("seconds_per_pod must be >= 0")
     return json_resp(200, state.controller)
-
-
-def _faults(state, method, rest_, body):
-    if method == "POST" and not rest_:
-        return json_resp(200, {"id": state.add_fault(body).id})
-    if method == "GET" and not rest_:
-        return json_resp(200, {"faults": [f.describe() for f in state.faults]})
-    if method == "DELETE" and not rest_:
-        state.faults.clear()
-        return no_content()
-    if method == "DELETE" and len(rest_) == 1:
-        state.faults[:] = [f for f in state.faults if str(f.id) != rest_[0]]
-        return no_content()
-    return error(405, "unsupported faults call")
 
 
 def _resource(plural, group=None):

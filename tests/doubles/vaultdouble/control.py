@@ -4,36 +4,22 @@ Bodies and answers are JSON. Token values appear only in the answer to POST /_do
 (the caller asked for them) and AppRole role_id/secret_id in the answer to POST /_double/approle/roles.
 """
 
-import json
+from doublekit import control as kit
 
+from . import util
 from .auth import Token, compile_rules, parse_hcl, role_from_control
 from .util import error, json_resp, no_content, now_ns, parse_duration, weak_int
 
 
-def _body(raw):
-    if not raw or not raw.strip():
-        return {}
-    body = json.loads(raw)
-    if not isinstance(body, dict):
-        raise ValueError("expected a JSON object")
-    return body
-
-
 def handle(state, method, path, query, raw):
-    try:
-        body = _body(raw)
-    except ValueError as exc:
-        return error(400, "bad JSON: %s" % exc)
-    parts = [p for p in path[len("/_double"):].split("/") if p]
-    try:
-        with state.lock:
-            return _route(state, method, parts, query, body)
-    except (ValueError, KeyError, TypeError) as exc:
-        return error(400, str(exc))
+    return kit.handle(state, method, path, query, raw, _route, error)
 
 
 def _route(state, method, parts, query, body):
     key = "/".join(parts)
+    shared = kit.common(state, method, parts, body, _route, util)
+    if shared is not None:
+        return shared
     if key == "status" and method == "GET":
         now = now_ns()
         return json_resp(200, {
@@ -42,11 +28,6 @@ def _route(state, method, parts, query, body):
             "mounts": sorted(state.mount_defs), "policies": sorted(state.auth.policies),
             "tokens": [t.public(now) for t in state.auth.tokens.values()],
             "faults": [f.describe() for f in state.faults], "requests": len(state.requests)})
-    if key == "reset" and method == "POST":
-        state.reset()
-        for endpoint, raw in state.startup:
-            _route(state, "POST", [p for p in endpoint[len("/_double"):].split("/") if p], {}, _body(raw))
-        return no_content()
     if key == "seal" and method == "POST":
         state.sealed = True
         return no_content()
@@ -82,13 +63,6 @@ def _route(state, method, parts, query, body):
             return error(400, "data must be an object")
         version = state.kv_mount(ns, mount).seed(str(body["path"]).strip("/"), body["data"])
         return json_resp(200, {"version": version})
-    if parts[:1] == ["faults"]:
-        return _faults(state, method, parts[1:], body)
-    if key == "requests" and method == "GET":
-        return json_resp(200, {"count": len(state.requests), "requests": list(state.requests)})
-    if key == "requests" and method == "DELETE":
-        state.requests.clear()
-        return no_content()
     return error(404, "no control endpoint %s %s" % (method, "/_double/" + key))
 
 
@@ -164,18 +138,3 @@ def _policies(state, method, rest, body):
         state.auth.policies[name] = compile_rules(rules)
         return no_content()
     return error(405, "unsupported policies call")
-
-
-def _faults(state, method, rest, body):
-    if method == "POST" and not rest:
-        fault = state.add_fault(body)
-        return json_resp(200, {"id": fault.id})
-    if method == "GET" and not rest:
-        return json_resp(200, {"faults": [f.describe() for f in state.faults]})
-    if method == "DELETE" and not rest:
-        state.faults.clear()
-        return no_content()
-    if method == "DELETE" and len(rest) == 1:
-        state.faults[:] = [f for f in state.faults if str(f.id) != rest[0]]
-        return no_content()
-    return error(405, "unsupported faults call")

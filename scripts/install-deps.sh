@@ -9,17 +9,5 @@ packages=(
   libspdlog-dev libgtest-dev libgmock-dev libcli11-dev libsodium-dev
 )
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-
-if ((${#missing[@]})); then
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  echo "install-deps: installing ${missing[*]}" >&2
-  "${sudo_cmd[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-  echo "install-deps: all Debian packages present" >&2
-fi
+. "$(dirname "$0")/lib/install.sh"
+apt_install_missing install-deps "${packages[@]}"

@@ -8,28 +8,16 @@
 # Idempotent: what is already there is skipped; apt-get update runs only when something is installed.
 # The double itself needs only /usr/bin/python3's standard library.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib/install.sh"
 
-sudo_cmd=()
-[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-
-missing=()
-for p in python3-kubernetes openssl; do
-  installed "$p" || missing+=("$p")
-done
+packages=(python3-kubernetes openssl)
 if [ -x /usr/bin/kubectl ] || command -v kubectl >/dev/null 2>&1; then
   kubectl_note="kubectl present: $(kubectl version --client 2>/dev/null | head -n1 || echo '?')"
 else
-  missing+=(kubernetes-client)
+  packages+=(kubernetes-client)
   kubectl_note="kubectl from Debian's kubernetes-client (fallback; older than 1.32)"
 fi
 
-if ((${#missing[@]})); then
-  echo "install-kube-test-tools: installing ${missing[*]}" >&2
-  "${sudo_cmd[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-  echo "install-kube-test-tools: Debian packages present" >&2
-fi
+apt_install_missing install-kube-test-tools "${packages[@]}"
 echo "install-kube-test-tools: $kubectl_note" >&2

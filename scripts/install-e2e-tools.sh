@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-. "$(dirname "$0")/lib/install.sh"
+. scripts/lib/install.sh  # the cd above put us at the repository root
 missing=($(node_packages))
 ((${#missing[@]} == 0)) || apt_install_missing install-e2e-tools "${missing[@]}"
 major=$(node -p 'process.versions.node.split(".")[0]')

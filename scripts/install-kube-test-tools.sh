@@ -9,7 +9,7 @@
 # The double itself needs only /usr/bin/python3's standard library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. "$(dirname "$0")/lib/install.sh"
+. scripts/lib/install.sh  # the cd above put us at the repository root
 
 packages=(python3-kubernetes openssl)
 if [ -x /usr/bin/kubectl ] || command -v kubectl >/dev/null 2>&1; then

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-. "$(dirname "$0")/lib/install.sh"
+. scripts/lib/install.sh  # the cd above put us at the repository root
 # shellcheck disable=SC2046 # node_packages prints package names
 apt_install_missing install-test-tools python3-hvac openssl $(node_packages)
 npm_ci_if_changed install-test-tools tests/conformance node-vault

@@ -49,6 +49,21 @@ def _go_selector(sel):
     return json.dumps(sel, separators=(",", ":"), sort_keys=True)
 
 
+
+def _default_rolling_update(spec, field, rolling_defaults):
+    """Default spec.<field> to RollingUpdate and fill its rollingUpdate defaults (Deployments, DaemonSets)."""
+    strategy = spec.get(field)
+    if not isinstance(strategy, dict):
+        strategy = spec[field] = {}
+    if not strategy.get("type"):
+        strategy["type"] = "RollingUpdate"
+    if strategy["type"] == "RollingUpdate":
+        rolling = strategy.get("rollingUpdate")
+        if not isinstance(rolling, dict):
+            rolling = strategy["rollingUpdate"] = {}
+        for key, value in rolling_defaults.items():
+            rolling.setdefault(key, value)
+
 class WorkloadStrategy(Strategy):
     generation = True
     status_sub = True
@@ -149,17 +164,7 @@ class DeploymentStrategy(WorkloadStrategy):
         super().default(obj)
         spec = obj["spec"]
         spec.setdefault("replicas", 1)
-        st = spec.get("strategy")
-        if not isinstance(st, dict):
-            st = spec["strategy"] = {}
-        if not st.get("type"):
-            st["type"] = "RollingUpdate"
-        if st["type"] == "RollingUpdate":
-            ru = st.get("rollingUpdate")
-            if not isinstance(ru, dict):
-                ru = st["rollingUpdate"] = {}
-            ru.setdefault("maxUnavailable", "25%")
-            ru.setdefault("maxSurge", "25%")
+        _default_rolling_update(spec, "strategy", {"maxUnavailable": "25%", "maxSurge": "25%"})
         spec.setdefault("progressDeadlineSeconds", 600)
 
     def validate(self, obj):
@@ -187,17 +192,7 @@ class DaemonSetStrategy(WorkloadStrategy):
     def default(self, obj):
         super().default(obj)
         spec = obj["spec"]
-        us = spec.get("updateStrategy")
-        if not isinstance(us, dict):
-            us = spec["updateStrategy"] = {}
-        if not us.get("type"):
-            us["type"] = "RollingUpdate"
-        if us["type"] == "RollingUpdate":
-            ru = us.get("rollingUpdate")
-            if not isinstance(ru, dict):
-                ru = us["rollingUpdate"] = {}
-            ru.setdefault("maxUnavailable", 1)
-            ru.setdefault("maxSurge", 0)
+        _default_rolling_update(spec, "updateStrategy", {"maxUnavailable": 1, "maxSurge": 0})
 
     def validate(self, obj):
         errs = super().validate(obj)

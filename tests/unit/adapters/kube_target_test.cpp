@@ -1,102 +1,13 @@
 // The kubernetes target against the kube-apiserver double over the real curl transport and TLS:
-// rotation end to end, idempotence (request log), 409, permission check, stuck rollouts, OnDelete,
-// paused Deployments, adoption, immutable Secrets, hand edits, and no key in any message or log.
-#include "kube_test_helpers.hpp"
+// rotation end to end, idempotence (request log), 409, restart-only targets, hand edits, and no key
+// in any message or log.
+#include "kube_target_fixture.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 namespace keyd::adapters::kube_test {
 namespace {
-
-class KubeTargetTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { s_kube = std::make_unique<testing::KubeDouble>(); }
-  static void TearDownTestSuite() { s_kube.reset(); }
-
-  void SetUp() override {
-    kube().reset();
-    kube().control("POST", "controller", {{"seconds_per_pod", 0.02}});
-    kube().ensure_namespace(k_ns);
-  }
-
-  static testing::KubeDouble& kube() { return *s_kube; }
-
-  static KubeTargetOptions options(const std::string& strategy = "rolling") {
-    KubeTargetOptions o;
-    o.namespace_name = k_ns;
-    o.secret = k_secret;
-    o.restart = {{"StatefulSet", "ipfs"}};
-    o.strategy = strategy;
-    o.timeout = 10s;
-    return o;
-  }
-
-  std::unique_ptr<ports::Target> target(KubeTargetOptions o, const std::string& token = "") {
-    auto api = make_kube_api(connection_to(kube(), token.empty() ? kube().admin_token() : token), m_clock);
-    EXPECT_TRUE(api) << api.error().message;
-    auto t = make_kubernetes_target(std::move(o), *api, m_clock, m_progress);
-    EXPECT_TRUE(t) << t.error().message;
-    return std::move(*t);
-  }
-
-  // Create a workload and wait until its pods are up, so every test starts from a settled cluster.
-  static void seed(const std::string& resource, const json& object) {
-    kube().create_object("apps", resource, object);
-    wait_settled(resource, object["metadata"]["name"].get<std::string>());
-  }
-
-  static void wait_settled(const std::string& resource, const std::string& name) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const json o = kube().object("apps", resource, k_ns, name);
-      const json& st = o.value("status", json::object());
-      const int want = resource == "daemonsets" ? st.value("desiredNumberScheduled", -1) : o["spec"].value("replicas", 1);
-      const int ready = resource == "daemonsets" ? st.value("numberReady", 0) : st.value("readyReplicas", 0);
-      const int updated = st.value(resource == "daemonsets" ? "updatedNumberScheduled" : "updatedReplicas", 0);
-      if (st.value("observedGeneration", 0) == o["metadata"].value("generation", 1) && ready == want &&
-          updated == want && st.value("replicas", want) == want) {
-        return;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    throw std::runtime_error(resource + "/" + name + " did not settle");
-  }
-
-  // Requests other than reads, as "METHOD resource[/name] status".
-  static std::vector<std::string> writes() {
-    std::vector<std::string> out;
-    for (const auto& r : kube().requests()) {
-      if (r["method"] == "GET") continue;
-      out.push_back(r["method"].get<std::string>() + " " + r.value("resource", std::string()) + " " +
-                    std::to_string(r["status"].get<int>()));
-    }
-    return out;
-  }
-
-  static int count(const std::string& method, const std::string& resource) {
-    int n = 0;
-    for (const auto& r : kube().requests()) n += r["method"] == method && r.value("resource", "") == resource ? 1 : 0;
-    return n;
-  }
-
-  static json secret() { return kube().object("", "secrets", k_ns, k_secret); }
-  static std::string template_fingerprint(const std::string& resource, const std::string& name) {
-    const json o = kube().object("apps", resource, k_ns, name);
-    return o["spec"]["template"]["metadata"].value("annotations", json::object()).value("keyd.io/swarm-key-fingerprint",
-                                                                                          "");
-  }
-  static std::vector<json> pods_of(const std::string& app) {
-    std::vector<json> out;
-    for (const auto& p : kube().objects("", "pods", k_ns)) {
-      if (p["metadata"]["labels"].value("app", "") == app) out.push_back(p);
-    }
-    return out;
-  }
-
-  SystemClock m_clock;
-  RecordingProgress m_progress;
-  static inline std::unique_ptr<testing::KubeDouble> s_kube;
-};
 
 TEST_F(KubeTargetTest, RotationEndToEnd) {
   seed("statefulsets", stateful_set("ipfs", 3));
@@ -241,96 +152,6 @@ TEST_F(KubeTargetTest, ConflictOnTheSecretIsRetriedWithAFreshRead) {
   EXPECT_EQ(unbase64(secret()["data"]["swarm.key"].get<std::string>()), next.text.reveal_text());
 }
 
-TEST_F(KubeTargetTest, PermissionCheckNamesEveryMissingPermissionBeforeTouchingAnything) {
-  seed("statefulsets", stateful_set("ipfs", 1));
-  const std::string token = kube().token_for(
-      "keyd-restricted", json::array({{{"verbs", {"get"}}, {"apiGroups", {""}}, {"resources", {"secrets"}}},
-                                      {{"verbs", {"get"}}, {"apiGroups", {"apps"}}, {"resources", {"statefulsets"}}}}));
-  kube().clear_requests();
-  const auto applied = target(options(), token)->apply(make_key(1).delivery());
-  ASSERT_FALSE(applied);
-  EXPECT_EQ(code_of(applied.error()), "unauthorized");
-  const std::string& msg = applied.error().message;
-  EXPECT_TRUE(contains(msg, "cannot update secrets \"ipfs-swarm-key\"")) << msg;
-  EXPECT_TRUE(contains(msg, "cannot patch statefulsets.apps \"ipfs\"")) << msg;
-  EXPECT_TRUE(contains(msg, "cannot create events")) << msg;
-  EXPECT_TRUE(contains(msg, "namespace ipfs-system")) << msg;
-  EXPECT_FALSE(contains(msg, "cannot get")) << msg;
-  for (const auto& r : kube().requests()) EXPECT_EQ(r["resource"], "selfsubjectaccessreviews") << r.dump();
-  EXPECT_TRUE(secret().is_null());
-}
-
-TEST_F(KubeTargetTest, StuckRolloutTimesOutWithTheLastStatus) {
-  seed("statefulsets", stateful_set("ipfs", 3));
-  kube().control("POST", "controller", {{"stuck", true}});
-  auto o = options();
-  o.timeout = 1500ms;
-  o.rollback_on_failure = true;
-  auto t = target(o);
-  EXPECT_TRUE(t->rollback_on_failure());
-  const auto started = std::chrono::steady_clock::now();
-  const auto applied = t->apply(make_key(1).delivery());
-  const auto elapsed = std::chrono::steady_clock::now() - started;
-  ASSERT_FALSE(applied);
-  EXPECT_EQ(code_of(applied.error()), "timeout");
-  const std::string& msg = applied.error().message;
-  EXPECT_TRUE(contains(msg, "kubernetes ipfs-system/ipfs-swarm-key")) << msg;
-  EXPECT_TRUE(contains(msg, "statefulset ipfs")) << msg;
-  EXPECT_TRUE(contains(msg, "Waiting for 1 pods to be ready...")) << msg;
-  EXPECT_TRUE(contains(msg, "1/3 pods on the new key")) << msg;
-  EXPECT_GE(elapsed, 1500ms);
-  EXPECT_LT(elapsed, 4s);
-  EXPECT_EQ(m_progress.done_calls, 1);
-}
-
-TEST_F(KubeTargetTest, OnDeleteStatefulSet) {
-  seed("statefulsets", stateful_set("ipfs", 2, "OnDelete"));
-  // rolling: refused before anything is written, saying why.
-  kube().clear_requests();
-  const auto refused = target(options("rolling"))->apply(make_key(1).delivery());
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(code_of(refused.error()), "invalid_config");
-  EXPECT_TRUE(contains(refused.error().message, "OnDelete") && contains(refused.error().message, "strategy: recreate"))
-      << refused.error().message;
-  for (const auto& w : writes()) EXPECT_TRUE(w.starts_with("POST selfsubjectaccessreviews")) << w;
-
-  // recreate: the template is patched and keyd deletes the pods; the controller recreates them.
-  const TestKey key = make_key(2);
-  auto t = target(options("recreate"));
-  EXPECT_EQ(t->describe(), "kubernetes ipfs-system/ipfs-swarm-key (+ recreate sts/ipfs)");
-  kube().clear_requests();
-  const auto applied = t->apply(key.delivery());
-  ASSERT_TRUE(applied) << applied.error().message;
-  EXPECT_EQ(count("DELETE", "pods"), 2);
-  for (const auto& r : kube().requests()) {
-    if (r["method"] == "DELETE") {
-      EXPECT_EQ(r["status"], 200) << r.dump();
-    }
-  }
-  const auto pods = pods_of("ipfs");
-  ASSERT_EQ(pods.size(), 2U);
-  for (const auto& p : pods) EXPECT_EQ(p["metadata"]["annotations"]["keyd.io/swarm-key-fingerprint"], key.fingerprint);
-  EXPECT_EQ(m_progress.lines.back(), "ipfs: 2/2 pods on the new key");
-
-  kube().clear_requests();
-  EXPECT_EQ(t->apply(key.delivery()).value_or(ports::ApplyOutcome::changed), ports::ApplyOutcome::unchanged);
-  EXPECT_EQ(writes(), std::vector<std::string>{});
-}
-
-TEST_F(KubeTargetTest, PausedDeploymentIsRefused) {
-  kube().create_object("apps", "deployments", deployment("gateway", 1, true));
-  auto o = options();
-  o.restart = {{"Deployment", "gateway"}};
-  kube().clear_requests();
-  const auto applied = target(o)->apply(make_key(1).delivery());
-  ASSERT_FALSE(applied);
-  EXPECT_EQ(code_of(applied.error()), "invalid_config");
-  EXPECT_TRUE(contains(applied.error().message, "deployment gateway in namespace ipfs-system is paused"))
-      << applied.error().message;
-  EXPECT_TRUE(contains(applied.error().message, "kubectl rollout resume deployment/gateway"));
-  EXPECT_TRUE(secret().is_null()) << "nothing written";
-}
-
 TEST_F(KubeTargetTest, RestartOnlyTargetRollsDeploymentAndDaemonSet) {
   seed("deployments", deployment("gateway", 2, false));
   kube().create_object("apps", "daemonsets",
@@ -357,50 +178,6 @@ TEST_F(KubeTargetTest, RestartOnlyTargetRollsDeploymentAndDaemonSet) {
     }
   }
   EXPECT_NE(std::ranges::find(m_progress.lines, "gateway: 2/2 pods on the new key"), m_progress.lines.end());
-}
-
-TEST_F(KubeTargetTest, ForeignSecretNeedsAdopt) {
-  kube().create_object("", "secrets",
-                       {{"apiVersion", "v1"},
-                        {"kind", "Secret"},
-                        {"metadata", {{"name", k_secret}, {"namespace", k_ns}, {"labels", {{"team", "ipfs"}}}}},
-                        {"data", {{"other", base64("kept")}}}});
-  auto o = options("none");
-  const TestKey key = make_key(1);
-  const auto refused = target(o)->apply(key.delivery());
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(code_of(refused.error()), "invalid_config");
-  EXPECT_TRUE(contains(refused.error().message, "not managed by keyd") && contains(refused.error().message, "adopt: true"))
-      << refused.error().message;
-  EXPECT_FALSE(secret()["data"].contains("swarm.key"));
-
-  o.adopt = true;
-  const auto adopted = target(o)->apply(key.delivery());
-  ASSERT_TRUE(adopted) << adopted.error().message;
-  const json s = secret();
-  EXPECT_EQ(s["metadata"]["labels"]["app.kubernetes.io/managed-by"], "keyd");
-  EXPECT_EQ(s["metadata"]["labels"]["team"], "ipfs");
-  EXPECT_EQ(unbase64(s["data"]["other"].get<std::string>()), "kept");
-  EXPECT_EQ(unbase64(s["data"]["swarm.key"].get<std::string>()), key.text.reveal_text());
-}
-
-TEST_F(KubeTargetTest, ImmutableSecretIsAClearError) {
-  const TestKey old = make_key(1);
-  kube().create_object(
-      "", "secrets",
-      {{"apiVersion", "v1"},
-       {"kind", "Secret"},
-       {"immutable", true},
-       {"metadata", {{"name", k_secret}, {"namespace", k_ns}, {"labels", {{"app.kubernetes.io/managed-by", "keyd"}}}}},
-       {"data", {{"swarm.key", base64(old.text.reveal_text())}}}});
-  const TestKey key = make_key(2);
-  const auto applied = target(options("none"))->apply(key.delivery());
-  ASSERT_FALSE(applied);
-  EXPECT_EQ(code_of(applied.error()), "invalid_input");
-  EXPECT_TRUE(contains(applied.error().message, "secret ipfs-system/ipfs-swarm-key is immutable"))
-      << applied.error().message;
-  expect_no_leak(applied.error().message, key, "the error");
-  expect_no_leak(applied.error().message, old, "the error");
 }
 
 TEST_F(KubeTargetTest, HandEditedSecretIsPutBackWithoutARestart) {

@@ -83,5 +83,8 @@ void add_fetch(CLI::App& app, Action& action);
 void add_history(CLI::App& app, Action& action);
 void add_audit(CLI::App& app, Action& action);
 void add_version(CLI::App& app, Action& action);
+void add_scan(CLI::App& app, Action& action);
+void add_bundle(CLI::App& app, Action& action);
+void add_daemon(CLI::App& app, Action& action);
 
 }  // namespace keyd::cli

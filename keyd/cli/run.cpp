@@ -49,6 +49,9 @@ int run(int argc, char** argv) {
   add_import(app, action);
   add_rollback(app, action);
   add_audit(app, action);
+  add_scan(app, action);
+  add_bundle(app, action);
+  add_daemon(app, action);
   add_version(app, action);
 
   try {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install dependencies, build and run every test:
-#   1. conformance of the Vault and kube-apiserver doubles with real clients (hvac, node-vault,
-#      kubectl, python3-kubernetes) — the doubles must be right before keyd's tests rely on them;
+#   1. conformance of the Vault, kube-apiserver and poly-secret-mcp doubles with real clients (hvac,
+#      node-vault, kubectl, python3-kubernetes, the MCP SDK's client) — the doubles must be right before keyd's tests rely on them;
 #   2. the warnings-as-errors build and the ASan+UBSan build, each running the whole ctest suite;
 #   3. the end-to-end proof with real js-libp2p nodes using keys made by keyd.
 # Ends with one line "total: N passed, M failed" summing every stage; exits non-zero on any failure.
@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 ./scripts/install-test-tools.sh
 ./scripts/install-kube-test-tools.sh
 ./scripts/install-e2e-tools.sh
+./scripts/install-mcp-test-tools.sh
 
 passed=0
 log=$(mktemp)
@@ -32,6 +33,7 @@ stage() {
 
 stage "conformance of the Vault double (python3-hvac, node-vault)" tests/conformance/run.sh
 stage "conformance of the kube-apiserver double (kubectl, python3-kubernetes)" tests/conformance/kube/run.sh
+stage "conformance of the poly-secret-mcp double (MCP SDK client)" tests/conformance/mcp/run.sh
 
 jobs=$(nproc 2>/dev/null || echo 2)
 for preset in dev asan; do

@@ -44,6 +44,13 @@ for preset in dev asan; do
     stage "test ($preset)" ctest --preset "$preset" -j "$jobs"
 done
 
+# No swarm key in any commit of this repository (public test vectors only through .keyd-scan-allow).
+echo "== keyd scan --git-history (no swarm key in this repository's history)"
+if [ "$(git rev-parse --is-shallow-repository 2>/dev/null)" = true ]; then
+  echo "note: shallow clone: only the commits present are scanned"
+fi
+build/dev/bin/keyd scan --git-history .
+
 stage "end-to-end with real js-libp2p (tests/e2e)" env KEYD=build/dev/bin/keyd tests/e2e/run.sh
 
 echo "total: $passed passed, 0 failed"

@@ -1,0 +1,186 @@
+// run_git: the git CLI as a child process (posix_spawnp, no shell) in its own process group, stdout
+// streamed to the caller, stderr kept for the error message, the whole group killed at the deadline.
+#include "errno_text.hpp"
+#include "scan_internal.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <utility>
+
+#include <fmt/format.h>
+
+extern char** environ;
+
+namespace keyd::adapters::scan_detail {
+
+namespace {
+
+constexpr std::size_t k_max_stderr = 4096;
+using SteadyClock = std::chrono::steady_clock;
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) noexcept : m_fd(fd) {}
+  ~Fd() { reset(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      m_fd = std::exchange(other.m_fd, -1);
+    }
+    return *this;
+  }
+  void reset() noexcept {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = -1;
+  }
+  [[nodiscard]] int get() const noexcept { return m_fd; }
+
+ private:
+  int m_fd;
+};
+
+struct Pipe {
+  Fd read, write;
+};
+
+Result<Pipe> make_pipe(std::string_view what) {
+  std::array<int, 2> fds{-1, -1};
+  if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
+    return fail(ErrorCode::io, fmt::format("{}: pipe: {}", what, detail::errno_text(errno)));
+  }
+  Pipe p;
+  p.read = Fd(fds[0]);
+  p.write = Fd(fds[1]);
+  return p;
+}
+
+struct SpawnResources {
+  posix_spawn_file_actions_t actions{};
+  posix_spawnattr_t attr{};
+  SpawnResources() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+  }
+  ~SpawnResources() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  SpawnResources(const SpawnResources&) = delete;
+  SpawnResources& operator=(const SpawnResources&) = delete;
+};
+
+void kill_group(pid_t pid) {
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+int remaining_ms(SteadyClock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 1'000'000));
+}
+
+std::string first_line(std::string_view text) {
+  const auto end = text.find('\n');
+  return std::string(text.substr(0, end));
+}
+
+}  // namespace
+
+Status run_git(const std::filesystem::path& dir, const std::vector<std::string>& args,
+               std::chrono::milliseconds timeout, const OutputSink& on_output) {
+  std::size_t command = 0;  // the git command, after any "-c name=value" options
+  while (command + 1 < args.size() && args[command] == "-c") command += 2;
+  const std::string what =
+      fmt::format("git {} in {}", command < args.size() ? args[command] : std::string(), dir.string());
+  std::vector<std::string> argv{"git", "--no-pager", "-C", dir.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> argvp;
+  for (auto& a : argv) argvp.push_back(a.data());
+  argvp.push_back(nullptr);
+
+  KEYD_ASSIGN_OR_RETURN(Pipe out, make_pipe(what));
+  KEYD_ASSIGN_OR_RETURN(Pipe err, make_pipe(what));
+  SpawnResources spawn;
+  posix_spawn_file_actions_addopen(&spawn.actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&spawn.actions, out.write.get(), 1);
+  posix_spawn_file_actions_adddup2(&spawn.actions, err.write.get(), 2);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (const int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&defaults, sig);
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigdefault(&spawn.attr, &defaults);
+  posix_spawnattr_setsigmask(&spawn.attr, &empty);
+  posix_spawnattr_setpgroup(&spawn.attr, 0);
+  posix_spawnattr_setflags(&spawn.attr,
+                           static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, "git", &spawn.actions, &spawn.attr, argvp.data(), environ);
+  out.write.reset();
+  err.write.reset();
+  if (rc != 0) return fail(ErrorCode::io, fmt::format("{}: cannot start git: {}", what, detail::errno_text(rc)));
+
+  const auto deadline = SteadyClock::now() + timeout;
+  std::string stderr_text;
+  std::array<char, 65536> chunk{};
+  std::array<pollfd, 2> fds{pollfd{out.read.get(), POLLIN, 0}, pollfd{err.read.get(), POLLIN, 0}};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    const int ready = ::poll(fds.data(), fds.size(), remaining_ms(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      kill_group(pid);
+      return fail(ErrorCode::timeout, fmt::format("{}: no result within {} ms (killed)", what, timeout.count()));
+    }
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      const ssize_t n = ::read(fds[i].fd, chunk.data(), chunk.size());
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) {
+        fds[i].fd = -1;
+        --open_fds;
+        continue;
+      }
+      const std::string_view data(chunk.data(), static_cast<std::size_t>(n));
+      if (i == 0) {
+        on_output(data);
+      } else if (stderr_text.size() < k_max_stderr) {
+        stderr_text.append(data.substr(0, k_max_stderr - stderr_text.size()));
+      }
+    }
+  }
+  secure_zero(chunk.data(), chunk.size());
+
+  int status = 0;
+  for (;;) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR)
+      return fail(ErrorCode::internal, fmt::format("{}: waitpid: {}", what, detail::errno_text(errno)));
+    if (remaining_ms(deadline) == 0) {
+      kill_group(pid);
+      return fail(ErrorCode::timeout, fmt::format("{}: no result within {} ms (killed)", what, timeout.count()));
+    }
+    ::poll(nullptr, 0, 5);
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  const std::string how = WIFEXITED(status) ? fmt::format("exit status {}", WEXITSTATUS(status))
+                                            : fmt::format("killed by signal {}", WTERMSIG(status));
+  const std::string reason = first_line(stderr_text);
+  return fail(ErrorCode::io, fmt::format("{} failed ({}){}{}", what, how, reason.empty() ? "" : ": ", reason));
+}
+
+}  // namespace keyd::adapters::scan_detail

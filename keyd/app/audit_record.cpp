@@ -48,6 +48,8 @@ Result<int> write_version(Context& ctx, const Swarm& swarm, const ports::Version
   auto written = ctx.store.write(swarm.path, data, expected_current);
   if (written) return written;
   if (written.error().code != ErrorCode::conflict) return written;
+  // Without check-and-set the store found the conflict itself, possibly after writing: its message says what happened.
+  if (!ctx.store.capabilities().check_and_set) return fail(written.error().with_context("swarm " + swarm.name));
   // Someone else wrote meanwhile: report who won, never overwrite blindly.
   std::string winner = "unknown";
   if (auto now = current_version(ctx, swarm)) winner = std::to_string(*now);

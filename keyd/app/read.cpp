@@ -35,7 +35,9 @@ Result<std::vector<HistoryEntry>> history(Context& ctx, const Swarm& swarm) {
   entries.reserve(meta->versions.size());
   for (const auto& info : meta->versions) {
     HistoryEntry entry{info.version, {}, info.created_time, {}, {}, info.deleted, info.destroyed};
-    if (!info.deleted && !info.destroyed) {
+    if (!ctx.store.capabilities().past_versions && info.version != meta->current_version) {
+      entry.unreadable = !info.deleted && !info.destroyed;
+    } else if (!info.deleted && !info.destroyed) {
       auto stored = ctx.store.read(swarm.path, info.version);
       if (!stored) return fail(detail::audit_failure(ctx, fields, stored.error()));
       entry.fingerprint = stored->data.fingerprint;

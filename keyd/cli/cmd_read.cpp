@@ -69,6 +69,7 @@ void add_history(CLI::App& app, Action& action) {
                              {"reason", e.reason}};
           if (e.deleted) row["deleted"] = true;
           if (e.destroyed) row["destroyed"] = true;
+          if (e.unreadable) row["unreadable"] = true;
           j.push_back(std::move(row));
         }
         write_stdout(j.dump() + "\n");
@@ -77,7 +78,10 @@ void add_history(CLI::App& app, Action& action) {
       std::string text = fmt::format("{:<8} {:<31} {:<32}  {:<12} {}\n", "VERSION", "CREATED", "FINGERPRINT",
                                      "ISSUED BY", "REASON");
       for (const auto& e : *entries) {
-        const std::string fp = e.destroyed ? "(destroyed)" : e.deleted ? "(deleted)" : e.fingerprint;
+        const std::string fp = e.destroyed    ? "(destroyed)"
+                               : e.deleted    ? "(deleted)"
+                               : e.unreadable ? "(not readable here)"
+                                              : e.fingerprint;
         text += fmt::format("{:<8} {:<31} {:<32}  {:<12} {}\n", e.version, e.created_time, fp, e.issued_by, e.reason);
       }
       write_stdout(text);

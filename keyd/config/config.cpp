@@ -19,7 +19,7 @@ using schema::Where;
 
 constexpr std::size_t k_max_name_length = 63;
 
-constexpr std::array k_backends{Choice{"file", true}, Choice{"vault", true}, Choice{"mcp", false}};
+constexpr std::array k_backends{Choice{"file", true}, Choice{"vault", true}, Choice{"mcp", true}};
 
 void parse_backend(const YAML::Node& value, const Where& where, Problems& problems, StoreConfig& out) {
   if (auto name = schema::choice(value, where, problems, k_backends, "backend")) out.backend = std::move(*name);
@@ -57,6 +57,7 @@ constexpr std::array k_swarm_fields{
     Field<SwarmConfig>{"name", true, parse_swarm_name},
     Field<SwarmConfig>{"path", false, parse_swarm_path},
     Field<SwarmConfig>{"targets", false, schema::parse_targets},
+    Field<SwarmConfig>{"rotation", false, schema::parse_rotation},
 };
 
 void parse_swarms(const YAML::Node& value, const Where& where, Problems& problems, Config& out) {
@@ -89,17 +90,30 @@ constexpr std::array k_store_fields{
     Field<StoreConfig>{"backend", false, parse_backend},
     Field<StoreConfig>{"file", false, schema::map_field<&StoreConfig::file, k_file_store_fields>},
     Field<StoreConfig>{"vault", false, schema::parse_vault_section},
+    Field<StoreConfig>{"mcp", false, schema::parse_mcp_section},
 };
+
+// The mcp backend has no default server to start.
+void parse_store(const YAML::Node& value, const Where& where, Problems& problems, Config& out) {
+  if (!schema::parse_map(value, where, problems, k_store_fields, out.store)) return;
+  const YAML::Node mcp = value["mcp"];
+  if (out.store.backend == "mcp" && !(mcp && mcp.IsMap() && mcp["command"])) {
+    problems.add(value["backend"].Mark(), where.path + ".mcp.command: required with backend mcp (the MCP server to start)");
+  }
+}
 
 constexpr std::array k_audit_fields{
     Field<AuditConfig>{"file", false, schema::string_field<&AuditConfig::file>},
 };
 
 constexpr std::array k_config_fields{
-    Field<Config>{"store", false, schema::map_field<&Config::store, k_store_fields>},
+    Field<Config>{"store", false, parse_store},
     Field<Config>{"audit", false, schema::map_field<&Config::audit, k_audit_fields>},
     Field<Config>{"kubernetes", false, schema::parse_kubernetes_section},
     Field<Config>{"swarms", true, parse_swarms},
+    Field<Config>{"sync_interval", false, schema::parse_sync_interval},
+    Field<Config>{"server", false, schema::parse_server_section},
+    Field<Config>{"leader_election", false, schema::parse_leader_election_section},
 };
 
 }  // namespace

@@ -58,6 +58,7 @@ struct HistoryEntry {
   std::string reason;
   bool deleted = false;
   bool destroyed = false;
+  bool unreadable = false;  // a past version the store cannot read (poly-secret-mcp): only its time is known
 };
 
 // A new random key as version current+1 (check-and-set), then delivered to every target.

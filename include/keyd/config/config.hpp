@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace keyd::config {
@@ -52,10 +53,22 @@ struct VaultStoreConfig {
   VaultTlsConfig tls;
 };
 
+// store.mcp: poly-secret-mcp started as a child process. The child's environment is exactly env +
+// env_files (file content) + inherit_env (from keyd's environment, when set).
+struct McpStoreConfig {
+  std::vector<std::string> command;                           // argv; required with backend mcp
+  std::vector<std::pair<std::string, std::string>> env;       // plain values; no secret-looking names
+  std::vector<std::pair<std::string, std::string>> env_files; // variable → file holding its value
+  std::vector<std::string> inherit_env;                       // names passed through
+  std::string mount = "secret";
+  std::chrono::milliseconds timeout{10'000};  // per request, and for start-up + initialize
+};
+
 struct StoreConfig {
-  std::string backend = "file";  // file | vault (later: mcp)
+  std::string backend = "file";  // file | vault | mcp
   FileStoreConfig file;
-  VaultStoreConfig vault;  // allowed and ignored with backend file
+  VaultStoreConfig vault;  // allowed and ignored with other backends
+  McpStoreConfig mcp;      // allowed and ignored with other backends
 };
 
 struct AuditConfig {
@@ -94,10 +107,55 @@ struct KubernetesConfig {
   std::string context;     // empty: its current-context
 };
 
+// swarms[].rotation: scheduled rotation by `keyd daemon` (keyd/config/daemon_schema.cpp).
+struct RotationConfig {
+  std::chrono::milliseconds max_age{0};  // required: rotate when the current version is this old
+  std::string window;                    // empty: any time; else domain::RotationWindow syntax (UTC)
+};
+
 struct SwarmConfig {
   std::string name;
   std::string path;  // store path; default "<name>/swarm-key"
   std::vector<TargetConfig> targets;
+  std::optional<RotationConfig> rotation;  // unset: the daemon never rotates this swarm by itself
+};
+
+// server.auth.tokenreview: Kubernetes service-account tokens checked with a TokenReview.
+struct TokenReviewConfig {
+  bool enabled = false;
+  std::vector<std::string> audiences;  // empty: the API server's default audience
+  std::vector<std::string> allowed_users;  // may rotate and sync (e.g. system:serviceaccount:ops:ci); empty: all
+};
+
+struct ServerAuthConfig {
+  std::string tokens_file;  // lines "<sha256 hex of token> <caller name>"; empty: no bearer tokens
+  TokenReviewConfig tokenreview;
+};
+
+struct ServerTlsConfig {
+  std::string cert_file;
+  std::string key_file;
+};
+
+// server: the daemon's HTTP API.
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8750";  // host:port; --listen overrides
+  ServerAuthConfig auth;
+  std::optional<ServerTlsConfig> tls;       // unset: plain HTTP
+  int max_body_bytes = 64 * 1024;
+  int threads = 4;                          // worker threads
+  std::chrono::milliseconds timeout{10'000};  // read and write timeout per request
+};
+
+// leader_election: a coordination.k8s.io/v1 Lease when a kubernetes connection is configured,
+// else an exclusive lock on lock_file. Defaults are client-go's.
+struct LeaderElectionConfig {
+  std::string lease_name = "keyd";
+  std::string lease_namespace;  // empty: the connection's namespace
+  std::chrono::milliseconds lease_duration{15'000};
+  std::chrono::milliseconds renew_deadline{10'000};
+  std::chrono::milliseconds retry_period{2'000};
+  std::string lock_file = ".keyd/daemon.lock";
 };
 
 struct Config {
@@ -106,6 +164,10 @@ struct Config {
   AuditConfig audit;
   KubernetesConfig kubernetes;
   std::vector<SwarmConfig> swarms;
+  // keyd daemon
+  std::chrono::milliseconds sync_interval{30'000};
+  ServerConfig server;
+  LeaderElectionConfig leader_election;
 };
 
 // Parse YAML text. Unknown keys, wrong types, missing required values and invalid values are

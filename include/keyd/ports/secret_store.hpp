@@ -42,12 +42,24 @@ struct PathMetadata {
   std::vector<VersionInfo> versions;  // ascending by version, only those still kept
 };
 
+// poly-secret-mcp (the mcp backend) offers neither versioned reads nor check-and-set.
+struct StoreCapabilities {
+  // read() of a version other than the current one. false: history lists past versions without data.
+  bool past_versions = true;
+  // write() checks cas atomically. false: cas is checked before writing and the result verified
+  // after, so a conflict may be reported after a version was written (its message says so).
+  bool check_and_set = true;
+};
+
 class SecretStore {
  public:
   virtual ~SecretStore() = default;
 
   // Short human description for messages, e.g. "file store .keyd/store". Never a credential.
   [[nodiscard]] virtual std::string describe() const = 0;
+
+  // What the store can do; the default is everything (the file and Vault stores).
+  [[nodiscard]] virtual StoreCapabilities capabilities() const { return {}; }
 
   // not_found when the path was never written.
   [[nodiscard]] virtual Result<PathMetadata> metadata(std::string_view path) = 0;

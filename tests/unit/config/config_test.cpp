@@ -98,7 +98,7 @@ TEST(LoadConfig, ReadsTheFileAndNamesItInMessages) {
   testing::write_file(path, "swarms: [{name: a}]\nextra: 1\n");
   const auto bad = load_config(path);
   ASSERT_FALSE(bad.has_value());
-  EXPECT_EQ(bad.error().message, path.string() + ":2:1: unknown key 'extra' (expected: store, audit, kubernetes, swarms)");
+  EXPECT_EQ(bad.error().message, path.string() + ":2:1: unknown key 'extra' (expected: store, audit, kubernetes, swarms, sync_interval, server, leader_election)");
 }
 
 TEST(LoadConfig, MissingFileIsAConfigError) {
@@ -129,7 +129,7 @@ TEST(SelectSwarm, Cases) {
   for (const SelectCase& c : cases) {
     SCOPED_TRACE(c.reason);
     Config config;
-    for (const auto& name : c.swarms) config.swarms.push_back(SwarmConfig{name, name + "/swarm-key", {}});
+    for (const auto& name : c.swarms) config.swarms.push_back(SwarmConfig{name, name + "/swarm-key", {}, {}});
     const auto swarm = select_swarm(config, c.name);
     if (c.expected_error.empty()) {
       ASSERT_TRUE(swarm.has_value()) << swarm.error().message;

@@ -26,7 +26,7 @@ const std::vector<ErrorCase>& error_cases() {
       {"several YAML documents", "swarms: [{name: a}]\n---\nswarms: [{name: b}]\n",
        "t.yaml:3:1: expected one YAML document, found 2"},
       {"unknown top-level key", "swarms: [{name: a}]\nstorre: {}\n",
-       "t.yaml:2:1: unknown key 'storre' (expected: store, audit, kubernetes, swarms)"},
+       "t.yaml:2:1: unknown key 'storre' (expected: store, audit, kubernetes, swarms, sync_interval, server, leader_election)"},
       {"duplicate top-level key", "swarms: [{name: a}]\nswarms: [{name: b}]\n",
        "t.yaml:2:1: duplicate key 'swarms' (first at line 1)"},
       {"unknown key in a nested map", "store:\n  backend: file\n  file:\n    dirr: x\nswarms: [{name: a}]\n",
@@ -49,10 +49,10 @@ const std::vector<ErrorCase>& error_cases() {
        "t.yaml:3:5: store.file.dir: expected a string, got an empty value"},
       {"a section must be a map", "store: file\nswarms: [{name: a}]\n",
        "t.yaml:1:8: store: expected a map, got 'file'"},
-      {"mcp is known but not implemented", "store:\n  backend: mcp\nswarms: [{name: a}]\n",
-       "t.yaml:2:12: store.backend: backend 'mcp' is not supported yet"},
+      {"mcp needs the server to start", "store:\n  backend: mcp\nswarms: [{name: a}]\n",
+       "t.yaml:2:12: store.mcp.command: required with backend mcp (the MCP server to start)"},
       {"unknown backend", "store:\n  backend: s3\nswarms: [{name: a}]\n",
-       "t.yaml:2:12: store.backend: unknown backend 's3' (expected: file, vault)"},
+       "t.yaml:2:12: store.backend: unknown backend 's3' (expected: file, vault, mcp)"},
       {"unknown key in audit", "audit: {path: x}\nswarms: [{name: a}]\n",
        "t.yaml:1:9: unknown key 'path' in audit (expected: file)"},
       {"swarms is required", "store:\n  backend: file\n", "t.yaml:1:1: swarms: required"},
@@ -62,7 +62,7 @@ const std::vector<ErrorCase>& error_cases() {
       {"a swarm must be a map", "swarms:\n  - a\n", "t.yaml:2:5: swarms[0]: expected a map, got 'a'"},
       {"a swarm needs a name", "swarms:\n  - path: a/b\n", "t.yaml:2:5: swarms[0].name: required"},
       {"unknown key in a swarm", "swarms:\n  - name: a\n    tagets: []\n",
-       "t.yaml:3:5: unknown key 'tagets' in swarms[0] (expected: name, path, targets)"},
+       "t.yaml:3:5: unknown key 'tagets' in swarms[0] (expected: name, path, targets, rotation)"},
       {"duplicate swarm names", "swarms:\n  - name: a\n  - name: b\n  - name: a\n",
        "t.yaml:4:11: swarms[2].name: duplicate swarm name 'a' (first at line 2)"},
       {"uppercase in a swarm name", "swarms:\n  - name: Overlay\n",
@@ -121,12 +121,12 @@ TEST(ParseConfigErrors, AllProblemsAreReportedTogetherInFileOrder) {
   const auto config = parse_config(yaml, "configs/local.yaml");
   ASSERT_FALSE(config.has_value());
   EXPECT_EQ(config.error().message,
-            "configs/local.yaml:2:12: store.backend: backend 'mcp' is not supported yet\n"
+            "configs/local.yaml:2:12: store.mcp.command: required with backend mcp (the MCP server to start)\n"
             "configs/local.yaml:4:5: unknown key 'dirr' in store.file (expected: dir, master_key_file, max_versions)\n"
             "configs/local.yaml:5:19: store.file.max_versions: expected an integer, got 'ten'\n"
             "configs/local.yaml:8:11: swarms[0].path: must be relative (no leading '/'), got '/abs'\n"
             "configs/local.yaml:9:11: swarms[1].name: duplicate swarm name 'a' (first at line 7)\n"
-            "configs/local.yaml:10:1: unknown key 'colour' (expected: store, audit, kubernetes, swarms)");
+            "configs/local.yaml:10:1: unknown key 'colour' (expected: store, audit, kubernetes, swarms, sync_interval, server, leader_election)");
 }
 
 TEST(ParseConfigErrors, ProblemsInSeveralSwarmsAndTargetsAreAllReported) {

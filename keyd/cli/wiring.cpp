@@ -8,6 +8,7 @@
 #include "keyd/adapters/curl_transport.hpp"
 #include "keyd/adapters/file_store.hpp"
 #include "keyd/adapters/file_target.hpp"
+#include "keyd/adapters/mcp_store.hpp"
 #include "keyd/adapters/vault_store.hpp"
 
 #include <pwd.h>
@@ -53,6 +54,27 @@ Result<BuiltStore> make_vault_backend(const config::Config& cfg, const ports::Cl
   return built;
 }
 
+// The child's environment is exactly env + env_files (read now: a missing file stops before
+// anything starts) + the inherit_env variables keyd has.
+Result<BuiltStore> make_mcp_backend(const config::Config& cfg, const ports::Clock&) {
+  const config::McpStoreConfig& mcp = cfg.store.mcp;
+  adapters::McpOptions options{mcp.command, {}, mcp.mount, mcp.timeout};
+  for (const auto& [name, value] : mcp.env) options.environment.emplace_back(name, Secret::from_text(value));
+  for (const auto& [name, file] : mcp.env_files) {
+    KEYD_ASSIGN_OR_RETURN(Secret value, read_credential_file(file, "store.mcp.env_files." + name));
+    options.environment.emplace_back(name, std::move(value));
+  }
+  const auto env = process_environment();
+  for (const auto& name : mcp.inherit_env) {
+    if (const auto value = env(name)) options.environment.emplace_back(name, Secret::from_text(*value));
+  }
+  spdlog::debug("mcp server {} (mount {}, timeout {} ms, environment: {} variable(s))",
+                mcp.command.empty() ? std::string("(none)") : mcp.command.front(), mcp.mount, mcp.timeout.count(),
+                options.environment.size());
+  KEYD_ASSIGN_OR_RETURN(auto store, adapters::make_mcp_store(std::move(options)));
+  return BuiltStore{nullptr, std::move(store)};
+}
+
 Result<std::unique_ptr<ports::Target>> make_file(const config::TargetConfig& t, Wiring&) {
   return adapters::make_file_target(t.path);
 }
@@ -66,7 +88,8 @@ Result<std::unique_ptr<ports::Target>> make_kubernetes(const config::TargetConfi
 
 // One explicit table per port: backend name → factory.
 const std::map<std::string, StoreFactory, std::less<>> k_store_factories{{"file", &make_file_backend},
-                                                                          {"vault", &make_vault_backend}};
+                                                                          {"vault", &make_vault_backend},
+                                                                          {"mcp", &make_mcp_backend}};
 const std::map<std::string, TargetFactory, std::less<>> k_target_factories{{"file", &make_file},
                                                                             {"kubernetes", &make_kubernetes}};
 
@@ -120,6 +143,19 @@ Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options, Targets target
   spdlog::debug("swarm {}: {} at {}, {} target(s)", w->swarm.name, w->store->describe(), w->swarm.path,
                 w->swarm.targets.size());
   return w;
+}
+
+Result<app::Swarm> build_swarm(const config::SwarmConfig& swarm, Wiring& w) {
+  app::Swarm built{swarm.name, swarm.path, {}};
+  for (const auto& t : swarm.targets) {
+    const auto factory = k_target_factories.find(t.type);
+    if (factory == k_target_factories.end()) {
+      return fail(ErrorCode::invalid_config, fmt::format("target type '{}' is not available", t.type));
+    }
+    KEYD_ASSIGN_OR_RETURN(auto target, factory->second(t, w));
+    built.targets.push_back(std::move(target));
+  }
+  return built;
 }
 
 }  // namespace keyd::cli

@@ -1,5 +1,6 @@
 """Authentication (bearer tokens, client certificates), RBAC-like rules, access reviews, 403 bodies."""
 
+import json
 import secrets
 
 from .util import ApiError, qualified
@@ -8,6 +9,7 @@ MASTERS = "system:masters"
 AUTHENTICATED = "system:authenticated"
 # what every authenticated user may do (system:discovery, system:basic-user, system:public-info-viewer)
 PUBLIC_PATHS = ("/api", "/apis", "/version", "/openapi", "/healthz", "/livez", "/readyz")
+DEFAULT_AUDIENCES = ["https://kubernetes.default.svc.cluster.local"]
 SELF_REVIEWS = {("authorization.k8s.io", "selfsubjectaccessreviews"), ("authorization.k8s.io", "selfsubjectrulesreviews"),
                 ("authentication.k8s.io", "selfsubjectreviews")}
 
@@ -86,8 +88,25 @@ class AuthConfig:
     def __init__(self, admin_token, admin_user="admin"):
         self.users = {}
         self.tokens = {}     # token -> user name
+        self.token_audiences = {}  # token -> audiences it was issued for (TokenReview)
         self.add_user(admin_user, groups=[MASTERS], allow_all=True)
         self.tokens[admin_token] = admin_user
+
+    def token_review(self, token, audiences):
+        """The status of a TokenReview of `token` for `audiences` (empty: the API server's own)."""
+        name = self.tokens.get(token)
+        user = self.users.get(name) if name else None
+        if user is None:
+            return {"authenticated": False, "error": "[invalid bearer token, token lookup failed]"}
+        issued = self.token_audiences.get(token, DEFAULT_AUDIENCES)
+        wanted = list(audiences) or DEFAULT_AUDIENCES
+        both = [a for a in wanted if a in issued]
+        if not both:
+            return {"authenticated": False,
+                    "error": "[invalid bearer token, token audiences %s is invalid for the target audiences %s]"
+                             % (json.dumps(issued), json.dumps(wanted))}
+        return {"authenticated": True, "audiences": both,
+                "user": {"username": user.name, "uid": "uid-" + user.name, "groups": user.all_groups()}}
 
     def add_user(self, name, groups=(), rules=None, allow_all=False):
         user = User(name, groups, rules, allow_all)

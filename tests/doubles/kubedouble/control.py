@@ -101,6 +101,8 @@ def _token(state, body):
                             bool(body.get("allow_all", old.allow_all if old else False)))
     token = str(body.get("token") or auth.new_token())
     state.auth.tokens[token] = name
+    if "audiences" in body:  # a service-account token bound to these audiences (for TokenReviews)
+        state.auth.token_audiences[token] = [str(a) for a in body["audiences"]]
     return json_resp(200, {"token": token, "user": name})
 
 

@@ -22,7 +22,7 @@ def dispatch(state, req):
     if not res.storage:
         if req.verb != "create":
             raise method_not_allowed()
-        return _review(req)
+        return _review(state, req)
     if req.sub == "scale":
         return _scale(state, req)
     verb = req.verb
@@ -357,13 +357,23 @@ def _scale(state, req):
 
 
 # ------------------------------------------------------------------ reviews
-def _review(req):
+def _review(state, req):
     obj = req.body()
     if req.res.plural == "selfsubjectreviews":
         user = req.user
         return json_resp(201, {"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
                                "metadata": {"creationTimestamp": None},
                                "status": {"userInfo": {"username": user.name, "groups": user.all_groups()}}})
+    if req.res.plural == "tokenreviews":
+        spec = obj.get("spec") or {}
+        token = spec.get("token")
+        if not isinstance(token, str) or not token:
+            raise invalid(req.res.group, req.res.kind, "", [FieldError("Required", "spec.token", "Required value", "")])
+        status = state.auth.token_review(token, spec.get("audiences") or [])
+        # The token is never echoed back, as the apiserver does.
+        return json_resp(201, {"kind": "TokenReview", "apiVersion": "authentication.k8s.io/v1",
+                               "metadata": {"creationTimestamp": None},
+                               "spec": {"audiences": spec.get("audiences") or []}, "status": status})
     spec = obj.get("spec") or {}
     status, err = auth.access_review(req.user, spec)
     if err:

@@ -1,0 +1,28 @@
+// Kubernetes service-account tokens as daemon API credentials, checked with a TokenReview
+// (authentication.k8s.io/v1) — the API server says whether the token is valid, for which user,
+// and whether it was issued for keyd's audience. keyd's own identity needs `create tokenreviews`
+// (ClusterRole system:auth-delegator).
+#pragma once
+
+#include "keyd/adapters/kube_target.hpp"
+#include "keyd/ports/api.hpp"
+#include "keyd/ports/clock.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace keyd::adapters {
+
+struct TokenReviewOptions {
+  std::vector<std::string> audiences;      // empty: the API server's default audience
+  std::vector<std::string> allowed_users;  // may rotate and sync; empty: every authenticated user
+  std::chrono::seconds cache_ttl{10};      // answers are cached (by the token's SHA-256) this long
+};
+
+[[nodiscard]] std::shared_ptr<ports::Authenticator> make_tokenreview_authenticator(TokenReviewOptions options,
+                                                                                   std::shared_ptr<KubeApi> api,
+                                                                                   const ports::Clock& clock);
+
+}  // namespace keyd::adapters

@@ -1,0 +1,280 @@
+#include "keyd/app/daemon.hpp"
+
+#include "audit_record.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace keyd::app {
+
+namespace {
+
+using domain::TimePoint;
+
+std::chrono::milliseconds stretched(std::chrono::milliseconds interval, double fraction) {
+  return interval + std::chrono::milliseconds{static_cast<std::int64_t>(static_cast<double>(interval.count()) *
+                                                                        std::clamp(fraction, 0.0, 1.0))};
+}
+
+}  // namespace
+
+Reconciler::Reconciler(Context ctx, std::vector<DaemonSwarm> swarms, DaemonOptions options,
+                       std::function<double()> jitter)
+    : m_ctx(std::move(ctx)), m_options(options), m_jitter(std::move(jitter)) {
+  const TimePoint now = m_ctx.clock.now();
+  m_entries.reserve(swarms.size());
+  for (auto& s : swarms) {
+    Entry entry{std::move(s), {}, std::nullopt};
+    entry.state.name = entry.config.swarm.name;
+    entry.state.path = entry.config.swarm.path;
+    entry.state.window = entry.config.policy.window ? entry.config.policy.window->text() : std::string();
+    entry.state.next_check = now;  // the first tick checks everything
+    for (const auto& target : entry.config.swarm.targets) {
+      TargetState ts;
+      ts.target = target->describe();
+      entry.state.targets.push_back(std::move(ts));
+    }
+    m_entries.push_back(std::move(entry));
+  }
+}
+
+void Reconciler::set_leader(bool leader) {
+  if (leader && !m_leader) {
+    const TimePoint now = m_ctx.clock.now();
+    for (Entry& entry : m_entries) entry.state.next_check = std::min(entry.state.next_check, now);
+  }
+  m_leader = leader;
+}
+
+TimePoint Reconciler::tick() {
+  TimePoint now = m_ctx.clock.now();
+  for (Entry& entry : m_entries) {
+    const auto& schedule = entry.state.schedule;
+    const bool rotation_due =
+        m_leader && schedule && entry.state.consecutive_failures == 0 && schedule->rotate_now(now);
+    if (entry.state.next_check <= now || rotation_due) (void)check(entry, now, m_ctx);
+  }
+  now = m_ctx.clock.now();
+  TimePoint wake = TimePoint::max();
+  for (const Entry& entry : m_entries) {
+    wake = std::min(wake, entry.state.next_check);
+    const auto& schedule = entry.state.schedule;
+    if (m_leader && schedule && entry.state.consecutive_failures == 0) wake = std::min(wake, schedule->next);
+  }
+  return std::max(wake, now);
+}
+
+Result<KeyReport> Reconciler::rotate(std::string_view swarm, std::string_view actor) {
+  Entry* entry = find(swarm);
+  if (entry == nullptr) return fail(ErrorCode::not_found, fmt::format("no swarm named '{}'", swarm));
+  if (!m_leader) {
+    return fail(ErrorCode::unavailable, "this keyd is not the leader; rotations run on the leader only");
+  }
+  Context ctx = with_actor(actor);
+  return rotate_entry(*entry, ctx.clock.now(), ctx, "rotate");
+}
+
+Result<SwarmState> Reconciler::sync(std::string_view swarm, std::string_view actor) {
+  Entry* entry = find(swarm);
+  if (entry == nullptr) return fail(ErrorCode::not_found, fmt::format("no swarm named '{}'", swarm));
+  Context ctx = with_actor(actor);
+  auto checked = check(*entry, ctx.clock.now(), ctx);
+  // The request itself is audited with its caller, whether or not a target needed the key.
+  const detail::AuditFields fields{"sync",
+                                   entry->state.name,
+                                   entry->state.version > 0 ? std::optional<int>(entry->state.version) : std::nullopt,
+                                   entry->state.fingerprint,
+                                   {}};
+  if (!checked) return fail(detail::audit_failure(ctx, fields, checked.error()));
+  KEYD_TRY(detail::audit_success(ctx, fields));
+  return entry->state;
+}
+
+std::vector<SwarmState> Reconciler::snapshot() const {
+  std::vector<SwarmState> out;
+  out.reserve(m_entries.size());
+  for (const Entry& entry : m_entries) out.push_back(entry.state);
+  return out;
+}
+
+bool Reconciler::has_swarm(std::string_view name) const {
+  return std::ranges::any_of(m_entries, [&](const Entry& e) { return e.state.name == name; });
+}
+
+Status Reconciler::check(Entry& entry, TimePoint now, Context& ctx) {
+  entry.state.last_check = now;
+  if (auto st = refresh(entry, now, ctx); !st) return failed(entry, now, st.error());
+  if (!m_leader) return succeeded(entry, now);
+  if (entry.state.version == 0) {
+    spdlog::info("swarm {}: no key stored at {}; issuing the first one", entry.state.name, entry.state.path);
+    auto issued = rotate_entry(entry, now, ctx, "initial");
+    return issued ? Status{} : fail(issued.error());
+  }
+  if (entry.state.schedule && entry.state.schedule->rotate_now(now)) {
+    spdlog::info("swarm {}: version {} is due for rotation (created {}, max age {}h)", entry.state.name,
+                 entry.state.version, ports::format_rfc3339(*entry.state.created),
+                 std::chrono::duration_cast<std::chrono::hours>(entry.config.policy.max_age).count());
+    auto rotated = rotate_entry(entry, now, ctx, "scheduled");
+    return rotated ? Status{} : fail(rotated.error());
+  }
+  if (auto st = deliver(entry, now, ctx); !st) return failed(entry, now, st.error());
+  return succeeded(entry, now);
+}
+
+Status Reconciler::refresh(Entry& entry, TimePoint now, Context& ctx) {
+  SwarmState& state = entry.state;
+  auto meta = ctx.store.metadata(entry.config.swarm.path);
+  if (!meta && meta.error().code != ErrorCode::not_found) {
+    state.store_reachable = false;
+    return fail(meta.error());
+  }
+  state.store_reachable = true;
+  const int current = meta ? meta->current_version : 0;
+  if (current == 0) {
+    entry.current.reset();
+    state.version = 0;
+    state.fingerprint.clear();
+    state.created.reset();
+    state.schedule.reset();
+    return {};
+  }
+  if (!entry.current || entry.current->info.version != current) {
+    auto read = ctx.store.read(entry.config.swarm.path, std::nullopt);
+    if (!read) return fail(read.error());
+    if (entry.current) {
+      spdlog::info("swarm {}: the store's current version changed from {} to {}", state.name,
+                   entry.current->info.version, read->info.version);
+    }
+    entry.current = std::move(*read);
+  }
+  const ports::VersionInfo& info = entry.current->info;
+  auto created = domain::parse_rfc3339(info.created_time);
+  if (!created) {
+    return fail(ErrorCode::integrity, fmt::format("{} path {} version {}: {}", ctx.store.describe(), state.path,
+                                                  info.version, created.error().message));
+  }
+  state.version = info.version;
+  state.fingerprint = entry.current->data.fingerprint;
+  state.created = *created;
+  state.schedule = domain::rotation_schedule(*created, entry.config.policy, now);
+  return {};
+}
+
+Status Reconciler::deliver(Entry& entry, TimePoint now, Context& ctx) {
+  const ports::StoredVersion& current = *entry.current;
+  const ports::Delivery delivery{entry.state.name, entry.state.path, current.info.version, current.data.fingerprint,
+                                 current.data.key_text};
+  std::vector<std::string> failures;
+  for (std::size_t i = 0; i < entry.config.swarm.targets.size(); ++i) {
+    ports::Target& target = *entry.config.swarm.targets[i];
+    TargetState& ts = entry.state.targets[i];
+    const detail::AuditFields fields{"sync", entry.state.name, current.info.version, current.data.fingerprint,
+                                     ts.target};
+    ts.last_checked = now;
+    auto applied = target.apply(delivery);
+    if (!applied) {
+      ts.state = "failed";
+      ts.error = detail::audit_failure(ctx, fields, applied.error()).message;
+      ++ts.syncs["failed"];
+      failures.push_back(ts.error);
+      continue;
+    }
+    ts.error.clear();
+    ts.version = current.info.version;
+    if (*applied == ports::ApplyOutcome::unchanged) {
+      ts.state = "in_sync";
+      ++ts.syncs["unchanged"];
+      continue;
+    }
+    // The target did not hold the current key: changed by hand, restored from a backup, or the
+    // store's version moved behind keyd's back. Put it back, and say so.
+    ts.state = "repaired";
+    ++ts.syncs["changed"];
+    spdlog::info("swarm {}: {} did not hold version {} (fingerprint {}); delivered it", entry.state.name, ts.target,
+                 current.info.version, current.data.fingerprint);
+    if (auto st = detail::audit_success(ctx, fields); !st) failures.push_back(st.error().message);
+  }
+  if (failures.empty()) return {};
+  return fail(ErrorCode::unavailable,
+              fmt::format("swarm {}: {} of {} targets failed: {}", entry.state.name, failures.size(),
+                          entry.config.swarm.targets.size(), failures.front()));
+}
+
+Result<KeyReport> Reconciler::rotate_entry(Entry& entry, TimePoint now, Context& ctx, std::string_view reason) {
+  auto report = app::rotate(ctx, entry.config.swarm, reason);
+  if (!report) {
+    if (report.error().code == ErrorCode::conflict) {
+      // Another writer (a second daemon, the CLI) made a new version meanwhile: not a failure of
+      // this swarm; look again right away, the new version is probably not due.
+      ++entry.state.rotations["conflict"];
+      entry.current.reset();
+      entry.state.next_check = now + std::chrono::seconds{1};
+      spdlog::info("swarm {}: {}", entry.state.name, report.error().message);
+      return report;
+    }
+    ++entry.state.rotations["failure"];
+    (void)failed(entry, now, report.error());
+    return report;
+  }
+  record_targets(entry, *report, now);
+  if (auto st = refresh(entry, now, ctx); !st) {
+    ++entry.state.rotations["success"];
+    (void)failed(entry, now, st.error());
+    return report;
+  }
+  if (report->failed_targets() > 0) {
+    ++entry.state.rotations["delivery_failed"];
+    (void)failed(entry, now,
+                 Error{ErrorCode::unavailable,
+                       fmt::format("swarm {}: version {} stored, but {} of {} targets failed", entry.state.name,
+                                   report->version, report->failed_targets(), report->targets.size())});
+    return report;
+  }
+  ++entry.state.rotations["success"];
+  (void)succeeded(entry, now);
+  return report;
+}
+
+void Reconciler::record_targets(Entry& entry, const KeyReport& report, TimePoint now) {
+  for (std::size_t i = 0; i < report.targets.size() && i < entry.state.targets.size(); ++i) {
+    const TargetReport& r = report.targets[i];
+    TargetState& ts = entry.state.targets[i];
+    ts.last_checked = now;
+    ts.error = r.error;
+    ++ts.syncs[r.outcome];
+    ts.state = r.outcome == "failed" ? "failed" : "in_sync";
+    if (r.outcome != "failed") ts.version = report.version;
+  }
+}
+
+Status Reconciler::succeeded(Entry& entry, TimePoint now) {
+  entry.state.consecutive_failures = 0;
+  entry.state.last_error.clear();
+  entry.state.next_check = now + stretched(m_options.sync_interval, m_jitter() * m_options.sync_jitter);
+  return {};
+}
+
+Status Reconciler::failed(Entry& entry, TimePoint now, const Error& error) {
+  SwarmState& state = entry.state;
+  ++state.consecutive_failures;
+  state.last_error = error.message;
+  const auto delay =
+      domain::backoff_delay(m_options.failure_backoff, state.consecutive_failures, m_jitter(), std::nullopt);
+  state.next_check = now + delay;
+  spdlog::warn("swarm {}: {} (failure {} in a row; next attempt in {}s)", state.name, error.message,
+               state.consecutive_failures, std::chrono::duration_cast<std::chrono::seconds>(delay).count());
+  return fail(error);
+}
+
+Reconciler::Entry* Reconciler::find(std::string_view name) {
+  const auto it = std::ranges::find_if(m_entries, [&](const Entry& e) { return e.state.name == name; });
+  return it == m_entries.end() ? nullptr : &*it;
+}
+
+Context Reconciler::with_actor(std::string_view actor) const {
+  return Context{m_ctx.store, m_ctx.audit, m_ctx.clock, std::string(actor)};
+}
+
+}  // namespace keyd::app

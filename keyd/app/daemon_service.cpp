@@ -1,0 +1,313 @@
+#include "keyd/app/daemon_service.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace keyd::app {
+
+namespace {
+
+using nlohmann::json;
+using ports::ApiRequest;
+using ports::ApiResponse;
+
+double unix_seconds(domain::TimePoint t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
+
+json time_json(const std::optional<domain::TimePoint>& t) {
+  return t ? json(ports::format_rfc3339(*t)) : json(nullptr);
+}
+
+ApiResponse json_response(int status, const json& body) {
+  return ApiResponse{status, "application/json", body.dump() + "\n"};
+}
+
+ApiResponse error_response(int status, std::string_view code, std::string_view message) {
+  return json_response(status, json{{"error", {{"code", code}, {"message", message}}}});
+}
+
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::not_found:
+      return 404;
+    case ErrorCode::conflict:
+      return 409;
+    case ErrorCode::unauthorized:
+      return 502;  // keyd's own credentials were refused upstream
+    case ErrorCode::unavailable:
+      return 503;
+    case ErrorCode::timeout:
+      return 504;
+    case ErrorCode::invalid_input:
+    case ErrorCode::invalid_config:
+      return 400;
+    case ErrorCode::integrity:
+    case ErrorCode::io:
+    case ErrorCode::internal:
+      break;
+  }
+  return 500;
+}
+
+ApiResponse from_error(const Error& error) {
+  return error_response(http_status(error.code), to_string(error.code), error.message);
+}
+
+json swarm_json(const SwarmState& s, domain::TimePoint now) {
+  json targets = json::array();
+  for (const TargetState& t : s.targets) {
+    targets.push_back({{"target", t.target},
+                       {"state", t.state},
+                       {"version", t.version},
+                       {"error", t.error},
+                       {"last_checked", time_json(t.last_checked)},
+                       {"syncs", t.syncs}});
+  }
+  json rotation = nullptr;
+  if (s.schedule) {
+    rotation = {{"due", ports::format_rfc3339(s.schedule->due)},
+                {"next", ports::format_rfc3339(s.schedule->next)},
+                {"window", s.window.empty() ? json(nullptr) : json(s.window)}};
+  }
+  json age = nullptr;
+  if (s.created) age = std::chrono::duration_cast<std::chrono::seconds>(now - *s.created).count();
+  return {{"name", s.name},
+          {"path", s.path},
+          {"version", s.version},
+          {"fingerprint", s.fingerprint},
+          {"created", time_json(s.created)},
+          {"age_seconds", age},
+          {"rotation", rotation},
+          {"targets", targets},
+          {"store_reachable", s.store_reachable},
+          {"consecutive_failures", s.consecutive_failures},
+          {"last_error", s.last_error},
+          {"last_check", time_json(s.last_check)},
+          {"next_check", ports::format_rfc3339(s.next_check)},
+          {"rotations", s.rotations}};
+}
+
+json report_json(const KeyReport& r) {
+  json targets = json::array();
+  for (const TargetReport& t : r.targets)
+    targets.push_back({{"target", t.target}, {"outcome", t.outcome}, {"error", t.error}});
+  return {{"swarm", r.swarm},   {"version", r.version},   {"fingerprint", r.fingerprint},
+          {"reason", r.reason}, {"warnings", r.warnings}, {"targets", targets}};
+}
+
+// 401/403/503 when the request may not go on; nullopt when it may.
+std::optional<ApiResponse> refuse(const ApiRequest& request, bool write) {
+  using Kind = ports::Authentication::Kind;
+  switch (request.auth.kind) {
+    case Kind::none:
+      return error_response(401, "unauthenticated", "send Authorization: Bearer <token>");
+    case Kind::rejected:
+      return error_response(401, "unauthenticated", "the bearer token was not accepted");
+    case Kind::unavailable:
+      return error_response(503, "unavailable", "the bearer token cannot be checked now: " + request.auth.reason);
+    case Kind::ok:
+      break;
+  }
+  if (write && !request.auth.caller->may_write) {
+    return error_response(403, "forbidden",
+                          fmt::format("{} may read but not rotate or sync", request.auth.caller->name));
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+
+std::string label(std::string_view value) { return prometheus_escape(value); }
+
+}  // namespace
+
+DaemonService::DaemonService(std::unique_ptr<Reconciler> reconciler, std::shared_ptr<StoreMetrics> store_metrics,
+                             const ports::Clock& clock, std::string version)
+    : m_reconciler(std::move(reconciler)),
+      m_store_metrics(std::move(store_metrics)),
+      m_clock(clock),
+      m_version(std::move(version)) {
+  m_swarms = m_reconciler->snapshot();
+}
+
+domain::TimePoint DaemonService::tick() {
+  const std::lock_guard work(m_work);
+  m_reconciler->set_leader(m_leading.load());
+  const auto wake = m_reconciler->tick();
+  publish();
+  return wake;
+}
+
+void DaemonService::set_leadership(const ports::LeadershipStatus& status) {
+  // Not behind m_work: the elector must never wait for a long delivery. The reconciler picks the
+  // new value up at the start of its next tick or API action.
+  m_leading.store(status.leading);
+  const std::lock_guard view(m_view);
+  m_leadership = status;
+}
+
+void DaemonService::publish() {
+  auto swarms = m_reconciler->snapshot();
+  const std::lock_guard view(m_view);
+  m_swarms = std::move(swarms);
+  m_checked_once = true;
+}
+
+std::vector<SwarmState> DaemonService::swarms() const {
+  const std::lock_guard view(m_view);
+  return m_swarms;
+}
+
+ApiResponse DaemonService::handle(const ApiRequest& request) {
+  const auto parts = segments(request.path);
+  const auto method_not_allowed = [&](std::string_view allowed) {
+    return error_response(405, "method_not_allowed",
+                          fmt::format("{} {}: use {}", request.method, request.path, allowed));
+  };
+  if (parts.size() == 1 && (parts[0] == "healthz" || parts[0] == "readyz" || parts[0] == "metrics")) {
+    if (request.method != "GET" && request.method != "HEAD") return method_not_allowed("GET");
+    if (parts[0] == "healthz") return json_response(200, json{{"status", "ok"}});
+    if (parts[0] == "readyz") return readyz();
+    return ApiResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
+  }
+  if (parts.size() < 2 || parts[0] != "v1" || parts[1] != "swarms" || parts.size() > 4) {
+    return error_response(404, "not_found", fmt::format("no such resource: {}", request.path));
+  }
+  if (parts.size() == 4) {
+    if (parts[3] != "rotate" && parts[3] != "sync") {
+      return error_response(404, "not_found", fmt::format("no such resource: {}", request.path));
+    }
+    if (request.method != "POST") return method_not_allowed("POST");
+    if (auto refused = refuse(request, true)) return *refused;
+    return swarm_action(request, parts[2], parts[3]);
+  }
+  if (request.method != "GET" && request.method != "HEAD") return method_not_allowed("GET");
+  if (auto refused = refuse(request, false)) return *refused;
+  const auto now = m_clock.now();
+  const auto all = swarms();
+  if (parts.size() == 2) {
+    json list = json::array();
+    for (const SwarmState& s : all) list.push_back(swarm_json(s, now));
+    return json_response(200, json{{"swarms", list}});
+  }
+  const auto it = std::ranges::find_if(all, [&](const SwarmState& s) { return s.name == parts[2]; });
+  if (it == all.end()) return error_response(404, "not_found", fmt::format("no swarm named '{}'", parts[2]));
+  return json_response(200, swarm_json(*it, now));
+}
+
+ApiResponse DaemonService::swarm_action(const ApiRequest& request, std::string_view name, std::string_view action) {
+  const std::string& caller = request.auth.caller->name;
+  spdlog::info("api: {} asks to {} swarm {}", caller, action, name);
+  const std::lock_guard work(m_work);
+  m_reconciler->set_leader(m_leading.load());
+  if (!m_reconciler->has_swarm(name)) return error_response(404, "not_found", fmt::format("no swarm named '{}'", name));
+  ApiResponse response;
+  if (action == "rotate") {
+    auto report = m_reconciler->rotate(name, caller);
+    response = report ? json_response(report->failed_targets() > 0 ? 502 : 200, report_json(*report))
+                      : from_error(report.error());
+  } else {
+    auto state = m_reconciler->sync(name, caller);
+    response = state ? json_response(200, swarm_json(*state, m_clock.now())) : from_error(state.error());
+  }
+  publish();
+  return response;
+}
+
+ApiResponse DaemonService::readyz() const {
+  const std::lock_guard view(m_view);
+  const bool store_ok = std::ranges::all_of(m_swarms, [](const SwarmState& s) { return s.store_reachable; });
+  const bool ready = m_checked_once && store_ok && m_leadership.known;
+  json swarms = json::array();
+  for (const SwarmState& s : m_swarms) {
+    swarms.push_back({{"name", s.name},
+                      {"store_reachable", s.store_reachable},
+                      {"consecutive_failures", s.consecutive_failures},
+                      {"last_error", s.last_error},
+                      {"next_check", ports::format_rfc3339(s.next_check)}});
+  }
+  const json body{{"ready", ready},
+                  {"config", "loaded"},
+                  {"store", !m_checked_once ? "not checked yet"
+                            : store_ok      ? "reachable"
+                                            : "unreachable"},
+                  {"leadership", !m_leadership.known    ? "unknown"
+                                 : m_leadership.leading ? "leader"
+                                                        : "follower"},
+                  {"leader", m_leadership.holder},
+                  {"leadership_error", m_leadership.error},
+                  {"swarms", swarms}};
+  return json_response(ready ? 200 : 503, body);
+}
+
+std::string DaemonService::metrics_text() const {
+  const auto now = m_clock.now();
+  const auto all = swarms();
+  bool leading = false;
+  {
+    const std::lock_guard view(m_view);
+    leading = m_leadership.leading;
+  }
+  std::string out = fmt::format(
+      "# HELP keyd_build_info keyd's version.\n# TYPE keyd_build_info gauge\nkeyd_build_info{{version=\"{}\"}} 1\n"
+      "# HELP keyd_is_leader 1 when this process leads (rotates and writes).\n# TYPE keyd_is_leader gauge\n"
+      "keyd_is_leader {}\n",
+      label(m_version), leading ? 1 : 0);
+  const auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  family("keyd_key_version", "gauge", "The store's current key version (0: none).");
+  for (const auto& s : all) out += fmt::format("keyd_key_version{{swarm=\"{}\"}} {}\n", label(s.name), s.version);
+  family("keyd_key_age_seconds", "gauge", "Age of the current key version.");
+  for (const auto& s : all) {
+    if (s.created) {
+      out += fmt::format("keyd_key_age_seconds{{swarm=\"{}\"}} {}\n", label(s.name),
+                         prometheus_number(std::chrono::duration<double>(now - *s.created).count()));
+    }
+  }
+  family("keyd_next_rotation_timestamp_seconds", "gauge", "When the next scheduled rotation may start (Unix time).");
+  for (const auto& s : all) {
+    if (s.schedule) {
+      out += fmt::format("keyd_next_rotation_timestamp_seconds{{swarm=\"{}\"}} {}\n", label(s.name),
+                         prometheus_number(unix_seconds(s.schedule->next)));
+    }
+  }
+  family("keyd_rotations_total", "counter", "Rotations by outcome (success, failure, delivery_failed, conflict).");
+  for (const auto& s : all) {
+    for (const auto& [outcome, n] : s.rotations) {
+      out += fmt::format("keyd_rotations_total{{swarm=\"{}\",outcome=\"{}\"}} {}\n", label(s.name), label(outcome), n);
+    }
+  }
+  family("keyd_sync_total", "counter", "Deliveries to targets by outcome (changed, unchanged, failed).");
+  for (const auto& s : all) {
+    for (const auto& t : s.targets) {
+      for (const auto& [outcome, n] : t.syncs) {
+        out += fmt::format("keyd_sync_total{{swarm=\"{}\",target=\"{}\",outcome=\"{}\"}} {}\n", label(s.name),
+                           label(t.target), label(outcome), n);
+      }
+    }
+  }
+  family("keyd_swarm_consecutive_failures", "gauge", "Failed checks in a row (0 when healthy).");
+  for (const auto& s : all) {
+    out += fmt::format("keyd_swarm_consecutive_failures{{swarm=\"{}\"}} {}\n", label(s.name), s.consecutive_failures);
+  }
+  if (m_store_metrics) out += m_store_metrics->render();
+  return out;
+}
+
+}  // namespace keyd::app

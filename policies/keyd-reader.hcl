@@ -1,4 +1,4 @@
-# keyd-reader.hcl: the Vault policy for FETCHERS (keyd fetch, keyd history; also Vault Agent
+# keyd-reader.hcl: the Vault policy for FETCHERS (keyd fetch, keyd history, keyd agent; also Vault Agent
 # templates, External Secrets or the Vault Secrets Operator reading "swarm.key"). Read-only: a
 # holder can read every stored version and the version list, and can write, delete or destroy
 # nothing. keyd rotate, import and rollback fail with "unauthorized" (HTTP 403) under it.
@@ -15,8 +15,9 @@ path "secret/data/ipfs-overlay/*" {
   capabilities = ["read"]
 }
 
-# read: the version list, creation times and deletion state (keyd history). Not needed by a
-# fetcher that only reads the current key; drop it for the tightest policy.
+# read: the version list, creation times and deletion state (keyd history; the continuous keyd
+# agent's cheap version checks). Not needed by a fetcher that only reads the current key (keyd
+# agent --once); drop it for the tightest policy.
 path "secret/metadata/ipfs-overlay/*" {
   capabilities = ["read"]
 }

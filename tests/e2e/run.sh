@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end proof with real js-libp2p nodes (issue 6): scenarios.test.mjs (keyd's keys form a
 # private swarm, other keys and no key are refused, rotation moves nodes across, fingerprints) and
-# pnet-table.test.mjs (the reference parser table against keyd's and js-libp2p's parsers).
+# pnet-table.test.mjs (the reference parser table against keyd's and js-libp2p's parsers);
+# agent.test.mjs (the key file `keyd agent` writes joins a node to the swarm; another swarm's is refused).
 #   KEYD=build/dev/bin/keyd tests/e2e/run.sh
 # Needs tests/e2e/node_modules: scripts/install-e2e-tools.sh. Everything runs on 127.0.0.1 with
 # kernel-chosen ports, in temp dirs. The tests run in a process group of their own, which is killed
@@ -52,7 +53,7 @@ setsid timeout --kill-after=5 110 \
   node --import ./polyfill.mjs --test --test-concurrency=1 --test-timeout=90000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tmp/results.tap" \
-    scenarios.test.mjs pnet-table.test.mjs &
+    scenarios.test.mjs agent.test.mjs pnet-table.test.mjs &
 runner=$!
 pgid=$(ps -o pgid= -p "$runner" 2>/dev/null | tr -d ' ')
 [ "$pgid" = "$(ps -o pgid= -p $$ | tr -d ' ')" ] && pgid=""   # never our own group

@@ -1,0 +1,197 @@
+// keyd agent: the init-container (once) and sidecar (run) loops. See include/keyd/app/agent.hpp.
+#include "keyd/app/agent.hpp"
+
+#include "audit_record.hpp"
+#include "keyd/domain/backoff.hpp"
+#include "keyd/domain/swarm_key.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace keyd::app {
+
+namespace {
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  return fmt::format("{:.1f}s", static_cast<double>(d.count()) / 1000.0);
+}
+
+}  // namespace
+
+std::string_view to_string(SinkOutcome outcome) {
+  switch (outcome) {
+    case SinkOutcome::unchanged:
+      return "unchanged";
+    case SinkOutcome::created:
+      return "created";
+    case SinkOutcome::repaired:
+      return "repaired";
+    case SinkOutcome::replaced:
+      return "replaced";
+  }
+  return "unknown";
+}
+
+bool agent_should_retry(const Error& error) {
+  return error.code == ErrorCode::unavailable || error.code == ErrorCode::timeout || error.code == ErrorCode::not_found;
+}
+
+Agent::Agent(Context& ctx, const Swarm& swarm, ports::KeySink& sink, ports::ChangeAction* action, AgentOptions options,
+             AgentHooks hooks)
+    : m_ctx(ctx), m_swarm(swarm), m_sink(sink), m_action(action), m_options(options), m_hooks(std::move(hooks)) {}
+
+Result<AgentReport> Agent::once() {
+  const int attempts = std::max(1, m_options.retries + 1);
+  const domain::BackoffPolicy policy{attempts, m_options.retry_base, m_options.retry_max_wait, {}};
+  for (int attempt = 1;; ++attempt) {
+    auto fetched = fetch_current();
+    if (fetched) {
+      KEYD_TRY(sync_sink());
+      m_pending.reset();  // an init container's consumer has not started: nothing to notify
+      return m_report;
+    }
+    Error error = std::move(fetched).error();
+    if (!agent_should_retry(error) || attempt >= attempts) {
+      if (attempt > 1) error.message += fmt::format(" (gave up after {} attempts)", attempt);
+      return fail(std::move(error));
+    }
+    const auto delay = domain::backoff_delay(policy, attempt, jitter(), std::nullopt);
+    if (m_hooks.progress) {
+      m_hooks.progress(fmt::format("waiting for {}: attempt {}/{} in {}: {}", m_ctx.store.describe(), attempt + 1,
+                                   attempts, seconds_text(delay), error.message));
+    }
+    m_ctx.clock.sleep_for(delay);
+  }
+}
+
+AgentReport Agent::run() {
+  m_continuous = true;
+  int failures = 0;
+  while (!stopping()) {
+    std::chrono::milliseconds delay{};
+    if (auto st = poll(); st) {
+      failures = 0;
+      if (m_report.exit_requested) break;
+      const double j = std::clamp(m_options.interval_jitter, 0.0, 1.0);
+      const double factor = 1.0 - j + 2.0 * j * std::clamp(jitter(), 0.0, 1.0);
+      delay = std::chrono::milliseconds(std::llround(static_cast<double>(m_options.interval.count()) * factor));
+    } else {
+      ++failures;
+      const domain::BackoffPolicy policy{0, m_options.retry_base, m_options.retry_max_wait, {}};
+      delay = domain::backoff_delay(policy, failures, jitter(), std::nullopt);
+      if (m_hooks.progress) {
+        m_hooks.progress(
+            fmt::format("{} (failure {} in a row; next try in {})", st.error().message, failures, seconds_text(delay)));
+      }
+    }
+    if (!wait(delay)) break;
+  }
+  return m_report;
+}
+
+Status Agent::poll() {
+  if (!m_current) {
+    KEYD_TRY(fetch_current());
+  } else {
+    ++m_report.polls;
+    auto meta = m_ctx.store.metadata(m_swarm.path);
+    if (!meta) return fail(meta.error());
+    if (meta->current_version != m_current->info.version) {
+      spdlog::debug("swarm {}: store version {} → {}", m_swarm.name, m_current->info.version, meta->current_version);
+      KEYD_TRY(fetch_current());
+    }
+  }
+  KEYD_TRY(sync_sink());
+  return run_pending_action();
+}
+
+Status Agent::fetch_current() {
+  ++m_report.fetches;
+  KEYD_ASSIGN_OR_RETURN(auto stored, fetch(m_ctx, m_swarm, std::nullopt));
+  // Never hand a consumer a broken key: Kubo would refuse to start. The fingerprint is recomputed,
+  // so what the sink is compared with is the key itself, not a label stored beside it.
+  auto parsed = domain::parse_swarm_key(stored.data.key_text);
+  if (!parsed) {
+    return fail(
+        ErrorCode::integrity,
+        fmt::format("swarm {}: version {} at {} path {} is not a valid swarm key ({}); the sink was left as it is",
+                    m_swarm.name, stored.info.version, m_ctx.store.describe(), m_swarm.path, parsed.error().message));
+  }
+  const std::string fingerprint = parsed->key.fingerprint().hex();
+  if (fingerprint != stored.data.fingerprint) {
+    spdlog::warn("swarm {}: version {} records fingerprint {} but its key has fingerprint {}; using the key's",
+                 m_swarm.name, stored.info.version, stored.data.fingerprint, fingerprint);
+    stored.data.fingerprint = fingerprint;
+  }
+  m_current = std::move(stored);
+  return {};
+}
+
+Status Agent::sync_sink() {
+  const ports::StoredVersion& current = *m_current;
+  const std::string& fingerprint = current.data.fingerprint;
+  KEYD_ASSIGN_OR_RETURN(const ports::SinkState state, m_sink.inspect());
+  m_report.version = current.info.version;
+  m_report.fingerprint = fingerprint;
+  if (state.fingerprint == fingerprint && state.exact) {
+    m_report.last_outcome = SinkOutcome::unchanged;
+    return {};
+  }
+  const std::string where = m_sink.describe();
+  const detail::AuditFields fields{"sync", m_swarm.name, current.info.version, fingerprint, where};
+  const ports::Delivery delivery{m_swarm.name, m_swarm.path, current.info.version, fingerprint, current.data.key_text};
+  if (auto st = m_sink.write(delivery); !st) return fail(detail::audit_failure(m_ctx, fields, st.error()));
+  ++m_report.writes;
+  m_report.last_outcome = state.fingerprint.empty()          ? SinkOutcome::created
+                          : state.fingerprint == fingerprint ? SinkOutcome::repaired
+                                                             : SinkOutcome::replaced;
+  if (m_report.last_outcome == SinkOutcome::replaced) {
+    m_pending = PendingChange{current.info.version, fingerprint, state.fingerprint};
+  }
+  if (m_continuous && m_hooks.progress) {
+    m_hooks.progress(fmt::format(
+        "swarm {}: {} {}: version {} (fingerprint {}){}", m_swarm.name, where, to_string(m_report.last_outcome),
+        current.info.version, fingerprint,
+        m_report.last_outcome == SinkOutcome::replaced ? fmt::format(", was fingerprint {}", state.fingerprint) : ""));
+  }
+  return detail::audit_success(m_ctx, fields);
+}
+
+Status Agent::run_pending_action() {
+  if (!m_pending) return {};
+  if (m_action == nullptr) {
+    m_pending.reset();
+    return {};
+  }
+  const PendingChange change = *m_pending;
+  const std::string where = m_sink.describe();
+  const std::string what = m_action->describe();
+  const detail::AuditFields fields{"on-change", m_swarm.name, change.version, change.fingerprint, what};
+  auto after = m_action->run({m_swarm.name, where, change.version, change.fingerprint, change.previous_fingerprint});
+  if (!after) {
+    Error error =
+        after.error().with_context(fmt::format("swarm {}: on-change action {} (will try again)", m_swarm.name, what));
+    return fail(detail::audit_failure(m_ctx, fields, std::move(error)));
+  }
+  m_pending.reset();  // before auditing: an audit failure must not run the action twice
+  ++m_report.actions;
+  if (*after == ports::AfterChange::exit) m_report.exit_requested = true;
+  if (m_hooks.progress) m_hooks.progress(fmt::format("swarm {}: ran on-change action {}", m_swarm.name, what));
+  return detail::audit_success(m_ctx, fields);
+}
+
+bool Agent::wait(std::chrono::milliseconds total) {
+  const auto slice = std::max(m_options.wait_slice, std::chrono::milliseconds{1});
+  while (total.count() > 0) {
+    if (stopping()) return false;
+    const auto step = std::min(total, slice);
+    m_ctx.clock.sleep_for(step);
+    total -= step;
+  }
+  return !stopping();
+}
+
+}  // namespace keyd::app

@@ -1,0 +1,175 @@
+// keyd agent: keep a swarm's key in a local file (init container with --once, or sidecar).
+#include "agent_wiring.hpp"
+#include "common.hpp"
+#include "keyd/app/agent.hpp"
+#include "keyd/common/duration.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+
+namespace keyd::cli {
+
+namespace {
+
+// Exit status of the continuous agent when --on-change exit fired: the key changed.
+constexpr int k_exit_key_changed = 3;
+
+volatile std::sig_atomic_t g_stop = 0;
+
+extern "C" void on_stop_signal(int) { g_stop = 1; }
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = &on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a wait ends at once
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+}
+
+// Who the audit trail names: the OS user at the pod ($HOSTNAME is the pod name in Kubernetes).
+std::string agent_actor() {
+  std::string host;
+  if (const char* h = std::getenv("HOSTNAME"); h != nullptr && *h != '\0') {
+    host = h;
+  } else {
+    std::array<char, 256> buf{};
+    if (::gethostname(buf.data(), buf.size() - 1) == 0) host = buf.data();
+  }
+  return host.empty() ? os_actor() : fmt::format("{}@{}", os_actor(), host);
+}
+
+Result<std::chrono::milliseconds> duration_option(std::string_view flag, const std::string& text) {
+  auto d = parse_duration(text);
+  if (!d || *d < std::chrono::milliseconds{1}) {
+    return fail(ErrorCode::invalid_config,
+                fmt::format("{} {}: expected a positive duration such as 30s, 1m or 250ms", flag, text));
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+}
+
+void status_line(std::string_view line) {
+  std::fprintf(stderr, "keyd: agent: %.*s\n", static_cast<int>(line.size()), line.data());
+}
+
+struct Options {
+  SwarmOptions swarm;
+  std::string sink;
+  bool once = false;
+  std::string interval = "30s";
+  AgentActionSettings action;
+  std::string command_timeout = "30s";
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  int retries = 5;
+  std::string retry_max_wait = "30s";
+};
+
+Result<app::AgentOptions> agent_options(const Options& o) {
+  app::AgentOptions options;
+  options.retries = o.retries;
+  KEYD_ASSIGN_OR_RETURN(options.interval, duration_option("--interval", o.interval));
+  KEYD_ASSIGN_OR_RETURN(options.retry_max_wait, duration_option("--retry-max-wait", o.retry_max_wait));
+  options.retry_base = std::min(options.retry_base, options.retry_max_wait);
+  return options;
+}
+
+int run_agent(Options o) {
+  if (o.once && o.action.kind != "none") {
+    return report_error(Error{ErrorCode::invalid_config,
+                              "--on-change is for the continuous agent; --once never runs an action (the consumer "
+                              "has not started yet)"});
+  }
+  auto options = agent_options(o);
+  if (!options) return report_error(options.error());
+  auto timeout = duration_option("--command-timeout", o.command_timeout);
+  if (!timeout) return report_error(timeout.error());
+  o.action.command_timeout = *timeout;
+  auto action = make_agent_action(o.action);
+  if (!action) return report_error(action.error());
+
+  auto wiring = wire(o.swarm, Targets::skip);
+  if (!wiring) return report_error(wiring.error());
+  (*wiring)->context->actor = agent_actor();
+  auto sink = make_agent_sink(o.sink, o.uid, o.gid);
+
+  std::mt19937_64 random(std::random_device{}());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  app::AgentHooks hooks{[&] { return unit(random); }, [] { return g_stop != 0; }, &status_line};
+  app::Agent agent(*(*wiring)->context, (*wiring)->swarm, *sink, action->get(), *options, std::move(hooks));
+
+  if (o.once) {
+    auto report = agent.once();
+    if (!report) return report_error(report.error());
+    write_stdout(fmt::format("agent: swarm {} version {} (fingerprint {}) {}: {}\n", (*wiring)->swarm.name,
+                             report->version, report->fingerprint, sink->describe(),
+                             app::to_string(report->last_outcome)));
+    return k_exit_ok;
+  }
+  install_stop_handlers();
+  status_line(fmt::format("swarm {}: keeping {} current from {} every {} ({} on change)", (*wiring)->swarm.name,
+                          sink->describe(), (*wiring)->store->describe(), o.interval,
+                          *action ? (*action)->describe() : std::string("nothing")));
+  const app::AgentReport report = agent.run();
+  status_line(fmt::format("stopping after {} poll(s), {} fetch(es), {} write(s), {} action(s)", report.polls,
+                          report.fetches, report.writes, report.actions));
+  return report.exit_requested ? k_exit_key_changed : k_exit_ok;
+}
+
+}  // namespace
+
+void add_agent(CLI::App& app, Action& action) {
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "agent",
+      "Keep a swarm's key in a local file: an init container (--once) or a sidecar (replaces the Vault Agent)");
+  add_swarm_options(*cmd, opts->swarm);
+  cmd->add_option("--sink", opts->sink, "Key file to keep current, e.g. $IPFS_PATH/swarm.key (mode 0600, atomic)")
+      ->required();
+  cmd->add_flag("--once", opts->once,
+                "Init-container mode: fetch, write, exit 0; after bounded retries exit non-zero with the reason");
+  cmd->add_option("--interval", opts->interval, "Continuous mode: time between version checks (±10% jitter)")
+      ->capture_default_str();
+  cmd->add_option("--on-change", opts->action.kind, "Continuous mode: what to do after the key in the file changed")
+      ->check(CLI::IsMember(agent_action_kinds()))
+      ->capture_default_str();
+  cmd->add_option("--pid-file", opts->action.pid_file, "--on-change signal: file holding the pid to signal");
+  cmd->add_option("--signal", opts->action.signal, "--on-change signal: the signal to send")->capture_default_str();
+  cmd->add_option("--command-timeout", opts->command_timeout, "--on-change command: time limit of the command")
+      ->capture_default_str();
+  cmd->add_option("command", opts->action.command, "--on-change command: the command and its arguments, after --");
+  cmd->add_option("--uid", opts->uid, "Owner of the file (Kubo's image: 1000); needs root")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--gid", opts->gid, "Group of the file (Kubo's image: 1000); needs root")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--retries", opts->retries, "--once: retries after the first attempt while the store is unavailable")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  cmd->add_option("--retry-max-wait", opts->retry_max_wait, "Longest wait between two attempts (exponential backoff)")
+      ->capture_default_str();
+  cmd->footer(
+      "Source: the configured store (vault with any auth method — Kubernetes auth from the pod's\n"
+      "service-account token is the usual one —, mcp, or file). The keyd daemon's HTTP API as a source is\n"
+      "not available yet.\n"
+      "The file is written only when it does not hold the current key (fingerprint) with mode 0600 and the\n"
+      "requested owner. Every key read is audited (actor user@$HOSTNAME). The key is never printed.\n"
+      "--on-change: none (default) keeps the file current only; exit ends the agent with status 3;\n"
+      "command runs a program (no shell; KEYD_SWARM, KEYD_VERSION, KEYD_FINGERPRINT in its environment,\n"
+      "never the key); signal sends --signal to the pid in --pid-file. Actions run only when a different\n"
+      "key was replaced, once per change. Kubo reads swarm.key only at start: see docs/agent.md.\n"
+      "Exit status: 0 done (or stopped by SIGTERM), 1 failure, 2 usage or configuration error, 3 key\n"
+      "changed with --on-change exit.\n"
+      "Examples:\n"
+      "  keyd agent --once --sink /data/ipfs/swarm.key --uid 1000 --gid 1000\n"
+      "  keyd agent --sink /data/ipfs/swarm.key --interval 30s --on-change command -- ipfs shutdown");
+  cmd->callback([opts, &action] { action = [opts] { return run_agent(*opts); }; });
+}
+
+}  // namespace keyd::cli

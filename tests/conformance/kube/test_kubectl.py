@@ -56,6 +56,54 @@ subjects:
     namespace: ipfs-system
 """
 
+# The kinds keyd bundle renders besides workloads and RBAC (see keyd/app/bundle_ipfs.cpp).
+SERVICE_YAML = """apiVersion: v1
+kind: Service
+metadata:
+  name: ipfs
+spec:
+  selector:
+    app: ipfs
+  ports:
+    - name: swarm
+      port: 4001
+      targetPort: swarm
+    - name: api
+      port: 5001
+%s"""
+NETPOL_YAML = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: ipfs
+spec:
+  podSelector:
+    matchLabels:
+      app: ipfs
+  ingress:
+    - ports:
+        - port: 4001
+      from:
+        - ipBlock:
+            cidr: %s
+"""
+CRONJOB_YAML = """apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: keyd
+spec:
+  schedule: "%s"
+  concurrencyPolicy: Forbid
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: %s
+          containers:
+            - name: keyd
+              image: ghcr.io/flatracoon/keyd:0.1.0
+              args: [rotate, --config, /etc/keyd/keyd.yaml]
+"""
+
 
 class Base(unittest.TestCase):
     @classmethod
@@ -427,6 +475,77 @@ class Rbac(Base):
                                               {"kind": "ServiceAccount", "name": "other", "namespace": NS}])
             self.assertEqual(self.k.json("get", "role", "r2")["rules"], [
                 {"verbs": ["get"], "apiGroups": [""], "resources": ["secrets"], "resourceNames": ["x"]}])
+
+
+class BundleKinds(Base):
+    """Services, NetworkPolicies and CronJobs: created, read and applied as keyd bundle's output needs."""
+
+    def test_discovery_lists_the_kinds(self):
+        out = self.k("api-resources").stdout
+        for line in (r"services\s+svc\s+v1\s+true\s+Service",
+                     r"persistentvolumeclaims\s+pvc\s+v1\s+true\s+PersistentVolumeClaim",
+                     r"networkpolicies\s+netpol\s+networking.k8s.io/v1\s+true\s+NetworkPolicy",
+                     r"cronjobs\s+cj\s+batch/v1\s+true\s+CronJob", r"jobs\s+batch/v1\s+true\s+Job"):
+            self.assertRegex(out, line)
+
+    def test_service_create_get_apply_merges_ports_and_keeps_the_cluster_ip(self):
+        p = self.k("create", "-f", "-", stdin=SERVICE_YAML % "")
+        self.assertEqual(p.stdout.strip(), "service/ipfs created")
+        svc = self.k.json("get", "svc", "ipfs")
+        ip = svc["spec"]["clusterIP"]
+        self.assertRegex(ip, r"^10\.96\.\d+\.\d+$")
+        self.assertEqual((svc["spec"]["type"], svc["spec"]["sessionAffinity"]), ("ClusterIP", "None"))
+        self.assertEqual(svc["spec"]["ports"][1], {"name": "api", "port": 5001, "protocol": "TCP", "targetPort": 5001})
+        self.k("delete", "svc", "ipfs")
+        self.assertEqual(self.apply(SERVICE_YAML % "").stdout.strip(), "service/ipfs created")
+        ip = self.k.json("get", "svc", "ipfs")["spec"]["clusterIP"]
+        self.assertEqual(self.apply(SERVICE_YAML % "").stdout.strip(), "service/ipfs unchanged")
+        gateway = "    - name: gateway\n      port: 8080\n"
+        self.assertEqual(self.apply(SERVICE_YAML % gateway).stdout.strip(), "service/ipfs configured")
+        patch = self.double.requests(method="PATCH", resource="services")[-1]
+        self.assertEqual(patch["content_type"], "application/strategic-merge-patch+json")
+        svc = self.k.json("get", "svc", "ipfs")
+        self.assertEqual([p["port"] for p in svc["spec"]["ports"]], [4001, 5001, 8080])
+        self.assertEqual(svc["spec"]["clusterIP"], ip)
+        p = self.k("create", "-f", "-", stdin=(SERVICE_YAML % "").replace("name: api", "name: swarm").replace("name: ipfs", "name: dup"),
+                   check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('The Service "dup" is invalid: spec.ports[1].name: Duplicate value: "swarm"', p.stderr)
+
+    def test_network_policy_defaults_and_atomic_rules(self):
+        p = self.k("create", "-f", "-", stdin=NETPOL_YAML % "10.147.17.0/24")
+        self.assertEqual(p.stdout.strip(), "networkpolicy.networking.k8s.io/ipfs created")
+        pol = self.k.json("get", "netpol", "ipfs")
+        self.assertEqual(pol["spec"]["policyTypes"], ["Ingress"])
+        self.assertEqual(pol["spec"]["ingress"][0]["ports"], [{"port": 4001, "protocol": "TCP"}])
+        self.k("delete", "netpol", "ipfs")
+        self.apply(NETPOL_YAML % "10.147.17.0/24")
+        self.assertEqual(self.apply(NETPOL_YAML % "10.147.18.0/24").stdout.strip(),
+                         "networkpolicy.networking.k8s.io/ipfs configured")
+        pol = self.k.json("get", "netpol", "ipfs")
+        self.assertEqual(pol["spec"]["ingress"][0]["from"], [{"ipBlock": {"cidr": "10.147.18.0/24"}}])
+        self.assertEqual(pol["metadata"]["generation"], 2)
+        p = self.apply(NETPOL_YAML.replace("        - ipBlock:\n            cidr: %s\n", "        - {}\n"), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("spec.ingress[0].from[0]: Required value: must specify a peer", p.stderr)
+
+    def test_cronjob_defaults_validation_and_apply(self):
+        p = self.k("create", "-f", "-", stdin=CRONJOB_YAML % ("0 3 * * 1", "Never"))
+        self.assertEqual(p.stdout.strip(), "cronjob.batch/keyd created")
+        cj = self.k.json("get", "cj", "keyd")
+        self.assertEqual((cj["spec"]["concurrencyPolicy"], cj["spec"]["suspend"], cj["spec"]["successfulJobsHistoryLimit"],
+                          cj["spec"]["failedJobsHistoryLimit"]), ("Forbid", False, 3, 1))
+        self.assertEqual(cj["spec"]["jobTemplate"]["spec"]["backoffLimit"], 6)
+        pod = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        self.assertEqual(pod["containers"][0]["imagePullPolicy"], "IfNotPresent")
+        self.k("delete", "cj", "keyd")
+        self.apply(CRONJOB_YAML % ("0 3 * * 1", "Never"))
+        self.assertEqual(self.apply(CRONJOB_YAML % ("@daily", "Never")).stdout.strip(), "cronjob.batch/keyd configured")
+        self.assertEqual(self.k.json("get", "cj", "keyd")["spec"]["schedule"], "@daily")
+        p = self.apply(CRONJOB_YAML % ("@daily", "Always"), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: '
+                      '"OnFailure", "Never"', p.stderr)
 
 
 class Faults(Base):

@@ -184,7 +184,8 @@ def _gv_doc(state, group, version):
 
 def _schema_name(r):
     pkg = {"": "core", "coordination.k8s.io": "coordination", "authorization.k8s.io": "authorization",
-           "authentication.k8s.io": "authentication", "rbac.authorization.k8s.io": "rbac"}.get(r.group, r.group)
+           "authentication.k8s.io": "authentication", "rbac.authorization.k8s.io": "rbac",
+           "networking.k8s.io": "networking"}.get(r.group, r.group)
     return "io.k8s.api.%s.%s.%s" % (pkg, r.version, r.kind)
 
 

@@ -102,8 +102,16 @@ def _merge_map(orig, patch):
     return orig
 
 
+def _merge_key(field, items):
+    """The list's patchMergeKey. `ports` is ambiguous by name: container ports merge by containerPort,
+    Service ports by port (NetworkPolicy ports sit inside atomic rule lists, so they never get here)."""
+    if field == "ports" and any(isinstance(x, dict) and "port" in x and "containerPort" not in x for x in items):
+        return "port"
+    return MERGE_KEYS.get(field)
+
+
 def _merge_list(field, orig, patch):
-    key = MERGE_KEYS.get(field)
+    key = _merge_key(field, list(orig) + list(patch))
     if any(isinstance(x, dict) and x.get("$patch") == "replace" for x in patch):
         return [deep(x) for x in patch if not (isinstance(x, dict) and x.get("$patch") == "replace")]
     if field in PRIMITIVE_MERGE:
@@ -137,7 +145,7 @@ def _merge_list(field, orig, patch):
 
 
 def _apply_order(field, items, order):
-    key = MERGE_KEYS.get(field)
+    key = _merge_key(field, list(items) + list(order))
 
     def ident(x):
         return x.get(key) if key and isinstance(x, dict) else x

@@ -42,12 +42,19 @@ RESOURCES = [
     Resource("", "v1", "pods", "Pod", "pod", short=["po"], subresources=["status"], categories=["all"]),
     Resource("", "v1", "events", "Event", "event", short=["ev"]),
     Resource("", "v1", "serviceaccounts", "ServiceAccount", "serviceaccount", short=["sa"]),
+    Resource("", "v1", "services", "Service", "service", short=["svc"], subresources=["status"], categories=["all"]),
+    Resource("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", "persistentvolumeclaim", short=["pvc"],
+             subresources=["status"]),
     Resource("apps", "v1", "statefulsets", "StatefulSet", "statefulset", short=["sts"],
              subresources=["status", "scale"], categories=["all"]),
     Resource("apps", "v1", "deployments", "Deployment", "deployment", short=["deploy"],
              subresources=["status", "scale"], categories=["all"]),
     Resource("apps", "v1", "daemonsets", "DaemonSet", "daemonset", short=["ds"],
              subresources=["status"], categories=["all"]),
+    Resource("batch", "v1", "cronjobs", "CronJob", "cronjob", short=["cj"], subresources=["status"],
+             categories=["all"]),
+    Resource("batch", "v1", "jobs", "Job", "job", subresources=["status"], categories=["all"]),
+    Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", "networkpolicy", short=["netpol"]),
     Resource("coordination.k8s.io", "v1", "leases", "Lease", "lease"),
     Resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", "clusterrolebinding",
              namespaced=False),
@@ -58,6 +65,8 @@ RESOURCES = [
              "selfsubjectaccessreview", namespaced=False, verbs=["create"], storage=False),
     Resource("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview",
              "selfsubjectreview", namespaced=False, verbs=["create"], storage=False),
+    Resource("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", "tokenreview", namespaced=False,
+             verbs=["create"], storage=False),
 ]
 
 BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}

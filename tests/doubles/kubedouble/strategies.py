@@ -206,11 +206,14 @@ def validate_pod_spec(spec, path):
 
 
 def strategy_for(res):
-    from . import apps, rbac, secrets
+    from . import apps, batch, rbac, secrets, services
     table = {"namespaces": NamespaceStrategy, "leases": LeaseStrategy, "events": EventStrategy,
              "pods": PodStrategy, "secrets": secrets.SecretStrategy, "configmaps": secrets.ConfigMapStrategy,
              "statefulsets": apps.StatefulSetStrategy, "deployments": apps.DeploymentStrategy,
              "daemonsets": apps.DaemonSetStrategy, "serviceaccounts": rbac.ServiceAccountStrategy,
              "roles": rbac.RoleStrategy, "rolebindings": rbac.RoleBindingStrategy,
-             "clusterroles": rbac.ClusterRoleStrategy, "clusterrolebindings": rbac.ClusterRoleBindingStrategy}
+             "clusterroles": rbac.ClusterRoleStrategy, "clusterrolebindings": rbac.ClusterRoleBindingStrategy,
+             "services": services.ServiceStrategy, "persistentvolumeclaims": services.PersistentVolumeClaimStrategy,
+             "networkpolicies": services.NetworkPolicyStrategy, "cronjobs": batch.CronJobStrategy,
+             "jobs": batch.JobStrategy}
     return table.get(res.plural, Strategy)(res)

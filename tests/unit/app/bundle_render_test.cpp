@@ -1,0 +1,219 @@
+// keyd bundle's renderer: deterministic, valid YAML, no key anywhere, and none of the original
+// ipfs-overlay bugs (an init script that never initialises, two volumes on one path, GET probes on
+// the POST-only RPC API, a committed Secret, subPath mounts that never update).
+#include "keyd/app/bundle.hpp"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace keyd::app {
+namespace {
+
+using config::BundleValues;
+
+const BundleFile* find(const std::vector<BundleFile>& files, std::string_view name) {
+  const auto it = std::ranges::find(files, name, &BundleFile::name);
+  return it == files.end() ? nullptr : &*it;
+}
+
+// Every YAML document of every Kubernetes file, parsed back.
+std::vector<YAML::Node> documents(const std::vector<BundleFile>& files) {
+  std::vector<YAML::Node> out;
+  for (const auto& file : files) {
+    if (!file.name.ends_with(".yaml") || file.name == "kustomization.yaml") continue;
+    for (const auto& doc : YAML::LoadAll(file.content)) {
+      if (!doc.IsNull()) out.push_back(doc);
+    }
+  }
+  return out;
+}
+
+YAML::Node object(const std::vector<BundleFile>& files, std::string_view kind, std::string_view name = {}) {
+  for (const auto& doc : documents(files)) {
+    if (doc["kind"].as<std::string>() == kind && (name.empty() || doc["metadata"]["name"].as<std::string>() == name)) {
+      return doc;
+    }
+  }
+  ADD_FAILURE() << "no " << kind << " " << name;
+  return YAML::Node();
+}
+
+BundleValues custom() {
+  BundleValues v;
+  v.namespace_name = "storage";
+  v.name = "kubo";
+  v.ipfs.bootstrap = {"/ip4/10.147.17.10/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo"};
+  v.ipfs.api_address = "/ip4/127.0.0.1/tcp/5001";
+  v.zerotier.host_network = true;
+  v.zerotier.node_selector = {{"zerotier.flatracoon.io/member", "true"}};
+  v.keyd.mode = "daemon";
+  v.keyd.strategy = "recreate";
+  v.keyd.vault.auth_method = "approle";
+  v.keyd.vault.credentials_secret = "keyd-approle";
+  v.network_policy.swarm_cidrs = {"10.147.17.0/24"};
+  v.network_policy.api_clients = {{"tier", "1"}};
+  return v;
+}
+
+TEST(BundleRender, SameValuesGiveByteIdenticalFiles) {
+  for (const BundleValues& v : {BundleValues{}, custom()}) {
+    const auto first = render_bundle(v);
+    BundleValues copy = v;
+    const auto second = render_bundle(copy);
+    ASSERT_EQ(first.size(), second.size());
+    for (std::size_t i = 0; i < first.size(); ++i) {
+      EXPECT_EQ(first[i].name, second[i].name);
+      EXPECT_EQ(first[i].content, second[i].content) << first[i].name;
+    }
+  }
+}
+
+TEST(BundleRender, FilesInOrderAndTheKustomizationListsTheManifests) {
+  const auto files = render_bundle(BundleValues{});
+  std::vector<std::string> names;
+  for (const auto& f : files) names.push_back(f.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"namespace.yaml", "ipfs-config.yaml", "ipfs-statefulset.yaml",
+                                             "ipfs-service.yaml", "ipfs-networkpolicy.yaml", "keyd-rbac.yaml",
+                                             "keyd-config.yaml", "keyd-audit-pvc.yaml", "keyd-cronjob.yaml",
+                                             "kustomization.yaml", "ipfs-overlay.manifest.json"}));
+  const YAML::Node k = YAML::Load(find(files, "kustomization.yaml")->content);
+  EXPECT_EQ(k["kind"].as<std::string>(), "Kustomization");
+  std::vector<std::string> resources;
+  for (const auto& r : k["resources"]) resources.push_back(r.as<std::string>());
+  EXPECT_EQ(resources, std::vector<std::string>(names.begin(), names.begin() + 9));
+  for (const auto& f : files) {
+    EXPECT_TRUE(f.content.ends_with("\n")) << f.name;
+    if (f.name.ends_with(".yaml")) {
+      EXPECT_TRUE(f.content.starts_with(k_bundle_header)) << f.name;
+    }
+  }
+}
+
+TEST(BundleRender, NoKeyAndNoSecretAnywhere) {
+  for (const BundleValues& v : {BundleValues{}, custom()}) {
+    const auto files = render_bundle(v);
+    for (const auto& f : files) {
+      EXPECT_EQ(f.content.find("/key/swarm/psk"), std::string::npos) << f.name;
+      EXPECT_EQ(f.content.find("IPFS_SWARM_KEY"), std::string::npos) << f.name;
+    }
+    for (const auto& doc : documents(files)) EXPECT_NE(doc["kind"].as<std::string>(), "Secret");
+  }
+}
+
+TEST(BundleRender, TheStatefulSetFixesTheOriginalBugs) {
+  const auto files = render_bundle(BundleValues{});
+  const YAML::Node sts = object(files, "StatefulSet", "ipfs");
+  const YAML::Node pod = sts["spec"]["template"]["spec"];
+  // One volume per mount path in every container; no subPath anywhere.
+  for (const char* list : {"initContainers", "containers"}) {
+    for (const auto& c : pod[list]) {
+      std::set<std::string> paths;
+      for (const auto& m : c["volumeMounts"]) {
+        EXPECT_TRUE(paths.insert(m["mountPath"].as<std::string>()).second) << m["mountPath"].as<std::string>();
+        EXPECT_FALSE(m["subPath"]) << "subPath mounts never update";
+      }
+    }
+  }
+  // The key volume is the Secret keyd syncs.
+  bool secret_volume = false;
+  for (const auto& vol : pod["volumes"]) {
+    if (vol["secret"]) secret_volume = vol["secret"]["secretName"].as<std::string>() == "ipfs-swarm-key";
+  }
+  EXPECT_TRUE(secret_volume);
+  // Probes: none is an HTTP GET (Kubo's RPC API answers POST only).
+  const YAML::Node ipfs = pod["containers"][0];
+  for (const char* probe : {"startupProbe", "livenessProbe", "readinessProbe"}) {
+    ASSERT_TRUE(ipfs[probe]) << probe;
+    EXPECT_FALSE(ipfs[probe]["httpGet"]) << probe;
+    EXPECT_EQ(ipfs[probe]["exec"]["command"][0].as<std::string>(), "ipfs") << probe;
+  }
+  // LIBP2P_FORCE_PNET=1 on the daemon.
+  bool forced = false;
+  for (const auto& e : ipfs["env"])
+    forced |= e["name"].as<std::string>() == "LIBP2P_FORCE_PNET" && e["value"].as<std::string>() == "1";
+  EXPECT_TRUE(forced);
+  // The init script: ipfs init only without a config; the key installed 0600 on every start.
+  const std::string script = object(files, "ConfigMap", "ipfs-overlay")["data"]["configure.sh"].as<std::string>();
+  EXPECT_NE(script.find("if [ ! -f \"$IPFS_PATH/config\" ]; then\n  ipfs init\nfi\n"), std::string::npos) << script;
+  EXPECT_NE(script.find("install -m 0600 /var/run/ipfs-overlay/swarm-key/swarm.key \"$IPFS_PATH/swarm.key.tmp\"\n"
+                        "mv -f \"$IPFS_PATH/swarm.key.tmp\" \"$IPFS_PATH/swarm.key\"\n"),
+            std::string::npos)
+      << script;
+  for (const std::string line :
+       {"ipfs config --json Bootstrap '[]'", "ipfs config --json Discovery.MDNS.Enabled 'false'",
+        "ipfs config --json Swarm.DisableNatPortMap 'true'", "ipfs config --json Routing.Type '\"none\"'",
+        "ipfs config --json Addresses.API '\"/ip4/0.0.0.0/tcp/5001\"'"}) {
+    EXPECT_NE(script.find(line + "\n"), std::string::npos) << line;
+  }
+  EXPECT_EQ(pod["initContainers"][0]["command"][1].as<std::string>(), "/etc/ipfs-overlay/configure.sh");
+}
+
+TEST(BundleRender, ValuesShapeTheBundle) {
+  const auto files = render_bundle(custom());
+  const std::string script = object(files, "ConfigMap", "kubo-overlay")["data"]["configure.sh"].as<std::string>();
+  EXPECT_NE(
+      script.find("ipfs config --json Bootstrap "
+                  "'[\"/ip4/10.147.17.10/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo\"]'\n"),
+      std::string::npos);
+  const YAML::Node pod = object(files, "StatefulSet", "kubo")["spec"]["template"]["spec"];
+  EXPECT_TRUE(pod["hostNetwork"].as<bool>());
+  EXPECT_EQ(pod["dnsPolicy"].as<std::string>(), "ClusterFirstWithHostNet");
+  // A label value "true" stays a string: quoted in the text.
+  EXPECT_NE(find(files, "ipfs-statefulset.yaml")->content.find("zerotier.flatracoon.io/member: \"true\""),
+            std::string::npos);
+  EXPECT_NE(find(files, "ipfs-networkpolicy.yaml")->content.find("tier: \"1\""), std::string::npos);
+  // The loopback API is left out of the Service.
+  std::vector<std::string> ports;
+  for (const auto& p : object(files, "Service", "kubo")["spec"]["ports"]) ports.push_back(p["name"].as<std::string>());
+  EXPECT_EQ(ports, (std::vector<std::string>{"swarm", "gateway"}));
+  // daemon mode: a Deployment; recreate: keyd may delete pods; approle: the credentials Secret is mounted.
+  EXPECT_EQ(find(files, "keyd-cronjob.yaml"), nullptr);
+  const YAML::Node keyd_pod = object(files, "Deployment", "keyd")["spec"]["template"]["spec"];
+  EXPECT_EQ(keyd_pod["containers"][0]["args"][0].as<std::string>(), "daemon");
+  bool credentials = false;
+  for (const auto& vol : keyd_pod["volumes"])
+    credentials |= vol["secret"] && vol["secret"]["secretName"].as<std::string>() == "keyd-approle";
+  EXPECT_TRUE(credentials);
+  bool pods_rule = false;
+  for (const auto& r : object(files, "Role", "keyd")["rules"])
+    pods_rule |= r["resources"][0].as<std::string>() == "pods";
+  EXPECT_TRUE(pods_rule);
+  const std::string keyd_config = render_keyd_config(custom());
+  EXPECT_NE(keyd_config.find("role_id_file: /var/run/secrets/keyd-vault/role-id"), std::string::npos) << keyd_config;
+  EXPECT_NE(keyd_config.find("strategy: recreate"), std::string::npos);
+  // Without a NetworkPolicy the file is gone and the kustomization does not list it.
+  BundleValues open = custom();
+  open.network_policy.enabled = false;
+  const auto open_files = render_bundle(open);
+  EXPECT_EQ(find(open_files, "ipfs-networkpolicy.yaml"), nullptr);
+  EXPECT_EQ(find(open_files, "kustomization.yaml")->content.find("networkpolicy"), std::string::npos);
+}
+
+TEST(BundleRender, ModuleManifest) {
+  const auto files = render_bundle(BundleValues{});
+  const auto manifest = nlohmann::json::parse(find(files, k_module_manifest)->content);
+  EXPECT_EQ(manifest["module"], "ipfs-overlay");
+  EXPECT_EQ(manifest["version"], "1.0.0");
+  EXPECT_EQ(manifest["layer"], "storage");
+  std::vector<std::string> requires_names, provides;
+  for (const auto& r : manifest["requires"]) requires_names.push_back(r["name"]);
+  for (const auto& p : manifest["provides"]) provides.push_back(p["name"]);
+  EXPECT_EQ(requires_names, (std::vector<std::string>{"kubernetes", "zerotier", "keyd-store"}));
+  EXPECT_EQ(provides, (std::vector<std::string>{"ipfs-api", "ipfs-gateway", "swarm"}));
+  EXPECT_EQ(manifest["api_endpoint"], "http://ipfs.ipfs-system.svc:5001/api/v0");
+  EXPECT_EQ(manifest["health_endpoint"]["url"], "http://ipfs.ipfs-system.svc:5001/api/v0/id");
+  EXPECT_EQ(manifest["health_endpoint"]["method"], "POST");
+  const auto local = nlohmann::json::parse(find(render_bundle(custom()), k_module_manifest)->content);
+  EXPECT_TRUE(local["api_endpoint"].is_null());
+  EXPECT_FALSE(local["provides"][0]["endpoint"]["in_cluster"].get<bool>());
+}
+
+}  // namespace
+}  // namespace keyd::app

@@ -3,7 +3,8 @@
 #   1. conformance of the Vault, kube-apiserver and poly-secret-mcp doubles with real clients (hvac,
 #      node-vault, kubectl, python3-kubernetes, the MCP SDK's client) — the doubles must be right before keyd's tests rely on them;
 #   2. the warnings-as-errors build and the ASan+UBSan build, each running the whole ctest suite;
-#   3. the end-to-end proof with real js-libp2p nodes using keys made by keyd.
+#   3. keyd scan over this repository's whole git history, and the Justfile's recipes against the doubles;
+#   4. the end-to-end proof with real js-libp2p nodes using keys made by keyd (and keyd agent).
 # Ends with one line "total: N passed, M failed" summing every stage; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 ./scripts/install-kube-test-tools.sh
 ./scripts/install-e2e-tools.sh
 ./scripts/install-mcp-test-tools.sh
+./scripts/install-just.sh
 
 passed=0
 log=$(mktemp)
@@ -50,6 +52,8 @@ if [ "$(git rev-parse --is-shallow-repository 2>/dev/null)" = true ]; then
   echo "note: shallow clone: only the commits present are scanned"
 fi
 build/dev/bin/keyd scan --git-history .
+
+stage "just recipes against the kube double (tests/just)" env KEYD="$PWD/build/dev/bin/keyd" tests/just/run.sh
 
 stage "end-to-end with real js-libp2p (tests/e2e)" env KEYD=build/dev/bin/keyd tests/e2e/run.sh
 

@@ -53,6 +53,8 @@ struct Wiring {
 enum class Targets { build, skip };
 // Load the config and build store, audit log and (unless skipped) the selected swarm's targets.
 [[nodiscard]] Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options, Targets targets = Targets::build);
+// Any configured swarm with its targets, on w's store, clock and shared clients (keyd daemon).
+[[nodiscard]] Result<app::Swarm> build_swarm(const config::SwarmConfig& swarm, Wiring& w);
 // Just the config, store and audit (no swarm selection), for commands that need no swarm.
 [[nodiscard]] Result<config::Config> load(const std::string& config_path);
 
@@ -86,5 +88,6 @@ void add_version(CLI::App& app, Action& action);
 void add_scan(CLI::App& app, Action& action);
 void add_bundle(CLI::App& app, Action& action);
 void add_daemon(CLI::App& app, Action& action);
+void add_agent(CLI::App& app, Action& action);
 
 }  // namespace keyd::cli

@@ -52,6 +52,7 @@ int run(int argc, char** argv) {
   add_scan(app, action);
   add_bundle(app, action);
   add_daemon(app, action);
+  add_agent(app, action);
   add_version(app, action);
 
   try {

@@ -167,10 +167,11 @@ int run_daemon(const DaemonFlags& flags) {
                elector->describe(), http.host, (*server)->port());
 
   StopFlag stop;
+  // The first election step runs before the first tick, so a lone daemon acts as leader at once
+  // (issues the first key) instead of following for its first round.
+  service.set_leadership(elector->step());
   std::thread election([&] {
-    do {
-      service.set_leadership(elector->step());
-    } while (stop.wait_for(cfg.leader_election.retry_period));
+    while (stop.wait_for(cfg.leader_election.retry_period)) service.set_leadership(elector->step());
   });
   std::thread loop([&] {
     do {

@@ -202,7 +202,14 @@ TEST_F(ApiServerTest, MalformedRequestsGet4xxAndTheServerLivesOn) {
     if (status >= 400) {
       const auto body_at = answer.find("\r\n\r\n");
       ASSERT_NE(body_at, std::string::npos);
-      EXPECT_TRUE(json::accept(answer.substr(body_at + 4))) << c.why << ": " << answer;
+      // httplib may reset the connection right after the headers when it refuses to read on (the
+      // unread request bytes are still queued): judge the body only when all of it arrived.
+      const auto length_at = answer.find("Content-Length: ");
+      const std::size_t length =
+          length_at < body_at ? std::stoul(answer.substr(length_at + 16)) : answer.size() - body_at - 4;
+      if (answer.size() - body_at - 4 >= length) {
+        EXPECT_TRUE(json::accept(answer.substr(body_at + 4, length))) << c.why << ": " << answer;
+      }
     }
     EXPECT_EQ(get("/after")["path"], "/after") << "server dead after " << c.why;
   }

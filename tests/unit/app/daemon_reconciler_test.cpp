@@ -259,7 +259,7 @@ TEST(DaemonReconciler, AFollowerNeverWritesButKnowsTheState) {
 TEST(DaemonReconciler, ANewLeaderChecksAtOnceInsteadOfWaitingForTheNextInterval) {
   DaemonFixture f;
   auto follower = f.make(every(720h), false);
-  follower->tick();  // sees no key yet; its next check is a sync_interval away
+  follower->tick();             // sees no key yet; its next check is a sync_interval away
   f.make(every(720h))->tick();  // the (old) leader issues version 1, then dies
   ASSERT_EQ(f.current_version(), 1);
   EXPECT_EQ(follower->snapshot().at(0).version, 0);

@@ -171,6 +171,9 @@ TEST_F(DaemonCli, IssuesServesAndStopsCleanlyOnSigterm) {
   const json r = ready(port);
   ASSERT_FALSE(r.is_null()) << d.log();
   EXPECT_EQ(r["leadership"], "leader");
+  // Ready means the store was reached and leadership is known; the first key follows within a tick.
+  for (int i = 0; i < 250 && !std::filesystem::exists(dir / "ipfs" / "swarm.key"); ++i)
+    std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(std::filesystem::exists(dir / "ipfs" / "swarm.key")) << "the first key was not issued";
 
   EXPECT_EQ(get(port, "/v1/swarms")->status, 401);

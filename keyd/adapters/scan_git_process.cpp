@@ -1,18 +1,20 @@
-// run_git: the git CLI as a child process (posix_spawnp, no shell) in its own process group, stdout
+// run_git: the git CLI as a child process (detail::spawn_in_new_group, no shell) in its own process group, stdout
 // streamed to the caller, stderr kept for the error message, the whole group killed at the deadline.
 #include "errno_text.hpp"
+#include "process_spawn.hpp"
 #include "scan_internal.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -26,32 +28,8 @@ namespace {
 constexpr std::size_t k_max_stderr = 4096;
 using SteadyClock = std::chrono::steady_clock;
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) noexcept : m_fd(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      m_fd = std::exchange(other.m_fd, -1);
-    }
-    return *this;
-  }
-  void reset() noexcept {
-    if (m_fd >= 0) ::close(m_fd);
-    m_fd = -1;
-  }
-  [[nodiscard]] int get() const noexcept { return m_fd; }
-
- private:
-  int m_fd;
-};
-
 struct Pipe {
-  Fd read, write;
+  detail::UniqueFd read, write;
 };
 
 Result<Pipe> make_pipe(std::string_view what) {
@@ -60,25 +38,10 @@ Result<Pipe> make_pipe(std::string_view what) {
     return fail(ErrorCode::io, fmt::format("{}: pipe: {}", what, detail::errno_text(errno)));
   }
   Pipe p;
-  p.read = Fd(fds[0]);
-  p.write = Fd(fds[1]);
+  p.read = detail::UniqueFd(fds[0]);
+  p.write = detail::UniqueFd(fds[1]);
   return p;
 }
-
-struct SpawnResources {
-  posix_spawn_file_actions_t actions{};
-  posix_spawnattr_t attr{};
-  SpawnResources() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnResources() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnResources(const SpawnResources&) = delete;
-  SpawnResources& operator=(const SpawnResources&) = delete;
-};
 
 void kill_group(pid_t pid) {
   ::kill(-pid, SIGKILL);
@@ -90,6 +53,12 @@ void kill_group(pid_t pid) {
 int remaining_ms(SteadyClock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
   return static_cast<int>(std::clamp<long long>(left, 0, 1'000'000));
+}
+
+// keyd's own PATH, where posix_spawnp would have looked.
+std::optional<std::string_view> path_variable() {
+  const char* path = std::getenv("PATH");
+  return path != nullptr ? std::optional<std::string_view>(path) : std::nullopt;
 }
 
 std::string first_line(std::string_view text) {
@@ -113,22 +82,11 @@ Status run_git(const std::filesystem::path& dir, const std::vector<std::string>&
 
   KEYD_ASSIGN_OR_RETURN(Pipe out, make_pipe(what));
   KEYD_ASSIGN_OR_RETURN(Pipe err, make_pipe(what));
-  SpawnResources spawn;
-  posix_spawn_file_actions_addopen(&spawn.actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&spawn.actions, out.write.get(), 1);
-  posix_spawn_file_actions_adddup2(&spawn.actions, err.write.get(), 2);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (const int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&defaults, sig);
-  sigset_t empty;
-  sigemptyset(&empty);
-  posix_spawnattr_setsigdefault(&spawn.attr, &defaults);
-  posix_spawnattr_setsigmask(&spawn.attr, &empty);
-  posix_spawnattr_setpgroup(&spawn.attr, 0);
-  posix_spawnattr_setflags(&spawn.attr,
-                           static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
   pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, "git", &spawn.actions, &spawn.attr, argvp.data(), environ);
+  const auto program = detail::find_program("git", path_variable());
+  const int rc = program ? detail::spawn_in_new_group(pid, *program, argvp.data(), environ,
+                                                      {{0, -1}, {1, out.write.get()}, {2, err.write.get()}})
+                         : ENOENT;
   out.write.reset();
   err.write.reset();
   if (rc != 0) return fail(ErrorCode::io, fmt::format("{}: cannot start git: {}", what, detail::errno_text(rc)));

@@ -9,6 +9,7 @@
 set -euo pipefail
 runs=${1:-21}
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 keyd=${2:-$root/build/release/bin/keyd}
 polls=${3:-50}
 [ -x "$keyd" ] || { echo "bench: build first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
@@ -53,20 +54,18 @@ YAML
 cd "$work"
 "$keyd" rotate --config rotate.yaml >/dev/null
 
+remove_first=no
+before_once() {
+  if [ "$remove_first" = yes ]; then rm -f "$work/data/swarm.key"; fi
+  curl -s -X DELETE "$ctl/requests" >/dev/null
+}
 once() {  # label, remove-first (yes/no)
-  local times=() start end
-  for _ in $(seq "$runs"); do
-    [ "$2" = yes ] && rm -f "$work/data/swarm.key"
-    curl -s -X DELETE "$ctl/requests" >/dev/null
-    start=$(date +%s%N)
+  remove_first=$2
+  bench_time "$runs" before_once \
     "$keyd" agent --once --config agent.yaml --sink "$work/data/swarm.key" --uid 1000 --gid 1000 >/dev/null
-    end=$(date +%s%N)
-    times+=($(( (end - start) / 1000 )))
-  done
-  local requests sorted
+  local requests
   requests=$(curl -s "$ctl/requests" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(len(r), "(" + ", ".join(x["method"] + " " + x["path"] for x in r) + ")")')
-  sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-  echo "keyd agent --once, $1 ($runs runs): median ${sorted[$(( runs / 2 ))]} us, min ${sorted[0]} us, max ${sorted[$(( runs - 1 ))]} us; HTTP requests: $requests"
+  echo "keyd agent --once, $1 ($runs runs): $(bench_stats us median min max); HTTP requests: $requests"
 }
 once "file written" yes
 once "file already current" no

@@ -6,6 +6,7 @@
 set -euo pipefail
 runs=${1:-15}
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 keyd=${2:-$root/build/release/bin/keyd}
 [ -x "$keyd" ] || { echo "bench: build first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
 
@@ -42,19 +43,12 @@ YAML
 cd "$work"
 "$keyd" rotate --config keyd.yaml >/dev/null   # the Secret exists from here on, as in steady state
 
-times=()
-for _ in $(seq "$runs"); do
-  curl -s -X DELETE "$ctl/requests" >/dev/null
-  start=$(date +%s%N)
-  "$keyd" rotate --config keyd.yaml >/dev/null
-  end=$(date +%s%N)
-  times+=($(( (end - start) / 1000 )))
-done
+clear_requests() { curl -s -X DELETE "$ctl/requests" >/dev/null; }
+bench_time "$runs" clear_requests "$keyd" rotate --config keyd.yaml >/dev/null
 requests=$(curl -s "$ctl/requests" | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 r = d["requests"] if isinstance(d, dict) else d
 print(len(r), "(" + ", ".join(x["method"] + " " + x["path"] for x in r) + ")")')
-sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-echo "keyd rotate (file store + kubernetes target, wait: false, $runs runs): median ${sorted[$(( runs / 2 ))]} us, min ${sorted[0]} us"
+echo "keyd rotate (file store + kubernetes target, wait: false, $runs runs): $(bench_stats us median min)"
 echo "API requests of the last run: $requests"

@@ -8,6 +8,7 @@
 set -euo pipefail
 runs=${1:-11}
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 keyd=${KEYD:-$root/build/release/bin/keyd}
 [ "${keyd#/}" != "$keyd" ] || keyd=$PWD/$keyd
 [ -x "$keyd" ] || { echo "bench: no keyd at $keyd; set KEYD= or build: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
@@ -38,21 +39,16 @@ swarms:
 YAML
 cd "$work"
 
+clear_calls() { : >"$work/calls.jsonl"; }
+run_keyd() { "$keyd" "$@" --config keyd.yaml >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }; }
+
 measure() {  # label, then the keyd arguments
   local label=$1
   shift
-  local times=() start end
-  for _ in $(seq "$runs"); do
-    : >"$work/calls.jsonl"
-    start=$(date +%s%N)
-    "$keyd" "$@" --config keyd.yaml >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
-    end=$(date +%s%N)
-    times+=($(( (end - start) / 1000000 )))
-  done
+  bench_time "$runs" clear_calls run_keyd "$@"
   local calls
   calls=$(/usr/bin/python3 -c 'import json,sys; c=[json.loads(l)["tool"] for l in open(sys.argv[1]) if "tool" in l]; print(len(c), "(" + ", ".join(c) + ")")' "$work/calls.jsonl")
-  local sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-  echo "$label ($runs runs): median ${sorted[$(( runs / 2 ))]} ms, min ${sorted[0]} ms, max ${sorted[$(( runs - 1 ))]} ms; tool calls of the last run: $calls"
+  echo "$label ($runs runs): $(bench_stats ms median min max); tool calls of the last run: $calls"
 }
 
 "$keyd" rotate --config keyd.yaml >/dev/null   # first version exists, as in steady state

@@ -5,6 +5,7 @@
 set -euo pipefail
 runs=${1:-25}
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 keyd=${2:-$root/build/release/bin/keyd}
 [ -x "$keyd" ] || { echo "bench: build first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
 
@@ -14,17 +15,8 @@ cp "$root/configs/local.yaml" "$work/keyd.yaml"
 cd "$work"
 "$keyd" rotate --config keyd.yaml >/dev/null   # first run creates the master key and directories
 
-times=()
-for _ in $(seq "$runs"); do
-  start=$(date +%s%N)
-  "$keyd" rotate --config keyd.yaml >/dev/null
-  end=$(date +%s%N)
-  times+=($(( (end - start) / 1000 )))
-done
-sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-median=${sorted[$(( runs / 2 ))]}
-p90=${sorted[$(( runs * 9 / 10 ))]}
-echo "keyd rotate (file store, 1 file target, $runs runs): median ${median} us, p90 ${p90} us, min ${sorted[0]} us"
+bench_time "$runs" : "$keyd" rotate --config keyd.yaml >/dev/null
+echo "keyd rotate (file store, 1 file target, $runs runs): $(bench_stats us median p90 min)"
 size=$(stat -c %s "$keyd")
 stripped=$(strip -o "$work/keyd.stripped" "$keyd" && stat -c %s "$work/keyd.stripped")
 echo "keyd binary: ${size} bytes as built, ${stripped} bytes stripped"

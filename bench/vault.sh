@@ -6,6 +6,7 @@
 set -euo pipefail
 runs=${1:-21}
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
 keyd=${2:-$root/build/release/bin/keyd}
 [ -x "$keyd" ] || { echo "bench: build first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
 
@@ -31,21 +32,15 @@ swarms:
 YAML
 cd "$work"
 
+clear_requests() { curl -s -X DELETE "$ctl/requests" >/dev/null; }
+
 measure() {  # label, then the keyd arguments
   local label=$1
   shift
-  local times=() start end
-  for _ in $(seq "$runs"); do
-    curl -s -X DELETE "$ctl/requests" >/dev/null
-    start=$(date +%s%N)
-    "$keyd" "$@" --config keyd.yaml >/dev/null 2>&1
-    end=$(date +%s%N)
-    times+=($(( (end - start) / 1000 )))
-  done
+  bench_time "$runs" clear_requests "$keyd" "$@" --config keyd.yaml >/dev/null 2>&1
   local requests
   requests=$(curl -s "$ctl/requests" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(len(r), "(" + ", ".join(x["method"] + " " + x["path"] for x in r) + ")")')
-  local sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-  echo "$label ($runs runs): median ${sorted[$(( runs / 2 ))]} us, min ${sorted[0]} us; HTTP requests of the last run: $requests"
+  echo "$label ($runs runs): $(bench_stats us median min); HTTP requests of the last run: $requests"
 }
 
 "$keyd" rotate --config keyd.yaml >/dev/null   # first version exists, as in steady state

@@ -1,15 +1,20 @@
 // posix_spawn without a shell, in a new process group; see process_spawn.hpp.
 #include "process_spawn.hpp"
 
+#include "errno_text.hpp"
 #include "keyd/common/secret.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -70,6 +75,14 @@ std::optional<std::string> find_program(const std::string& argv0, std::optional<
   return std::nullopt;
 }
 
+Result<Pipe> make_pipe(std::string_view what) {
+  std::array<int, 2> fds{-1, -1};
+  if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
+    return fail(ErrorCode::io, fmt::format("{}: pipe: {}", what, errno_text(errno)));
+  }
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
 int spawn_in_new_group(pid_t& pid, const std::string& program, char* const argv[], char* const envp[],
                        const std::vector<ChildFd>& fds) {
   SpawnResources spawn;
@@ -93,6 +106,37 @@ int spawn_in_new_group(pid_t& pid, const std::string& program, char* const argv[
   posix_spawnattr_setflags(&spawn.attr,
                            static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
   return ::posix_spawn(&pid, program.c_str(), &spawn.actions, &spawn.attr, argv, envp);
+}
+
+int remaining_ms(SteadyTime deadline) noexcept {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 1'000'000));
+}
+
+void kill_group(pid_t pid) noexcept {
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+Error kill_at_deadline(pid_t pid, std::string_view what, std::chrono::milliseconds timeout) {
+  kill_group(pid);
+  return Error{ErrorCode::timeout, fmt::format("{}: no result within {} ms (killed)", what, timeout.count())};
+}
+
+Result<int> wait_for_exit(pid_t pid, SteadyTime deadline, std::string_view what, std::chrono::milliseconds timeout) {
+  int status = 0;
+  for (;;) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) return status;
+    if (done < 0 && errno != EINTR) {
+      return fail(ErrorCode::internal, fmt::format("{}: waitpid: {}", what, errno_text(errno)));
+    }
+    if (remaining_ms(deadline) == 0) return fail(kill_at_deadline(pid, what, timeout));
+    ::poll(nullptr, 0, 5);
+  }
 }
 
 }  // namespace keyd::adapters::detail

@@ -4,18 +4,15 @@
 #include "process_spawn.hpp"
 #include "scan_internal.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <optional>
-#include <utility>
 
 #include <fmt/format.h>
 
@@ -26,34 +23,6 @@ namespace keyd::adapters::scan_detail {
 namespace {
 
 constexpr std::size_t k_max_stderr = 4096;
-using SteadyClock = std::chrono::steady_clock;
-
-struct Pipe {
-  detail::UniqueFd read, write;
-};
-
-Result<Pipe> make_pipe(std::string_view what) {
-  std::array<int, 2> fds{-1, -1};
-  if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
-    return fail(ErrorCode::io, fmt::format("{}: pipe: {}", what, detail::errno_text(errno)));
-  }
-  Pipe p;
-  p.read = detail::UniqueFd(fds[0]);
-  p.write = detail::UniqueFd(fds[1]);
-  return p;
-}
-
-void kill_group(pid_t pid) {
-  ::kill(-pid, SIGKILL);
-  ::kill(pid, SIGKILL);
-  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
-}
-
-int remaining_ms(SteadyClock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
-  return static_cast<int>(std::clamp<long long>(left, 0, 1'000'000));
-}
 
 // keyd's own PATH, where posix_spawnp would have looked.
 std::optional<std::string_view> path_variable() {
@@ -80,8 +49,8 @@ Status run_git(const std::filesystem::path& dir, const std::vector<std::string>&
   for (auto& a : argv) argvp.push_back(a.data());
   argvp.push_back(nullptr);
 
-  KEYD_ASSIGN_OR_RETURN(Pipe out, make_pipe(what));
-  KEYD_ASSIGN_OR_RETURN(Pipe err, make_pipe(what));
+  KEYD_ASSIGN_OR_RETURN(detail::Pipe out, detail::make_pipe(what));
+  KEYD_ASSIGN_OR_RETURN(detail::Pipe err, detail::make_pipe(what));
   pid_t pid = -1;
   const auto program = detail::find_program("git", path_variable());
   const int rc = program ? detail::spawn_in_new_group(pid, *program, argvp.data(), environ,
@@ -91,18 +60,17 @@ Status run_git(const std::filesystem::path& dir, const std::vector<std::string>&
   err.write.reset();
   if (rc != 0) return fail(ErrorCode::io, fmt::format("{}: cannot start git: {}", what, detail::errno_text(rc)));
 
-  const auto deadline = SteadyClock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string stderr_text;
   std::array<char, 65536> chunk{};
+  // Zeroed on every way out (a timeout included): the output may be key material.
+  const auto zero_chunk = detail::on_scope_exit([&chunk] { secure_zero(chunk.data(), chunk.size()); });
   std::array<pollfd, 2> fds{pollfd{out.read.get(), POLLIN, 0}, pollfd{err.read.get(), POLLIN, 0}};
   int open_fds = 2;
   while (open_fds > 0) {
-    const int ready = ::poll(fds.data(), fds.size(), remaining_ms(deadline));
+    const int ready = ::poll(fds.data(), fds.size(), detail::remaining_ms(deadline));
     if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) {
-      kill_group(pid);
-      return fail(ErrorCode::timeout, fmt::format("{}: no result within {} ms (killed)", what, timeout.count()));
-    }
+    if (ready <= 0) return fail(detail::kill_at_deadline(pid, what, timeout));
     for (std::size_t i = 0; i < fds.size(); ++i) {
       if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       const ssize_t n = ::read(fds[i].fd, chunk.data(), chunk.size());
@@ -120,20 +88,8 @@ Status run_git(const std::filesystem::path& dir, const std::vector<std::string>&
       }
     }
   }
-  secure_zero(chunk.data(), chunk.size());
 
-  int status = 0;
-  for (;;) {
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (done < 0 && errno != EINTR)
-      return fail(ErrorCode::internal, fmt::format("{}: waitpid: {}", what, detail::errno_text(errno)));
-    if (remaining_ms(deadline) == 0) {
-      kill_group(pid);
-      return fail(ErrorCode::timeout, fmt::format("{}: no result within {} ms (killed)", what, timeout.count()));
-    }
-    ::poll(nullptr, 0, 5);
-  }
+  KEYD_ASSIGN_OR_RETURN(const int status, detail::wait_for_exit(pid, deadline, what, timeout));
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   const std::string how = WIFEXITED(status) ? fmt::format("exit status {}", WEXITSTATUS(status))
                                             : fmt::format("killed by signal {}", WTERMSIG(status));

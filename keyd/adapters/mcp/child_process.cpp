@@ -29,20 +29,7 @@ namespace {
 constexpr std::size_t k_stderr_keep = 8 * 1024;
 constexpr std::size_t k_chunk = 64 * 1024;
 
-int remaining_ms(Deadline deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
-  return static_cast<int>(std::clamp<long long>(left, 0, 1'000'000));
-}
-
-// A pipe whose parent end is non-blocking; both ends close-on-exec (the child gets a dup2 copy).
-Result<std::pair<detail::UniqueFd, detail::UniqueFd>> make_pipe(std::string_view what) {
-  std::array<int, 2> fds{-1, -1};
-  if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
-    return fail(ErrorCode::io, fmt::format("{}: pipe: {}", what, detail::errno_text(errno)));
-  }
-  return std::pair{detail::UniqueFd(fds[0]), detail::UniqueFd(fds[1])};
-}
-
+// Only keyd's ends of the pipes: the child's stay blocking.
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 // SIGPIPE blocked for this thread while writing; a SIGPIPE raised meanwhile is consumed, so a
@@ -103,20 +90,20 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::start(const ChildCommand& co
   auto argvp = args.pointers();
   auto envp = environment.pointers();
 
-  KEYD_ASSIGN_OR_RETURN(auto in, make_pipe("MCP server stdin"));
-  KEYD_ASSIGN_OR_RETURN(auto out, make_pipe("MCP server stdout"));
-  KEYD_ASSIGN_OR_RETURN(auto err, make_pipe("MCP server stderr"));
+  KEYD_ASSIGN_OR_RETURN(detail::Pipe in, detail::make_pipe("MCP server stdin"));
+  KEYD_ASSIGN_OR_RETURN(detail::Pipe out, detail::make_pipe("MCP server stdout"));
+  KEYD_ASSIGN_OR_RETURN(detail::Pipe err, detail::make_pipe("MCP server stderr"));
   std::unique_ptr<ChildProcess> child(new ChildProcess());
   const int rc = detail::spawn_in_new_group(child->m_pid, *program, argvp.data(), envp.data(),
-                                            {{0, in.first.get()}, {1, out.second.get()}, {2, err.second.get()}});
+                                            {{0, in.read.get()}, {1, out.write.get()}, {2, err.write.get()}});
   if (rc != 0) {
     child->m_pid = -1;
     return fail(ErrorCode::unavailable,
                 fmt::format("MCP server command '{}' cannot be started: {}", *program, detail::errno_text(rc)));
   }
-  child->m_stdin = std::move(in.second);
-  child->m_stdout = std::move(out.first);
-  child->m_stderr = std::move(err.first);
+  child->m_stdin = std::move(in.write);
+  child->m_stdout = std::move(out.read);
+  child->m_stderr = std::move(err.read);
   set_nonblocking(child->m_stdin.get());
   set_nonblocking(child->m_stdout.get());
   set_nonblocking(child->m_stderr.get());
@@ -166,7 +153,7 @@ Status ChildProcess::write_all(std::string_view bytes, Deadline deadline) {
       return fail(ErrorCode::unavailable, fmt::format("writing to its stdin: {}", detail::errno_text(errno)));
     }
     std::array<pollfd, 2> fds{pollfd{m_stdin.get(), POLLOUT, 0}, pollfd{m_stderr.get(), POLLIN, 0}};
-    const int ready = ::poll(fds.data(), m_stderr.valid() ? 2 : 1, remaining_ms(deadline));
+    const int ready = ::poll(fds.data(), m_stderr.valid() ? 2 : 1, detail::remaining_ms(deadline));
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) return fail(ErrorCode::timeout, "it did not read its stdin");
     if (fds[1].revents != 0) drain_stderr();
@@ -195,7 +182,7 @@ ChildProcess::ReadOutcome ChildProcess::read_stdout(detail::WipedString& out, De
       return ReadOutcome::eof;
     }
     std::array<pollfd, 2> fds{pollfd{m_stdout.get(), POLLIN, 0}, pollfd{m_stderr.get(), POLLIN, 0}};
-    const int ready = ::poll(fds.data(), m_stderr.valid() ? 2 : 1, remaining_ms(deadline));
+    const int ready = ::poll(fds.data(), m_stderr.valid() ? 2 : 1, detail::remaining_ms(deadline));
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) {
       drain_stderr();

@@ -17,7 +17,7 @@
 #include <regex>
 #include <thread>
 
-#include "../adapters/curl_test_httplib.hpp"
+#include "../../../keyd/adapters/http/httplib_system.hpp"
 
 extern char** environ;
 

@@ -1,0 +1,45 @@
+# Sourced by the bench scripts: the wall time of a command over RUNS runs, and its statistics as text.
+#   . "$root/bench/lib.sh"
+#   bench_time "$runs" reset_log "$keyd" rotate --config keyd.yaml
+#   echo "keyd rotate ($runs runs): $(bench_stats us median min max)"   # median 812 us, min 790 us, max 901 us
+
+# bench_time RUNS BEFORE COMMAND [ARGUMENT...]: RUNS times, runs BEFORE (untimed; `:` for nothing),
+# then COMMAND. Leaves COMMAND's wall times in microseconds, sorted, in the array bench_times.
+bench_time() {
+  local runs=$1 before=$2 start end
+  shift 2
+  bench_times=()
+  for _ in $(seq "$runs"); do
+    "$before"
+    start=$(date +%s%N)
+    "$@"
+    end=$(date +%s%N)
+    bench_times+=($(((end - start) / 1000)))
+  done
+  mapfile -t bench_times < <(printf '%s\n' "${bench_times[@]}" | sort -n)
+}
+
+# bench_stats UNIT STATISTIC...: "median 812 us, min 790 us" from bench_times, in UNIT (us, or ms
+# rounded down), for each STATISTIC: median (the middle time; the upper one of an even count), min,
+# max, p90 (the time at 90 % of the sorted list).
+bench_stats() {
+  local unit=$1 count=${#bench_times[@]} text="" statistic value
+  shift
+  [ "$count" -gt 0 ] || { echo "bench_stats: no times (call bench_time first)" >&2; return 2; }
+  for statistic in "$@"; do
+    case $statistic in
+      median) value=${bench_times[$((count / 2))]} ;;
+      min) value=${bench_times[0]} ;;
+      max) value=${bench_times[$((count - 1))]} ;;
+      p90) value=${bench_times[$((count * 9 / 10))]} ;;
+      *) echo "bench_stats: unknown statistic '$statistic'" >&2; return 2 ;;
+    esac
+    case $unit in
+      us) ;;
+      ms) value=$((value / 1000)) ;;
+      *) echo "bench_stats: unknown unit '$unit' (us or ms)" >&2; return 2 ;;
+    esac
+    text+="${text:+, }$statistic $value $unit"
+  done
+  printf '%s' "$text"
+}

@@ -32,8 +32,10 @@ std::string ipfs_config_map(const config::BundleValues& v) { return v.name + "-o
 
 std::vector<BundleFile> render_bundle(const config::BundleValues& values) {
   using namespace bundle;
-  std::vector<BundleFile> files{namespace_file(values), ipfs_config_file(values), statefulset_file(values),
-                                service_file(values)};
+  std::vector<BundleFile> files{namespace_file(values), ipfs_config_file(values)};
+  if (agent_delivery(values)) files.push_back(agent_file(values));
+  files.push_back(statefulset_file(values));
+  files.push_back(service_file(values));
   if (values.network_policy.enabled) files.push_back(network_policy_file(values));
   files.push_back(keyd_rbac_file(values));
   files.push_back(keyd_config_file(values));
@@ -43,15 +45,23 @@ std::vector<BundleFile> render_bundle(const config::BundleValues& values) {
   for (const auto& file : files) resources.push_back(file.name);
   Json kustomization{
       {"apiVersion", "kustomize.config.k8s.io/v1beta1"}, {"kind", "Kustomization"}, {"resources", resources}};
-  files.push_back(BundleFile{
-      "kustomization.yaml", std::string(k_bundle_header) + "\n" +
-                                "# kubectl apply -k <this directory>. The swarm key is not here: keyd creates the\n"
-                                "# Secret " +
-                                values.key_delivery.secret + " (keyd rotate / keyd sync).\n" + to_yaml(kustomization)});
+  const std::string where_the_key_is =
+      agent_delivery(values)
+          ? "# kubectl apply -k <this directory>. The swarm key is not here, nor in any Secret: each IPFS\n"
+            "# pod's keyd agent fetches it from Vault (keyd rotate puts one there).\n"
+          : "# kubectl apply -k <this directory>. The swarm key is not here: keyd creates the\n# Secret " +
+                values.key_delivery.secret + " (keyd rotate / keyd sync).\n";
+  files.push_back(BundleFile{"kustomization.yaml",
+                             std::string(k_bundle_header) + "\n" + where_the_key_is + to_yaml(kustomization)});
   files.push_back(module_manifest_file(values, files));
   return files;
 }
 
 std::string render_keyd_config(const config::BundleValues& values) { return bundle::render_keyd_config_text(values); }
+
+std::optional<std::string> render_agent_config(const config::BundleValues& values) {
+  if (!bundle::agent_delivery(values)) return std::nullopt;
+  return bundle::render_agent_config_text(values);
+}
 
 }  // namespace keyd::app

@@ -10,12 +10,8 @@ using config::BundleValues;
 
 namespace {
 
-constexpr std::string_view k_ipfs_path = "/data/ipfs";
 constexpr std::string_view k_settings_dir = "/etc/ipfs-overlay";
 constexpr std::string_view k_key_dir = "/var/run/ipfs-overlay/swarm-key";
-// Kubo's image runs as user ipfs (uid 1000, group users = 100); the volume must be theirs.
-constexpr int k_kubo_uid = 1000;
-constexpr int k_kubo_gid = 100;
 
 std::string shell_quote(std::string_view text) {
   std::string out = "'";
@@ -59,6 +55,22 @@ std::string settings_lines(const BundleValues& v) {
   return out;
 }
 
+// Step 3 of the init script: the key into the repository (secret mode), or where it comes from.
+std::string key_step(const BundleValues& v) {
+  if (agent_delivery(v)) {
+    return "# 3. The swarm key: the next init container (keyd agent --once) fetches it from Vault into\n"
+           "#    $IPFS_PATH/swarm.key (atomic, mode 0600) on every start. No Secret holds it.\n";
+  }
+  return "# 3. The swarm key, from the Secret keyd keeps current (mounted without subPath, so a rotated\n"
+         "#    key is visible here), into the repository with mode 0600 on every start: Kubo reads\n"
+         "#    $IPFS_PATH/swarm.key only when it starts. Written to a temporary file and renamed, so the\n"
+         "#    daemon never sees a half-written key.\n"
+         "install -m 0600 " +
+         std::string(k_key_dir) + "/" + v.key_delivery.key +
+         " \"$IPFS_PATH/swarm.key.tmp\"\n"
+         "mv -f \"$IPFS_PATH/swarm.key.tmp\" \"$IPFS_PATH/swarm.key\"\n";
+}
+
 std::string init_script(const BundleValues& v) {
   return "#!/bin/sh\n"
          "# Runs in the init container before every start of every IPFS pod.\n"
@@ -73,16 +85,7 @@ std::string init_script(const BundleValues& v) {
          "# 2. The overlay's settings, on every start, so a changed values.yaml takes effect: only the\n"
          "#    private peers as bootstrap, no MDNS, no NAT port mapping, the routing type, TCP listeners\n"
          "#    (a private network refuses QUIC, WebTransport and WebRTC), API and gateway addresses.\n" +
-         settings_lines(v) +
-         "\n"
-         "# 3. The swarm key, from the Secret keyd keeps current (mounted without subPath, so a rotated\n"
-         "#    key is visible here), into the repository with mode 0600 on every start: Kubo reads\n"
-         "#    $IPFS_PATH/swarm.key only when it starts. Written to a temporary file and renamed, so the\n"
-         "#    daemon never sees a half-written key.\n"
-         "install -m 0600 " +
-         std::string(k_key_dir) + "/" + v.key_delivery.key +
-         " \"$IPFS_PATH/swarm.key.tmp\"\n"
-         "mv -f \"$IPFS_PATH/swarm.key.tmp\" \"$IPFS_PATH/swarm.key\"\n";
+         settings_lines(v) + "\n" + key_step(v);
 }
 
 // No privilege; the root filesystem stays writable because `ipfs daemon --migrate` unpacks
@@ -107,6 +110,13 @@ Json exec_probe(const std::vector<std::string>& command, int period, int timeout
               {"periodSeconds", period},
               {"timeoutSeconds", timeout},
               {"failureThreshold", failures}};
+}
+
+std::string volumes_comment(const BundleValues& v) {
+  return std::string("One volume per mount path (the original mounted two on /data/ipfs). ") +
+         (agent_delivery(v) ? "No Secret holds the key:\nthe swarm-key init container writes it into the data volume."
+                            : "The key Secret is its\nown volume at its own path, without subPath, so a key keyd "
+                              "rotates reaches the next start.");
 }
 
 Json ipfs_env() {
@@ -135,15 +145,25 @@ BundleFile ipfs_config_file(const BundleValues& v) {
 }
 
 BundleFile statefulset_file(const BundleValues& v) {
-  Json init{{"name", "init-repo"},
-            {"image", v.ipfs.image},
-            {"command", Json::array({"sh", std::string(k_settings_dir) + "/configure.sh"})},
-            {"env", ipfs_env()},
-            {"securityContext", kubo_security()},
-            {"volumeMounts",
-             Json::array({Json{{"name", "data"}, {"mountPath", std::string(k_ipfs_path)}},
-                          Json{{"name", "settings"}, {"mountPath", std::string(k_settings_dir)}, {"readOnly", true}},
-                          Json{{"name", "swarm-key"}, {"mountPath", std::string(k_key_dir)}, {"readOnly", true}}})}};
+  Json init{
+      {"name", "init-repo"},
+      {"image", v.ipfs.image},
+      {"command", Json::array({"sh", std::string(k_settings_dir) + "/configure.sh"})},
+      {"env", ipfs_env()},
+      {"securityContext", kubo_security()},
+      {"volumeMounts",
+       Json::array({Json{{"name", "data"}, {"mountPath", std::string(k_ipfs_path)}},
+                    Json{{"name", "settings"}, {"mountPath", std::string(k_settings_dir)}, {"readOnly", true}}})}};
+  Json volumes = Json::array({Json{{"name", "settings"}, {"configMap", {{"name", ipfs_config_map(v)}}}}});
+  if (agent_delivery(v)) {
+    for (auto& volume : agent_volumes(v)) volumes.push_back(std::move(volume));
+  } else {
+    init["volumeMounts"].push_back(
+        Json{{"name", "swarm-key"}, {"mountPath", std::string(k_key_dir)}, {"readOnly", true}});
+    volumes.push_back(
+        Json{{"name", "swarm-key"},
+             {"secret", {{"secretName", v.key_delivery.secret}, {"defaultMode", 0440}, {"optional", false}}}});
+  }
   Json ports = Json::array();
   for (const auto& [name, port] : swarm_ports(v)) {
     ports.push_back(Json{{"name", name}, {"containerPort", port}, {"protocol", "TCP"}});
@@ -167,22 +187,21 @@ BundleFile statefulset_file(const BundleValues& v) {
               {"securityContext", kubo_security()},
               {"volumeMounts", Json::array({Json{{"name", "data"}, {"mountPath", std::string(k_ipfs_path)}}})}};
   Json pod_spec{
-      {comment("volumes"),
-       "One volume per mount path (the original mounted two on /data/ipfs). The key Secret is its\n"
-       "own volume at its own path, without subPath, so a key keyd rotates reaches the next start."},
+      {comment("volumes"), volumes_comment(v)},
       {"securityContext",
        {{"runAsNonRoot", true},
         {"runAsUser", k_kubo_uid},
         {"runAsGroup", k_kubo_gid},
         {"fsGroup", k_kubo_gid},
         {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
-      {"initContainers", Json::array({init})},
+      {"initContainers", agent_delivery(v) ? Json::array({init, agent_init_container(v)}) : Json::array({init})},
       {"containers", Json::array({daemon})},
-      {"volumes",
-       Json::array(
-           {Json{{"name", "settings"}, {"configMap", {{"name", ipfs_config_map(v)}}}},
-            Json{{"name", "swarm-key"},
-                 {"secret", {{"secretName", v.key_delivery.secret}, {"defaultMode", 0440}, {"optional", false}}}}})}};
+      {"volumes", volumes}};
+  if (agent_delivery(v)) {  // the pods' own identity, first
+    Json with_account{{"serviceAccountName", node_service_account(v)}};
+    for (const auto& [key, value] : pod_spec.items()) with_account[key] = value;
+    pod_spec = std::move(with_account);
+  }
   if (v.zerotier.host_network) {
     pod_spec["hostNetwork"] = true;
     pod_spec["dnsPolicy"] = "ClusterFirstWithHostNet";

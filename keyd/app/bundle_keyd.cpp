@@ -1,6 +1,7 @@
 // keyd bundle, keyd's side: its identity and permissions, its configuration (a Vault store and a
-// kubernetes target on the key Secret and the StatefulSet), its audit volume, and the CronJob that
-// runs `keyd rotate` or the Deployment that runs `keyd daemon`.
+// kubernetes target on the key Secret — none with agent delivery — and the StatefulSet), its audit
+// volume, and the CronJob that runs `keyd rotate` or the Deployment (and Service) that runs
+// `keyd daemon`.
 #include "bundle_parts.hpp"
 
 namespace keyd::app::bundle {
@@ -12,7 +13,6 @@ namespace {
 constexpr std::string_view k_config_dir = "/etc/keyd";
 constexpr std::string_view k_audit_dir = "/var/lib/keyd";
 constexpr std::string_view k_credentials_dir = "/var/run/secrets/keyd-vault";
-constexpr std::string_view k_ca_dir = "/var/run/secrets/keyd-vault-ca";
 constexpr std::string_view k_audit_claim = "keyd-audit";
 constexpr std::string_view k_config_map = "keyd-config";
 // The distroless "nonroot" user keyd's image runs as.
@@ -26,7 +26,9 @@ Json rule(std::string_view group, std::string_view resource, const std::vector<s
   return r;
 }
 
-Json keyd_pod_spec(const BundleValues& v, std::string_view restart_policy, const std::vector<std::string>& args) {
+// `extra`: keys added to the container after its env (the daemon's ports and probes).
+Json keyd_pod_spec(const BundleValues& v, std::string_view restart_policy, const std::vector<std::string>& args,
+                   const Json& extra = Json::object()) {
   Json mounts = Json::array({Json{{"name", "config"}, {"mountPath", std::string(k_config_dir)}, {"readOnly", true}},
                              Json{{"name", "audit"}, {"mountPath", std::string(k_audit_dir)}}});
   Json volumes =
@@ -39,20 +41,22 @@ Json keyd_pod_spec(const BundleValues& v, std::string_view restart_policy, const
                            {"secret", {{"secretName", v.keyd.vault.credentials_secret}, {"defaultMode", 0440}}}});
   }
   if (!v.keyd.vault.ca_secret.empty()) {
-    mounts.push_back(Json{{"name", "vault-ca"}, {"mountPath", std::string(k_ca_dir)}, {"readOnly", true}});
+    mounts.push_back(Json{{"name", "vault-ca"}, {"mountPath", std::string(k_vault_ca_dir)}, {"readOnly", true}});
     volumes.push_back(
         Json{{"name", "vault-ca"}, {"secret", {{"secretName", v.keyd.vault.ca_secret}, {"defaultMode", 0444}}}});
   }
   Json container{{"name", "keyd"},
                  {"image", v.keyd.image},
                  {"args", args},
-                 {"env", Json::array({Json{{"name", "KEYD_LOG_LEVEL"}, {"value", "info"}}})},
-                 {"resources", {{"requests", {{"cpu", "10m"}, {"memory", "32Mi"}}}, {"limits", {{"memory", "128Mi"}}}}},
-                 {"securityContext",
-                  {{"allowPrivilegeEscalation", false},
-                   {"capabilities", {{"drop", Json::array({"ALL"})}}},
-                   {"readOnlyRootFilesystem", true}}},
-                 {"volumeMounts", mounts}};
+                 {"env", Json::array({Json{{"name", "KEYD_LOG_LEVEL"}, {"value", "info"}}})}};
+  for (const auto& [key, value] : extra.items()) container[key] = value;
+  container.update(
+      Json{{"resources", {{"requests", {{"cpu", "10m"}, {"memory", "32Mi"}}}, {"limits", {{"memory", "128Mi"}}}}},
+           {"securityContext",
+            {{"allowPrivilegeEscalation", false},
+             {"capabilities", {{"drop", Json::array({"ALL"})}}},
+             {"readOnlyRootFilesystem", true}}},
+           {"volumeMounts", mounts}});
   return Json{{"serviceAccountName", std::string(k_keyd)},
               {"restartPolicy", std::string(restart_policy)},
               {"securityContext",
@@ -73,18 +77,28 @@ BundleFile keyd_rbac_file(const BundleValues& v) {
   Json account{{"apiVersion", "v1"},
                {"kind", "ServiceAccount"},
                {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels())}};
-  Json rules = Json::array(
-      {rule("", "secrets", {v.key_delivery.secret}, {"get", "update"},
-            "The swarm key Secret and no other: read it and replace it with the resourceVersion read."),
-       rule("", "secrets", {}, {"create"},
-            "Creating it on the first rotation (RBAC cannot limit create by name). Optional once it exists."),
-       rule("apps", "statefulsets", {v.name}, {"get", "patch"},
-            "The StatefulSet it feeds: read its status, patch the pod template's key fingerprint annotation.")});
+  Json rules = Json::array();
+  if (!agent_delivery(v)) {  // with the agent keyd never touches a Secret
+    rules.push_back(rule("", "secrets", {v.key_delivery.secret}, {"get", "update"},
+                         "The swarm key Secret and no other: read it and replace it with the resourceVersion read."));
+    rules.push_back(
+        rule("", "secrets", {}, {"create"},
+             "Creating it on the first rotation (RBAC cannot limit create by name). Optional once it exists."));
+  }
+  rules.push_back(
+      rule("apps", "statefulsets", {v.name}, {"get", "patch"},
+           "The StatefulSet it feeds: read its status, patch the pod template's key fingerprint annotation."));
   if (v.keyd.strategy == "recreate") {
     rules.push_back(
         rule("", "pods", {}, {"list", "delete"}, "strategy recreate: delete the pods still on the old key."));
   }
   rules.push_back(rule("", "events", {}, {"create"}, "A SwarmKeyRotated Event on the StatefulSet (best effort)."));
+  if (daemon_mode(v)) {
+    rules.push_back(rule("coordination.k8s.io", "leases", {}, {"create"},
+                         "keyd daemon: create its leader-election Lease (RBAC cannot limit create by name)."));
+    rules.push_back(rule("coordination.k8s.io", "leases", {std::string(k_keyd)}, {"get", "update"},
+                         "Its Lease only: read it, renew it, take it over, release it."));
+  }
   Json role{{"apiVersion", "rbac.authorization.k8s.io/v1"},
             {"kind", "Role"},
             {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels())},
@@ -96,10 +110,23 @@ BundleFile keyd_rbac_file(const BundleValues& v) {
       {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", std::string(k_keyd)}}},
       {"subjects", Json::array({Json{
                        {"kind", "ServiceAccount"}, {"name", std::string(k_keyd)}, {"namespace", v.namespace_name}}})}};
+  std::vector<Json> documents{account, role, binding};
+  if (daemon_mode(v)) {
+    documents.push_back(Json{
+        {"apiVersion", "rbac.authorization.k8s.io/v1"},
+        {"kind", "ClusterRoleBinding"},
+        {"metadata", {{"name", "keyd-tokenreview-" + v.namespace_name}, {"labels", keyd_labels()}}},
+        {comment("why"), "keyd daemon checks its API callers' service-account tokens with TokenReviews."},
+        {"roleRef",
+         {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", "system:auth-delegator"}}},
+        {"subjects",
+         Json::array(
+             {Json{{"kind", "ServiceAccount"}, {"name", std::string(k_keyd)}, {"namespace", v.namespace_name}}})}});
+  }
   return {"keyd-rbac.yaml",
           yaml_file("keyd's identity in the cluster and the least it may do (see manifests/keyd-rbac.yaml).\n"
                     "keyd checks these permissions itself before it touches anything.",
-                    {account, role, binding})};
+                    documents)};
 }
 
 BundleFile keyd_config_file(const BundleValues& v) {
@@ -123,7 +150,17 @@ BundleFile keyd_storage_file(const BundleValues& v) {
 
 BundleFile keyd_workload_file(const BundleValues& v) {
   const std::string config_path = std::string(k_config_dir) + "/keyd.yaml";
-  if (v.keyd.mode == "daemon") {
+  if (daemon_mode(v)) {
+    const auto probe = [](std::string_view path, int period, int failures) {
+      return Json{{"httpGet", {{"path", std::string(path)}, {"port", "http"}}},
+                  {"periodSeconds", period},
+                  {"failureThreshold", failures}};
+    };
+    Json api{
+        {"ports", Json::array({Json{{"name", "http"}, {"containerPort", k_daemon_port}, {"protocol", "TCP"}}})},
+        {comment("probes"), "/healthz: the process runs; /readyz: config loaded, store reachable, leadership known."},
+        {"livenessProbe", probe("/healthz", 10, 3)},
+        {"readinessProbe", probe("/readyz", 5, 2)}};
     Json deployment{
         {"apiVersion", "apps/v1"},
         {"kind", "Deployment"},
@@ -135,8 +172,20 @@ BundleFile keyd_workload_file(const BundleValues& v) {
           {"selector", {{"matchLabels", {{"app.kubernetes.io/name", std::string(k_keyd)}}}}},
           {"template",
            {{"metadata", {{"labels", keyd_labels()}}},
-            {"spec", keyd_pod_spec(v, "Always", {"daemon", "--config", config_path})}}}}}};
-    return {"keyd-deployment.yaml", yaml_file("keyd as a daemon: scheduled rotation and its HTTP API.", {deployment})};
+            {"spec", keyd_pod_spec(v, "Always", {"daemon", "--config", config_path}, api)}}}}}};
+    Json service{{"apiVersion", "v1"},
+                 {"kind", "Service"},
+                 {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels())},
+                 {"spec",
+                  {{"type", "ClusterIP"},
+                   {"selector", {{"app.kubernetes.io/name", std::string(k_keyd)}}},
+                   {"ports", Json::array({Json{{"name", "http"}, {"port", k_daemon_port}, {"targetPort", "http"}}})}}}};
+    return {"keyd-deployment.yaml",
+            yaml_file("keyd as a daemon: keeps the nodes on the stored key, rotates on max_age inside the window,\n"
+                      "and serves its HTTP API (bearer: a service-account token for audience keyd, checked with a\n"
+                      "TokenReview) on Service keyd:" +
+                          std::to_string(k_daemon_port) + ".",
+                      {deployment, service})};
   }
   Json job_spec{{"backoffLimit", 2},
                 {"template",
@@ -170,19 +219,35 @@ std::string render_keyd_config_text(const BundleValues& v) {
     auth["token_file"] = std::string(k_credentials_dir) + "/token";
   }
   Json store_vault{{"address", vault.address}, {"mount", vault.mount}, {"auth", auth}};
-  if (!vault.ca_secret.empty()) store_vault["tls"] = Json{{"ca_file", std::string(k_ca_dir) + "/ca.crt"}};
-  Json target{{"type", "kubernetes"},
-              {"namespace", v.namespace_name},
-              {"secret", v.key_delivery.secret},
-              {"key", v.key_delivery.key},
-              {"restart", Json::array({Json{{"kind", "StatefulSet"}, {"name", v.name}}})},
-              {"strategy", v.keyd.strategy},
-              {"wait", true},
-              {"timeout", v.keyd.rollout_timeout}};
+  if (!vault.ca_secret.empty()) store_vault["tls"] = Json{{"ca_file", std::string(k_vault_ca_dir) + "/ca.crt"}};
+  Json target{{"type", "kubernetes"}, {"namespace", v.namespace_name}};
+  if (agent_delivery(v)) {
+    target[comment("restart-only")] =
+        "Restart only: no Secret holds the key; each restarted pod's keyd agent fetches the new one.";
+  } else {
+    target["secret"] = v.key_delivery.secret;
+    target["key"] = v.key_delivery.key;
+  }
+  target.update(Json{{"restart", Json::array({Json{{"kind", "StatefulSet"}, {"name", v.name}}})},
+                     {"strategy", v.keyd.strategy},
+                     {"wait", true},
+                     {"timeout", v.keyd.rollout_timeout}});
+  Json swarm{{"name", v.keyd.swarm}, {"path", v.keyd.path}};
+  if (daemon_mode(v)) {
+    Json rotation{{"max_age", v.keyd.daemon.max_age}};
+    if (!v.keyd.daemon.window.empty()) rotation["window"] = v.keyd.daemon.window;
+    swarm["rotation"] = rotation;
+  }
+  swarm["targets"] = Json::array({target});
   Json config{{"store", {{"backend", "vault"}, {"vault", store_vault}}},
-              {"audit", {{"file", std::string(k_audit_dir) + "/audit.jsonl"}}},
-              {"swarms",
-               Json::array({Json{{"name", v.keyd.swarm}, {"path", v.keyd.path}, {"targets", Json::array({target})}}})}};
+              {"audit", {{"file", std::string(k_audit_dir) + "/audit.jsonl"}}}};
+  if (daemon_mode(v)) {
+    config["sync_interval"] = v.keyd.daemon.sync_interval;
+    config["server"] = Json{{"listen", "0.0.0.0:" + std::to_string(k_daemon_port)},
+                            {"auth", {{"tokenreview", {{"enabled", true}, {"audiences", Json::array({"keyd"})}}}}}};
+    config["leader_election"] = Json{{"lease_name", std::string(k_keyd)}, {"lease_namespace", v.namespace_name}};
+  }
+  config["swarms"] = Json::array({swarm});
   return to_yaml(config);
 }
 

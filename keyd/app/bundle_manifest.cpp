@@ -23,7 +23,7 @@ BundleFile module_manifest_file(const config::BundleValues& v, const std::vector
   Json requires_list = Json::array(
       {Json{{"name", "kubernetes"},
             {"version", ">=1.25"},
-            {"kinds", Json::array({"StatefulSet", "CronJob", "NetworkPolicy"})}},
+            {"kinds", Json::array({"StatefulSet", daemon_mode(v) ? "Deployment" : "CronJob", "NetworkPolicy"})}},
        Json{{"name", "zerotier"},
             {"provider", "zerotier-k8s-link"},
             {"network_id", v.zerotier.network_id.empty() ? Json(nullptr) : Json(v.zerotier.network_id)},
@@ -34,18 +34,41 @@ BundleFile module_manifest_file(const config::BundleValues& v, const std::vector
             {"address", v.keyd.vault.address},
             {"path", v.keyd.vault.mount + "/data/" + v.keyd.path},
             {"auth_method", v.keyd.vault.auth_method}}});
+  if (agent_delivery(v)) {  // the Vault role the pods' agent logs in with: the operator creates it
+    const config::BundleAgent& agent = v.key_delivery.agent;
+    requires_list[2]["agent"] =
+        Json{{"address", agent.vault_address.empty() ? v.keyd.vault.address : agent.vault_address},
+             {"auth_mount", agent.auth_mount},
+             {"role", agent.role},
+             {"service_account", node_service_account(v)},
+             {"audience", agent.audience}};
+  }
   Json api = endpoint(v, v.ipfs.api_address, "/api/v0");
   api["protocol"] = "kubo-rpc";
   api["method"] = "POST";
   Json gateway = endpoint(v, v.ipfs.gateway_address, "");
   gateway["protocol"] = "http";
-  Json swarm{
-      {"protocol", "libp2p-pnet"},           {"port", config::multiaddr_tcp_port(v.ipfs.swarm_addresses.front())},
-      {"listen", v.ipfs.swarm_addresses},    {"bootstrap", v.ipfs.bootstrap},
-      {"key_secret", v.key_delivery.secret}, {"key_fingerprint_annotation", "keyd.io/swarm-key-fingerprint"}};
+  Json swarm{{"protocol", "libp2p-pnet"},
+             {"port", config::multiaddr_tcp_port(v.ipfs.swarm_addresses.front())},
+             {"listen", v.ipfs.swarm_addresses},
+             {"bootstrap", v.ipfs.bootstrap},
+             {"key_secret", agent_delivery(v) ? Json(nullptr) : Json(v.key_delivery.secret)},
+             {"key_fingerprint_annotation", "keyd.io/swarm-key-fingerprint"}};
   Json health = endpoint(v, v.ipfs.api_address, "/api/v0/id");
   health["method"] = "POST";
   health["exec"] = Json::array({"ipfs", "id"});
+  Json provides =
+      Json::array({Json{{"name", "ipfs-api"}, {"endpoint", api}}, Json{{"name", "ipfs-gateway"}, {"endpoint", gateway}},
+                   Json{{"name", "swarm"}, {"endpoint", swarm}}});
+  if (daemon_mode(v)) {
+    provides.push_back(Json{
+        {"name", "keyd-api"},
+        {"endpoint",
+         {{"url", "http://" + std::string(k_keyd) + "." + v.namespace_name + ".svc:" + std::to_string(k_daemon_port)},
+          {"protocol", "keyd-api"},
+          {"auth", "tokenreview"},
+          {"audience", "keyd"}}}});
+  }
   Json manifests = Json::array();
   for (const auto& file : files) manifests.push_back(file.name);
   Json manifest{
@@ -56,9 +79,7 @@ BundleFile module_manifest_file(const config::BundleValues& v, const std::vector
       {"image", v.ipfs.image},
       {"replicas", v.ipfs.replicas},
       {"requires", requires_list},
-      {"provides", Json::array({Json{{"name", "ipfs-api"}, {"endpoint", api}},
-                                Json{{"name", "ipfs-gateway"}, {"endpoint", gateway}},
-                                Json{{"name", "swarm"}, {"endpoint", swarm}}})},
+      {"provides", provides},
       {"health_endpoint", health},
       {"api_endpoint", api["url"]},
       {"key_delivery", v.key_delivery.mode},

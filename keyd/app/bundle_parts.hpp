@@ -36,6 +36,29 @@ using Json = nlohmann::ordered_json;
 [[nodiscard]] std::string ipfs_config_map(const config::BundleValues& v);
 inline constexpr std::string_view k_keyd = "keyd";
 
+// Where Kubo keeps its repository (IPFS_PATH) and who it runs as: the image's user ipfs, uid 1000,
+// group users (100). The repository volume and the key file in it are theirs.
+inline constexpr std::string_view k_ipfs_path = "/data/ipfs";
+inline constexpr int k_kubo_uid = 1000;
+inline constexpr int k_kubo_gid = 100;
+// Where a Secret with Vault's CA certificate (keyd.vault.ca_secret) is mounted, for keyd and the agent.
+inline constexpr std::string_view k_vault_ca_dir = "/var/run/secrets/keyd-vault-ca";
+
+// key_delivery.mode agent: no Secret holds the key; each IPFS pod's keyd agent fetches it.
+[[nodiscard]] inline bool agent_delivery(const config::BundleValues& v) { return v.key_delivery.mode == "agent"; }
+// keyd.mode daemon: `keyd daemon` in a Deployment, with its API Service on this port (/healthz,
+// /readyz, /metrics, /v1/swarms; docs/daemon.md).
+inline constexpr int k_daemon_port = 8750;
+[[nodiscard]] inline bool daemon_mode(const config::BundleValues& v) { return v.keyd.mode == "daemon"; }
+
+// The agent (bundle_agent.cpp): the pods' ServiceAccount and the agent's ConfigMap, its init
+// container, the volumes it needs, and its keyd.yaml (a Vault store read with Kubernetes auth).
+[[nodiscard]] std::string node_service_account(const config::BundleValues& v);
+[[nodiscard]] BundleFile agent_file(const config::BundleValues& v);
+[[nodiscard]] Json agent_init_container(const config::BundleValues& v);
+[[nodiscard]] std::vector<Json> agent_volumes(const config::BundleValues& v);
+[[nodiscard]] std::string render_agent_config_text(const config::BundleValues& v);
+
 // The IPFS side (bundle_ipfs.cpp) and keyd's side (bundle_keyd.cpp): {file name, content}.
 [[nodiscard]] BundleFile namespace_file(const config::BundleValues& v);
 [[nodiscard]] BundleFile ipfs_config_file(const config::BundleValues& v);

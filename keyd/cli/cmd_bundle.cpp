@@ -60,10 +60,16 @@ int run_bundle(const std::string& values_path, const std::string& out, bool forc
                                     : config::load_bundle_values(values_path);
   if (!values) return report_error(values.error());
   const auto files = app::render_bundle(*values);
-  // The keyd configuration inside the bundle must be one keyd accepts.
+  // The keyd configurations inside the bundle (keyd's, and the agent's) must be ones keyd accepts.
   if (auto parsed = config::parse_config(app::render_keyd_config(*values), "keyd-config.yaml (keyd.yaml)"); !parsed) {
     return report_error(
         Error{ErrorCode::internal, "rendered keyd configuration is invalid: " + parsed.error().message});
+  }
+  if (const auto agent = app::render_agent_config(*values)) {
+    if (auto parsed = config::parse_config(*agent, "ipfs-agent.yaml (keyd.yaml)"); !parsed) {
+      return report_error(
+          Error{ErrorCode::internal, "rendered keyd agent configuration is invalid: " + parsed.error().message});
+    }
   }
   const fs::path dir(out);
   if (auto st = check_out_dir(dir, force); !st) return report_error(st.error());
@@ -77,10 +83,17 @@ int run_bundle(const std::string& values_path, const std::string& out, bool forc
   if (auto st = remove_stale(dir, files); !st) return report_error(st.error());
   std::string text;
   for (const auto& file : files) text += (dir / file.name).string() + "\n";
-  text += fmt::format(
-      "next: kubectl apply -k {0}, then keyd rotate (a new key) or keyd sync (the stored one) to create Secret "
-      "{1}/{2}\n",
-      dir.string(), values->namespace_name, values->key_delivery.secret);
+  if (values->key_delivery.mode == "agent") {
+    text += fmt::format(
+        "next: the Vault role {0} for service account {1}/{2}-node (see ipfs-agent.yaml), kubectl apply -k {3}, "
+        "then keyd rotate if Vault has no key yet: the pods' keyd agent fetches it\n",
+        values->key_delivery.agent.role, values->namespace_name, values->name, dir.string());
+  } else {
+    text += fmt::format(
+        "next: kubectl apply -k {0}, then keyd rotate (a new key) or keyd sync (the stored one) to create Secret "
+        "{1}/{2}\n",
+        dir.string(), values->namespace_name, values->key_delivery.secret);
+  }
   write_stdout(text);
   return k_exit_ok;
 }
@@ -96,9 +109,11 @@ void add_bundle(CLI::App& app, Action& action) {
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("bundle", "Render the ipfs-overlay's Kubernetes manifests (never a key)");
   cmd->footer(
-      "Writes namespace, IPFS ConfigMap, StatefulSet, Services, NetworkPolicy, keyd's RBAC, ConfigMap,\n"
-      "audit volume and CronJob or Deployment, a kustomization.yaml and ipfs-overlay.manifest.json.\n"
-      "The same values give byte-identical files. The key Secret is not rendered: keyd creates it.\n"
+      "Writes namespace, IPFS ConfigMap (and the agent's ServiceAccount and ConfigMap), StatefulSet,\n"
+      "Services, NetworkPolicy, keyd's RBAC, ConfigMap, audit volume and CronJob or Deployment (with its\n"
+      "Service), a kustomization.yaml and ipfs-overlay.manifest.json.\n"
+      "The same values give byte-identical files. The key Secret is not rendered: keyd creates it\n"
+      "(or, with key_delivery.mode agent, there is none: a keyd agent init container fetches the key).\n"
       "Values are documented in configs/bundle-values.yaml (the defaults) and docs/bundle.md.\n"
       "Example: keyd bundle --values values.yaml --out deploy/ && kubectl apply -k deploy/");
   cmd->add_option("-f,--values", opts->values, "Values file (YAML); without it, the defaults");

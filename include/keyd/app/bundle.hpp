@@ -5,6 +5,7 @@
 
 #include "keyd/config/bundle_values.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,13 +23,20 @@ inline constexpr std::string_view k_bundle_header =
 // The module manifest's file name.
 inline constexpr std::string_view k_module_manifest = "ipfs-overlay.manifest.json";
 
-// Every file, in a fixed order: namespace, IPFS ConfigMap, StatefulSet, Services, NetworkPolicy
-// (when enabled), keyd's RBAC, ConfigMap, audit PersistentVolumeClaim, CronJob or Deployment,
+// Every file, in a fixed order: namespace, IPFS ConfigMap, the agent's ServiceAccount and
+// ConfigMap (key_delivery.mode agent), StatefulSet, Services, NetworkPolicy (when enabled), keyd's
+// RBAC, ConfigMap, audit PersistentVolumeClaim, CronJob or Deployment (with its Service),
 // kustomization.yaml (listing the Kubernetes files), then ipfs-overlay.manifest.json.
 [[nodiscard]] std::vector<BundleFile> render_bundle(const config::BundleValues& values);
 
 // keyd's own configuration as rendered into the keyd ConfigMap (a Vault store, a kubernetes
-// target on the key Secret and the StatefulSet). The CLI checks it with config::parse_config.
+// target on the key Secret — restart-only with agent delivery — and the StatefulSet; with
+// keyd.mode daemon also sync_interval, server, leader_election and the swarm's rotation). The CLI
+// checks it with config::parse_config.
 [[nodiscard]] std::string render_keyd_config(const config::BundleValues& values);
+
+// The agent's configuration (the <name>-keyd-agent ConfigMap) with key_delivery.mode agent, else
+// nullopt: a Vault store read with Kubernetes auth and the swarm's path, no targets.
+[[nodiscard]] std::optional<std::string> render_agent_config(const config::BundleValues& values);
 
 }  // namespace keyd::app

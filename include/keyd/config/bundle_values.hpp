@@ -51,10 +51,21 @@ struct BundleZeroTier {
   bool operator==(const BundleZeroTier&) const = default;
 };
 
+// key_delivery.agent: the `keyd agent --once` init container of mode agent. It logs in to Vault
+// with Kubernetes auth as the pods' service account (<name>-node) through a projected token.
+struct BundleAgent {
+  std::string vault_address;              // empty: keyd.vault.address (the same Vault, same KV path)
+  std::string auth_mount = "kubernetes";  // Vault's Kubernetes auth mount
+  std::string role = "keyd-reader";       // the Vault role bound to service account <name>-node
+  std::string audience = "vault";         // the projected token's audience (the role's `audience`)
+  bool operator==(const BundleAgent&) const = default;
+};
+
 struct BundleKeyDelivery {
-  std::string mode = "secret";  // secret (keyd syncs a Secret) | agent (not available yet)
-  std::string secret = "ipfs-swarm-key";
-  std::string key = "swarm.key";
+  std::string mode = "secret";  // secret (keyd syncs a Secret) | agent (a keyd agent init container, no Secret)
+  std::string secret = "ipfs-swarm-key";  // secret mode only
+  std::string key = "swarm.key";          // secret mode only
+  BundleAgent agent;                      // agent mode only
   bool operator==(const BundleKeyDelivery&) const = default;
 };
 
@@ -70,6 +81,15 @@ struct BundleVault {
   bool operator==(const BundleVault&) const = default;
 };
 
+// keyd.daemon: what `keyd daemon` (keyd.mode daemon) is told: how often it checks, when it rotates.
+// Kept as the text given (validated Go-style durations, a domain::RotationWindow), for rendering.
+struct BundleDaemon {
+  std::string sync_interval = "30s";  // 1s..24h
+  std::string max_age = "720h";       // rotate when the current key is this old (1h..10 years)
+  std::string window;                 // empty: any time; else e.g. "Mon-Fri 02:00-04:00" (UTC)
+  bool operator==(const BundleDaemon&) const = default;
+};
+
 struct BundleKeyd {
   std::string image = "ghcr.io/flatracoon/keyd:0.1.0";
   std::string mode = "cronjob";                 // cronjob (keyd rotate on a schedule) | daemon (a Deployment)
@@ -80,6 +100,7 @@ struct BundleKeyd {
   std::string rollout_timeout = "10m";
   std::string audit_storage = "1Gi";  // PersistentVolumeClaim for keyd's hash-chained audit trail
   BundleVault vault;
+  BundleDaemon daemon;  // mode daemon only
   bool operator==(const BundleKeyd&) const = default;
 };
 

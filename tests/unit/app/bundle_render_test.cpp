@@ -196,6 +196,160 @@ TEST(BundleRender, ValuesShapeTheBundle) {
   EXPECT_EQ(find(open_files, "kustomization.yaml")->content.find("networkpolicy"), std::string::npos);
 }
 
+BundleValues agent() {
+  BundleValues v;
+  v.key_delivery.mode = "agent";
+  v.key_delivery.agent.role = "ipfs-reader";
+  v.key_delivery.agent.auth_mount = "k8s-prod";
+  v.keyd.vault.ca_secret = "vault-ca";
+  return v;
+}
+
+std::vector<std::string> names_of(const YAML::Node& list) {
+  std::vector<std::string> out;
+  for (const auto& item : list) out.push_back(item["name"].as<std::string>());
+  return out;
+}
+
+TEST(BundleRender, AgentDeliveryHasAnAgentInitContainerAndNoSecret) {
+  const auto files = render_bundle(agent());
+  ASSERT_NE(find(files, "ipfs-agent.yaml"), nullptr);
+  for (const auto& doc : documents(files)) EXPECT_NE(doc["kind"].as<std::string>(), "Secret");
+  for (const auto& f : files) {
+    EXPECT_EQ(f.content.find("ipfs-swarm-key"), std::string::npos) << f.name << ": no Secret is named anywhere";
+  }
+  // The pods' own identity, without an API token; a Vault-only projected token instead.
+  const YAML::Node account = object(files, "ServiceAccount", "ipfs-node");
+  EXPECT_FALSE(account["automountServiceAccountToken"].as<bool>());
+  const YAML::Node pod = object(files, "StatefulSet", "ipfs")["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["serviceAccountName"].as<std::string>(), "ipfs-node");
+  EXPECT_EQ(names_of(pod["volumes"]), (std::vector<std::string>{"settings", "keyd-agent", "vault-token", "vault-ca"}));
+  for (const auto& vol : pod["volumes"]) {
+    if (vol["name"].as<std::string>() == "vault-token") {
+      const YAML::Node token = vol["projected"]["sources"][0]["serviceAccountToken"];
+      EXPECT_EQ(token["audience"].as<std::string>(), "vault");
+      EXPECT_EQ(token["expirationSeconds"].as<int>(), 600);
+    }
+  }
+  // init-repo first (ipfs init, settings), then the agent writes the key into the data volume.
+  EXPECT_EQ(names_of(pod["initContainers"]), (std::vector<std::string>{"init-repo", "swarm-key"}));
+  const YAML::Node agent_container = pod["initContainers"][1];
+  EXPECT_EQ(agent_container["image"].as<std::string>(), "ghcr.io/flatracoon/keyd:0.1.0");
+  std::vector<std::string> args;
+  for (const auto& a : agent_container["args"]) args.push_back(a.as<std::string>());
+  EXPECT_EQ(args, (std::vector<std::string>{"agent", "--once", "--config", "/etc/keyd/keyd.yaml", "--swarm",
+                                            "ipfs-overlay", "--sink", "/data/ipfs/swarm.key", "--uid", "1000", "--gid",
+                                            "100", "--retries", "6", "--retry-max-wait", "15s"}));
+  // It runs as Kubo's user (the pod's), so no capability is needed to own the file.
+  EXPECT_EQ(pod["securityContext"]["runAsUser"].as<int>(), 1000);
+  EXPECT_EQ(pod["securityContext"]["runAsGroup"].as<int>(), 100);
+  EXPECT_FALSE(agent_container["securityContext"]["runAsUser"]);
+  EXPECT_EQ(agent_container["securityContext"]["capabilities"]["drop"][0].as<std::string>(), "ALL");
+  EXPECT_FALSE(agent_container["securityContext"]["capabilities"]["add"]);
+  EXPECT_EQ(names_of(agent_container["volumeMounts"]),
+            (std::vector<std::string>{"data", "keyd-agent", "vault-token", "vault-ca"}));
+  // Kubo refuses to start without a key; the init script no longer copies one.
+  bool forced = false;
+  for (const auto& e : pod["containers"][0]["env"])
+    forced |= e["name"].as<std::string>() == "LIBP2P_FORCE_PNET" && e["value"].as<std::string>() == "1";
+  EXPECT_TRUE(forced);
+  const std::string script = object(files, "ConfigMap", "ipfs-overlay")["data"]["configure.sh"].as<std::string>();
+  EXPECT_EQ(script.find("install -m 0600"), std::string::npos) << script;
+  EXPECT_NE(script.find("keyd agent --once"), std::string::npos) << script;
+  // The agent's keyd.yaml: Vault with Kubernetes auth through the projected token, the swarm's path.
+  const auto agent_config = render_agent_config(agent());
+  ASSERT_TRUE(agent_config);
+  EXPECT_EQ(object(files, "ConfigMap", "ipfs-keyd-agent")["data"]["keyd.yaml"].as<std::string>(), *agent_config);
+  const YAML::Node config = YAML::Load(*agent_config);
+  const YAML::Node auth = config["store"]["vault"]["auth"];
+  EXPECT_EQ(auth["method"].as<std::string>(), "kubernetes");
+  EXPECT_EQ(auth["role"].as<std::string>(), "ipfs-reader");
+  EXPECT_EQ(auth["mount"].as<std::string>(), "k8s-prod");
+  EXPECT_EQ(auth["jwt_file"].as<std::string>(), "/var/run/secrets/vault/token");
+  EXPECT_EQ(config["store"]["vault"]["address"].as<std::string>(), "https://vault.vault.svc:8200");
+  EXPECT_EQ(config["store"]["vault"]["tls"]["ca_file"].as<std::string>(), "/var/run/secrets/keyd-vault-ca/ca.crt");
+  EXPECT_EQ(config["swarms"][0]["path"].as<std::string>(), "ipfs-overlay/swarm-key");
+  EXPECT_FALSE(config["swarms"][0]["targets"]);
+  // keyd's target only restarts the StatefulSet, and keyd may not touch Secrets.
+  const YAML::Node target = YAML::Load(render_keyd_config(agent()))["swarms"][0]["targets"][0];
+  EXPECT_FALSE(target["secret"]);
+  EXPECT_FALSE(target["key"]);
+  EXPECT_EQ(target["restart"][0]["name"].as<std::string>(), "ipfs");
+  for (const auto& r : object(files, "Role", "keyd")["rules"])
+    EXPECT_NE(r["resources"][0].as<std::string>(), "secrets");
+  // The module manifest names the Vault role the operator creates, and no Secret.
+  const auto manifest = nlohmann::json::parse(find(files, k_module_manifest)->content);
+  EXPECT_EQ(manifest["key_delivery"], "agent");
+  EXPECT_TRUE(manifest["provides"][2]["endpoint"]["key_secret"].is_null());
+  EXPECT_EQ(manifest["requires"][2]["agent"]["role"], "ipfs-reader");
+  EXPECT_EQ(manifest["requires"][2]["agent"]["service_account"], "ipfs-node");
+  // Secret delivery renders no agent config.
+  EXPECT_FALSE(render_agent_config(BundleValues{}));
+}
+
+TEST(BundleRender, AgentVaultAddressOverridesKeydsAndCronJobModeStillWorks) {
+  BundleValues v = agent();
+  v.key_delivery.agent.vault_address = "https://vault.edge:8200";
+  const YAML::Node config = YAML::Load(*render_agent_config(v));
+  EXPECT_EQ(config["store"]["vault"]["address"].as<std::string>(), "https://vault.edge:8200");
+  const auto files = render_bundle(v);
+  EXPECT_NE(find(files, "keyd-cronjob.yaml"), nullptr);
+  EXPECT_FALSE(YAML::Load(render_keyd_config(v))["sync_interval"]) << "no daemon section for the CronJob";
+}
+
+TEST(BundleRender, DaemonModeHasACompleteDaemonSectionProbesServiceAndRbac) {
+  BundleValues v;
+  v.keyd.mode = "daemon";
+  v.keyd.daemon = {"1m", "168h", "Mon-Fri 02:00-04:00"};
+  const auto files = render_bundle(v);
+  const YAML::Node config = YAML::Load(render_keyd_config(v));
+  EXPECT_EQ(config["sync_interval"].as<std::string>(), "1m");
+  EXPECT_EQ(config["server"]["listen"].as<std::string>(), "0.0.0.0:8750");
+  EXPECT_TRUE(config["server"]["auth"]["tokenreview"]["enabled"].as<bool>());
+  EXPECT_EQ(config["server"]["auth"]["tokenreview"]["audiences"][0].as<std::string>(), "keyd");
+  EXPECT_EQ(config["leader_election"]["lease_name"].as<std::string>(), "keyd");
+  EXPECT_EQ(config["leader_election"]["lease_namespace"].as<std::string>(), "ipfs-system");
+  EXPECT_EQ(config["swarms"][0]["rotation"]["max_age"].as<std::string>(), "168h");
+  EXPECT_EQ(config["swarms"][0]["rotation"]["window"].as<std::string>(), "Mon-Fri 02:00-04:00");
+  EXPECT_EQ(config["swarms"][0]["targets"][0]["secret"].as<std::string>(), "ipfs-swarm-key");
+  // Probes on the API port; a Service for it.
+  const YAML::Node container = object(files, "Deployment", "keyd")["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(container["ports"][0]["containerPort"].as<int>(), 8750);
+  EXPECT_EQ(container["livenessProbe"]["httpGet"]["path"].as<std::string>(), "/healthz");
+  EXPECT_EQ(container["readinessProbe"]["httpGet"]["path"].as<std::string>(), "/readyz");
+  EXPECT_EQ(container["readinessProbe"]["httpGet"]["port"].as<std::string>(), "http");
+  const YAML::Node service = object(files, "Service", "keyd");
+  EXPECT_EQ(service["spec"]["ports"][0]["port"].as<int>(), 8750);
+  EXPECT_EQ(service["spec"]["selector"]["app.kubernetes.io/name"].as<std::string>(), "keyd");
+  // Leases in its namespace (create; get/update on its own), TokenReviews through system:auth-delegator.
+  std::vector<std::string> lease_verbs;
+  for (const auto& r : object(files, "Role", "keyd")["rules"]) {
+    if (r["apiGroups"][0].as<std::string>() != "coordination.k8s.io") continue;
+    EXPECT_EQ(r["resources"][0].as<std::string>(), "leases");
+    if (r["resourceNames"]) {
+      EXPECT_EQ(r["resourceNames"][0].as<std::string>(), "keyd");
+    }
+    for (const auto& verb : r["verbs"]) lease_verbs.push_back(verb.as<std::string>());
+  }
+  EXPECT_EQ(lease_verbs, (std::vector<std::string>{"create", "get", "update"}));
+  const YAML::Node binding = object(files, "ClusterRoleBinding", "keyd-tokenreview-ipfs-system");
+  EXPECT_EQ(binding["roleRef"]["name"].as<std::string>(), "system:auth-delegator");
+  EXPECT_EQ(binding["subjects"][0]["name"].as<std::string>(), "keyd");
+  EXPECT_EQ(binding["subjects"][0]["namespace"].as<std::string>(), "ipfs-system");
+  // The CronJob mode has none of it.
+  const auto cron = render_bundle(BundleValues{});
+  for (const auto& doc : documents(cron)) {
+    EXPECT_NE(doc["kind"].as<std::string>(), "ClusterRoleBinding");
+    EXPECT_FALSE(doc["kind"].as<std::string>() == "Service" && doc["metadata"]["name"].as<std::string>() == "keyd");
+  }
+  EXPECT_FALSE(YAML::Load(render_keyd_config(BundleValues{}))["server"]);
+  // The module manifest offers the API.
+  const auto manifest = nlohmann::json::parse(find(files, k_module_manifest)->content);
+  EXPECT_EQ(manifest["provides"][3]["name"], "keyd-api");
+  EXPECT_EQ(manifest["provides"][3]["endpoint"]["url"], "http://keyd.ipfs-system.svc:8750");
+  EXPECT_EQ(manifest["requires"][0]["kinds"][1], "Deployment");
+}
+
 TEST(BundleRender, ModuleManifest) {
   const auto files = render_bundle(BundleValues{});
   const auto manifest = nlohmann::json::parse(find(files, k_module_manifest)->content);

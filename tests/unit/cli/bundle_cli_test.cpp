@@ -1,14 +1,18 @@
 // keyd bundle end to end: the rendered files byte for byte against tests/golden/bundle/<case>/out
-// for three value sets, key-like values refused without a trace, the output directory rules, and
-// the real kubectl building the kustomization and applying it to the kube-apiserver double.
+// for four value sets, the keyd.yaml files they carry loaded by keyd's own configuration loader,
+// no key found in them by keyd scan, key-like values refused without a trace, the output
+// directory rules, and the real kubectl building the kustomization and applying it to the
+// kube-apiserver double.
 //
 // Regenerate the golden files after an intended change (then review `git diff tests/golden`):
 //   KEYD_UPDATE_GOLDEN=1 ./build/dev/tests/keyd_cli_tests --gtest_filter='BundleCli.Golden*'
+#include "keyd/config/config.hpp"
 #include "support/kube_double.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -31,7 +35,8 @@ struct GoldenCase {
 };
 constexpr GoldenCase k_cases[] = {{"default", "configs/bundle-values.yaml"},
                                   {"daemon", "tests/golden/bundle/daemon/values.yaml"},
-                                  {"custom", "tests/golden/bundle/custom/values.yaml"}};
+                                  {"custom", "tests/golden/bundle/custom/values.yaml"},
+                                  {"agent", "tests/golden/bundle/agent/values.yaml"}};
 
 fs::path source(const std::string& relative) { return fs::path(KEYD_SOURCE_DIR) / relative; }
 
@@ -95,6 +100,83 @@ TEST_F(BundleCli, RenderingTwiceGivesIdenticalFilesWithMode0644) {
   }
 }
 
+// data["keyd.yaml"] of the ConfigMap in a rendered file.
+std::string config_map_keyd_yaml(const fs::path& file) {
+  for (const auto& doc : YAML::LoadAll(read_file(file))) {
+    if (doc.IsMap() && doc["kind"].as<std::string>() == "ConfigMap") return doc["data"]["keyd.yaml"].as<std::string>();
+  }
+  ADD_FAILURE() << "no ConfigMap in " << file;
+  return {};
+}
+
+// What runs in the cluster reads these files with config::load_config: so does this test.
+TEST_F(BundleCli, TheRenderedKeydConfigurationsLoadWithKeydsOwnLoader) {
+  for (const auto& c : k_cases) {
+    const fs::path out = dir / c.name;
+    const auto rendered = render(c, out);
+    write_file(dir / (std::string(c.name) + "-keyd.yaml"), config_map_keyd_yaml(out / "keyd-config.yaml"));
+    auto loaded = config::load_config(dir / (std::string(c.name) + "-keyd.yaml"));
+    ASSERT_TRUE(loaded) << c.name << ": " << loaded.error().message;
+    ASSERT_EQ(loaded->swarms.size(), 1U);
+    ASSERT_EQ(loaded->swarms[0].targets.size(), 1U);
+    const config::TargetConfig& target = loaded->swarms[0].targets[0];
+    EXPECT_EQ(target.type, "kubernetes");
+    ASSERT_EQ(target.restart.size(), 1U);
+    EXPECT_EQ(target.restart[0].kind, "StatefulSet");
+    const bool agent = std::string(c.name) == "agent";
+    const bool daemon = agent || std::string(c.name) == "daemon";
+    EXPECT_EQ(target.secret.empty(), agent) << c.name << ": restart-only exactly with agent delivery";
+    EXPECT_EQ(loaded->swarms[0].rotation.has_value(), daemon) << c.name;
+    EXPECT_EQ(loaded->server.auth.tokenreview.enabled, daemon) << c.name;
+    if (daemon) {
+      EXPECT_EQ(loaded->server.listen, "0.0.0.0:8750");
+      EXPECT_EQ(loaded->server.auth.tokenreview.audiences, std::vector<std::string>{"keyd"});
+      EXPECT_EQ(loaded->leader_election.lease_name, "keyd");
+      EXPECT_EQ(loaded->leader_election.lease_namespace, "ipfs-system");
+    }
+    if (agent) {
+      EXPECT_NE(rendered.out.find("next: the Vault role ipfs-reader for service account ipfs-system/ipfs-node"),
+                std::string::npos)
+          << rendered.out;
+      EXPECT_EQ(loaded->sync_interval, std::chrono::minutes(1));
+      EXPECT_EQ(loaded->swarms[0].rotation->max_age, std::chrono::hours(168));
+      EXPECT_EQ(loaded->swarms[0].rotation->window, "Mon-Fri 02:00-04:00");
+      // The agent's own keyd.yaml: Kubernetes auth with the projected token, the swarm's path.
+      write_file(dir / "agent-agent.yaml", config_map_keyd_yaml(out / "ipfs-agent.yaml"));
+      auto agent_config = config::load_config(dir / "agent-agent.yaml");
+      ASSERT_TRUE(agent_config) << agent_config.error().message;
+      EXPECT_EQ(agent_config->store.backend, "vault");
+      EXPECT_EQ(agent_config->store.vault.auth.method, "kubernetes");
+      EXPECT_EQ(agent_config->store.vault.auth.role, "ipfs-reader");
+      EXPECT_EQ(agent_config->store.vault.auth.mount, "k8s-prod");
+      EXPECT_EQ(agent_config->store.vault.auth.jwt_file, "/var/run/secrets/vault/token");
+      EXPECT_EQ(agent_config->swarms[0].path, "ipfs-overlay/swarm-key");
+      EXPECT_TRUE(agent_config->swarms[0].targets.empty());
+    } else if (daemon) {
+      EXPECT_EQ(loaded->sync_interval, std::chrono::seconds(30));
+      EXPECT_EQ(loaded->swarms[0].rotation->max_age, std::chrono::hours(720));
+    }
+  }
+}
+
+// keyd scan over every rendered bundle and the golden files: no key in any encoding.
+TEST_F(BundleCli, KeydScanFindsNoKeyInTheRenderedBundles) {
+  std::vector<std::string> args{"scan"};
+  for (const auto& c : k_cases) {
+    render(c, dir / c.name);
+    args.push_back((dir / c.name).string());
+  }
+  args.push_back(source("tests/golden/bundle").string());
+  const auto scanned = run_keyd(args, dir.path());
+  EXPECT_EQ(scanned.exit_code, 0) << scanned.out << scanned.err;
+  // The scanner does find a key where there is one, so the 0 above means something.
+  write_file(dir / "agent" / "leak.yaml",
+             "data:\n  swarm.key: |\n    /key/swarm/psk/1.0.0/\n    /base16/\n    " + k_hex + "\n");
+  const auto leaked = run_keyd({"scan", (dir / "agent").string()}, dir.path());
+  EXPECT_EQ(leaked.exit_code, 1) << leaked.out << leaked.err;
+  EXPECT_NE(leaked.out.find("leak.yaml"), std::string::npos) << leaked.out;
+}
+
 TEST_F(BundleCli, WithoutValuesItRendersTheDocumentedDefaults) {
   ASSERT_EQ(bundle({"--out", (dir / "plain").string()}).exit_code, 0);
   render(k_cases[0], dir / "documented");
@@ -127,14 +209,16 @@ TEST_F(BundleCli, KeyLikeValuesAreRefusedAndNeverEchoed) {
 }
 
 TEST_F(BundleCli, InvalidValuesAreUsageErrorsNamingTheLine) {
-  write_file(dir / "values.yaml", "ipfs:\n  replicas: many\nkey_delivery: {mode: agent}\n");
+  write_file(dir / "values.yaml", "ipfs:\n  replicas: many\nkey_delivery: {mode: vault-agent}\n");
   const auto r = bundle({"--values", "values.yaml", "--out", "deploy"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("keyd: error: values.yaml:2:13: ipfs.replicas: expected an integer, got 'many'"),
             std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("values.yaml:3:22: key_delivery.mode: key delivery 'agent'"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("is not available yet"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("values.yaml:3:22: key_delivery.mode: unknown key delivery 'vault-agent' (expected: secret, "
+                       "agent)"),
+            std::string::npos)
+      << r.err;
   const auto missing = bundle({"--values", "nope.yaml", "--out", "deploy"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("values file nope.yaml: not found"), std::string::npos) << missing.err;
@@ -195,10 +279,25 @@ TEST_F(BundleKubectl, KustomizeBuildsAndApplySucceedsForEveryCase) {
     write_file(dir / (std::string(c.name) + ".yaml"), built.out);
     const auto applied = kubectl({"apply", "-f", (dir / (std::string(c.name) + ".yaml")).string()});
     ASSERT_EQ(applied.exit_code, 0) << c.name << ": " << applied.out << applied.err;
-    for (const std::string created :
-         {"namespace/", "statefulset.apps/", "service/", "configmap/", "serviceaccount/keyd created",
-          "role.rbac.authorization.k8s.io/keyd created", "persistentvolumeclaim/keyd-audit created"}) {
-      EXPECT_NE(applied.out.find(created), std::string::npos) << c.name << ": " << created << "\n" << applied.out;
+    std::vector<std::string> created{"namespace/",
+                                     "statefulset.apps/",
+                                     "service/",
+                                     "configmap/",
+                                     "serviceaccount/keyd created",
+                                     "role.rbac.authorization.k8s.io/keyd created",
+                                     "persistentvolumeclaim/keyd-audit created"};
+    const bool agent = c.name == std::string("agent");
+    const bool daemon = agent || c.name == std::string("daemon");
+    if (agent) {
+      created.insert(created.end(), {"serviceaccount/ipfs-node created", "configmap/ipfs-keyd-agent created"});
+    }
+    if (daemon) {
+      created.insert(created.end(),
+                     {"service/keyd created", "deployment.apps/keyd created",
+                      "clusterrolebinding.rbac.authorization.k8s.io/keyd-tokenreview-ipfs-system created"});
+    }
+    for (const std::string& line : created) {
+      EXPECT_NE(applied.out.find(line), std::string::npos) << c.name << ": " << line << "\n" << applied.out;
     }
     const auto again = kubectl({"apply", "-k", out.string()});
     ASSERT_EQ(again.exit_code, 0) << c.name << ": " << again.err;
@@ -211,9 +310,10 @@ TEST_F(BundleKubectl, KustomizeBuildsAndApplySucceedsForEveryCase) {
     EXPECT_FALSE(kube.object("", "services", ns, name).is_null()) << c.name;
     EXPECT_FALSE(kube.object("", "configmaps", ns, "keyd-config").is_null()) << c.name;
     EXPECT_EQ(kube.objects("", "secrets", ns).size(), 0U) << c.name;
-    if (c.name == std::string("daemon")) {
-      EXPECT_FALSE(kube.object("apps", "deployments", ns, "keyd").is_null());
-      EXPECT_TRUE(kube.object("networking.k8s.io", "networkpolicies", ns, name).is_null());
+    if (daemon) {
+      EXPECT_FALSE(kube.object("apps", "deployments", ns, "keyd").is_null()) << c.name;
+      EXPECT_FALSE(kube.object("", "services", ns, "keyd").is_null()) << c.name;
+      EXPECT_EQ(kube.object("networking.k8s.io", "networkpolicies", ns, name).is_null(), !agent) << c.name;
     } else {
       EXPECT_FALSE(kube.object("batch", "cronjobs", ns, "keyd").is_null()) << c.name;
       EXPECT_FALSE(kube.object("networking.k8s.io", "networkpolicies", ns, name).is_null()) << c.name;

@@ -175,6 +175,14 @@ TEST(BundleValues, RefusesAnythingThatLooksLikeKeyMaterialWithoutEchoingIt) {
        "values.yaml:3:5: a key in zerotier.node_selector:",
        {k_hex}},
       {"an unknown key's value", "swarm_key: " + k_hex + "\n", "values.yaml:1:12: swarm_key:", {k_hex}},
+      {"a key as the agent's Vault role",
+       "key_delivery:\n  mode: agent\n  agent:\n    role: " + k_hex + "\n",
+       "values.yaml:4:11: key_delivery.agent.role:",
+       {k_hex}},
+      {"base64 of a key file as the daemon's window",
+       "keyd:\n  daemon: {window: \"" + base64(k_key_file) + "\"}\n",
+       "values.yaml:2:20: keyd.daemon.window:",
+       {base64(k_key_file), k_hex}},
   };
   for (const auto& shape : shapes) {
     const std::string message = error_of(shape.yaml);
@@ -210,7 +218,7 @@ ipfs:
     - /ip4/10.0.0.1/udp/4001/quic-v1/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo
   swarm_addresses: [/ip4/0.0.0.0/udp/4001/quic-v1]
   routing: auto
-key_delivery: {mode: agent}
+key_delivery: {mode: sidecar}
 keyd:
   image: ghcr.io/flatracoon/keyd:latest
   mode: sidecar
@@ -228,8 +236,7 @@ network_policy: {swarm_cidrs: [10.147.17.0]}
         "values.yaml:10:21: ipfs.swarm_addresses[0]: expected /ip4|ip6/HOST/tcp/PORT[/ws] (a private network is TCP or "
         "WebSocket only",
         "values.yaml:11:12: ipfs.routing: unknown routing type 'auto'",
-        "values.yaml:12:22: key_delivery.mode: key delivery 'agent' (a keyd agent init container, no Secret) is not "
-        "available yet",
+        "values.yaml:12:22: key_delivery.mode: unknown key delivery 'sidecar' (expected: secret, agent)",
         "values.yaml:14:10: keyd.image: expected a pinned image",
         "values.yaml:15:9: keyd.mode: unknown keyd mode 'sidecar' (expected: cronjob, daemon)",
         "values.yaml:16:13: keyd.schedule: expected a 5-field cron schedule",
@@ -262,6 +269,62 @@ TEST(BundleValues, CrossFieldRules) {
             std::string::npos);
   EXPECT_NE(error_of("a: [unclosed\n").find("values.yaml:"), std::string::npos);
   EXPECT_NE(error_of("a: 1\n---\nb: 2\n").find("expected one YAML document, found 2"), std::string::npos);
+}
+
+TEST(BundleValues, AgentDeliveryAndDaemonValues) {
+  auto parsed = parse_bundle_values(R"(key_delivery:
+  mode: agent
+  agent: {vault_address: "https://vault.agents:8200", auth_mount: k8s/prod, role: ipfs-reader, audience: vault-prod}
+keyd:
+  mode: daemon
+  daemon: {sync_interval: 1m30s, max_age: 168h, window: "Mon-Fri 02:00-04:00; Sat 10:00-11:00"}
+)",
+                                    "values.yaml");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->key_delivery.mode, "agent");
+  EXPECT_EQ(parsed->key_delivery.agent,
+            (BundleAgent{"https://vault.agents:8200", "k8s/prod", "ipfs-reader", "vault-prod"}));
+  EXPECT_EQ(parsed->keyd.mode, "daemon");
+  EXPECT_EQ(parsed->keyd.daemon, (BundleDaemon{"1m30s", "168h", "Mon-Fri 02:00-04:00; Sat 10:00-11:00"}));
+  // The defaults: the agent uses keyd's Vault address; the daemon checks every 30s, rotates after 30 days.
+  const BundleValues defaults;
+  EXPECT_EQ(defaults.key_delivery.agent, (BundleAgent{"", "kubernetes", "keyd-reader", "vault"}));
+  EXPECT_EQ(defaults.keyd.daemon, (BundleDaemon{"30s", "720h", ""}));
+  // An empty vault_address or window means the default.
+  auto empty = parse_bundle_values("key_delivery: {agent: {vault_address: \"\"}}\nkeyd: {daemon: {window: \"\"}}\n",
+                                   "values.yaml");
+  ASSERT_TRUE(empty) << empty.error().message;
+  EXPECT_EQ(empty->key_delivery.agent.vault_address, "");
+  EXPECT_EQ(empty->keyd.daemon.window, "");
+}
+
+TEST(BundleValues, InvalidAgentAndDaemonValuesAreReportedWithTheirLines) {
+  const std::string message = error_of(R"(key_delivery:
+  mode: agent
+  agent:
+    vault_address: http://vault:8200
+    auth_mount: /kubernetes
+    role: "ipfs reader"
+    audience: ""
+    token: x
+keyd:
+  mode: daemon
+  daemon:
+    sync_interval: 0s
+    max_age: 30m
+    window: "Someday 02:00-04:00"
+)");
+  for (const std::string expected :
+       {"values.yaml:4:20: key_delivery.agent.vault_address: expected an https:// URL, got 'http://vault:8200'",
+        "values.yaml:5:17: key_delivery.agent.auth_mount: expected a relative path such as kubernetes, got "
+        "'/kubernetes'",
+        "values.yaml:6:11: key_delivery.agent.role: expected a Vault role name, got 'ipfs reader'",
+        "values.yaml:7:15: key_delivery.agent.audience:", "values.yaml:8:5: unknown key 'token'",
+        "values.yaml:12:20: keyd.daemon.sync_interval:", "values.yaml:13:14: keyd.daemon.max_age:",
+        "values.yaml:14:13: keyd.daemon.window:"}) {
+    EXPECT_NE(message.find(expected), std::string::npos) << "missing: " << expected << "\nin:\n" << message;
+  }
+  EXPECT_NE(message.find("Someday"), std::string::npos) << "the window's problem names the bad entry: " << message;
 }
 
 TEST(BundleValues, LoadNamesAMissingFile) {

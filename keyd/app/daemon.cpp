@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace keyd::app {
 
@@ -17,6 +18,35 @@ std::chrono::milliseconds stretched(std::chrono::milliseconds interval, double f
   return interval + std::chrono::milliseconds{static_cast<std::int64_t>(static_cast<double>(interval.count()) *
                                                                         std::clamp(fraction, 0.0, 1.0))};
 }
+
+// The store as a scheduled or initial rotation sees it: the rotation's first write must replace
+// exactly the version the decision was taken on. app::rotate reads the current version again
+// before writing; if another writer moved it on in between (a new leader, while this keyd's tick
+// still ran on leadership it has lost), that write is refused as a conflict, so one due time never
+// gets two versions. Later writes (a rollback after a failed delivery) pass through.
+class DecidedVersionStore final : public ports::SecretStore {
+ public:
+  DecidedVersionStore(ports::SecretStore& inner, int decided) : m_inner(inner), m_decided(decided) {}
+  [[nodiscard]] std::string describe() const override { return m_inner.describe(); }
+  [[nodiscard]] ports::StoreCapabilities capabilities() const override { return m_inner.capabilities(); }
+  [[nodiscard]] Result<ports::PathMetadata> metadata(std::string_view path) override { return m_inner.metadata(path); }
+  [[nodiscard]] Result<ports::StoredVersion> read(std::string_view path, std::optional<int> version) override {
+    return m_inner.read(path, version);
+  }
+  [[nodiscard]] Result<int> write(std::string_view path, const ports::VersionData& data, int cas) override {
+    if (!std::exchange(m_checked, true) && cas != m_decided) {
+      return fail(ErrorCode::conflict, fmt::format("{} path {}: version {} is current, not version {} on which the "
+                                                   "rotation was decided; nothing was written",
+                                                   m_inner.describe(), path, cas, m_decided));
+    }
+    return m_inner.write(path, data, cas);
+  }
+
+ private:
+  ports::SecretStore& m_inner;
+  int m_decided;
+  bool m_checked = false;
+};
 
 }  // namespace
 
@@ -107,16 +137,19 @@ Status Reconciler::check(Entry& entry, TimePoint now, Context& ctx) {
   entry.state.last_check = now;
   if (auto st = refresh(entry, now, ctx); !st) return failed(entry, now, st.error());
   if (!m_leader) return succeeded(entry, now);
+  // A rotation decided on the version just read writes over that version or not at all.
+  DecidedVersionStore decided(ctx.store, entry.state.version);
+  Context decided_ctx{decided, ctx.audit, ctx.clock, ctx.actor};
   if (entry.state.version == 0) {
     spdlog::info("swarm {}: no key stored at {}; issuing the first one", entry.state.name, entry.state.path);
-    auto issued = rotate_entry(entry, now, ctx, "initial");
+    auto issued = rotate_entry(entry, now, decided_ctx, "initial");
     return issued ? Status{} : fail(issued.error());
   }
   if (entry.state.schedule && entry.state.schedule->rotate_now(now)) {
     spdlog::info("swarm {}: version {} is due for rotation (created {}, max age {}h)", entry.state.name,
                  entry.state.version, ports::format_rfc3339(*entry.state.created),
                  std::chrono::duration_cast<std::chrono::hours>(entry.config.policy.max_age).count());
-    auto rotated = rotate_entry(entry, now, ctx, "scheduled");
+    auto rotated = rotate_entry(entry, now, decided_ctx, "scheduled");
     return rotated ? Status{} : fail(rotated.error());
   }
   if (auto st = deliver(entry, now, ctx); !st) return failed(entry, now, st.error());

@@ -103,7 +103,8 @@ int run_daemon(const DaemonFlags& flags) {
   const config::Config& cfg = w.config;
 
   auto store_metrics = std::make_shared<app::StoreMetrics>(cfg.store.backend);
-  app::InstrumentedStore store(*w.store, *store_metrics);
+  app::InstrumentedStore instrumented(*w.store, *store_metrics);
+  app::SerialisedStore store(instrumented);  // shared by the loop and the API's key reads
   auto swarms = build_swarms(w);
   if (!swarms) return report_error(swarms.error());
 
@@ -147,7 +148,9 @@ int run_daemon(const DaemonFlags& flags) {
   auto reconciler =
       std::make_unique<app::Reconciler>(app::Context{store, *w.audit, w.clock, "keyd-daemon@" + elector->identity()},
                                         std::move(*swarms), options, jitter);
-  app::DaemonService service(std::move(reconciler), store_metrics, w.clock, KEYD_VERSION);
+  app::KeyAccess keys{store, *w.audit, {}};
+  for (const auto& s : cfg.swarms) keys.swarms.push_back(app::KeyReaders{s.name, s.path, s.key_readers});
+  app::DaemonService service(std::move(reconciler), store_metrics, w.clock, KEYD_VERSION, std::move(keys));
 
   auto listen = adapters::parse_listen_address(flags.listen.empty() ? cfg.server.listen : flags.listen);
   if (!listen) return report_error(listen.error());
@@ -166,23 +169,27 @@ int run_daemon(const DaemonFlags& flags) {
   spdlog::info("daemon: {} swarm(s), store {}, leadership by {}, API on {}:{}", cfg.swarms.size(), w.store->describe(),
                elector->describe(), http.host, (*server)->port());
 
-  StopFlag stop;
+  // The loop stops first and the election last, so the lease stays renewed while the check in
+  // progress finishes (no follower takes over while this process may still write).
+  StopFlag stop_loop;
+  StopFlag stop_election;
   // The first election step runs before the first tick, so a lone daemon acts as leader at once
   // (issues the first key) instead of following for its first round.
   service.set_leadership(elector->step());
   std::thread election([&] {
-    while (stop.wait_for(cfg.leader_election.retry_period)) service.set_leadership(elector->step());
+    while (stop_election.wait_for(cfg.leader_election.retry_period)) service.set_leadership(elector->step());
   });
   std::thread loop([&] {
     do {
       const auto wake = service.tick();
       // Wake at least every second so a leadership change is acted on promptly.
       const auto cap = w.clock.now() + std::chrono::seconds{1};
-      if (!stop.wait_until(std::min(wake, cap))) break;
+      if (!stop_loop.wait_until(std::min(wake, cap))) break;
     } while (true);
   });
 
   bool reexec = false;
+  bool keep_lease = false;  // restarting in place on the same Lease: the new image renews it at once
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
@@ -195,16 +202,25 @@ int run_daemon(const DaemonFlags& flags) {
       }
       spdlog::info("daemon: SIGHUP: configuration {} is valid; restarting in place", config_path);
       reexec = true;
+      // Same PID, so the same identity: the restarted daemon finds the Lease held by itself and
+      // renews it, and no follower takes over for a reload. A different Lease (or none) is released.
+      const auto& next = fresh->leader_election;
+      keep_lease = kube && uses_kubernetes(*fresh) && next.lease_name == cfg.leader_election.lease_name &&
+                   next.lease_namespace == cfg.leader_election.lease_namespace;
     } else {
       spdlog::info("daemon: {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     }
     break;
   }
-  stop.stop();
+  stop_loop.stop();
   (*server)->stop();
   loop.join();
+  stop_election.stop();
   election.join();
-  if (auto released = elector->release(); !released) spdlog::warn("daemon: {}", released.error().message);
+  const auto release = [&] {
+    if (auto released = elector->release(); !released) spdlog::warn("daemon: {}", released.error().message);
+  };
+  if (!keep_lease) release();
   if (reexec) {
     pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
     std::vector<std::string> args = own_argv();
@@ -213,6 +229,7 @@ int run_daemon(const DaemonFlags& flags) {
     argv.push_back(nullptr);
     ::execv("/proc/self/exe", argv.data());
     spdlog::error("daemon: restart after SIGHUP failed; exiting");
+    if (keep_lease) release();
     return k_exit_failure;
   }
   spdlog::info("daemon: stopped");

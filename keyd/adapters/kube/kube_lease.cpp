@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 namespace keyd::adapters {
 
 namespace {
@@ -19,8 +21,10 @@ using TimePoint = std::chrono::system_clock::time_point;
 // metav1.MicroTime: exactly six fraction digits (the API server rejects anything else).
 std::string micro_time(TimePoint t) { return ports::format_rfc3339(t).substr(0, 26) + "Z"; }
 
+// leaseDurationSeconds is whole seconds: round up, so followers never wait less than configured
+// (rounded down, 1.5 s would become 1 s, shorter than a 1.2 s renew deadline: two leaders).
 std::int64_t whole_seconds(std::chrono::milliseconds d) {
-  return std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(d).count());
+  return std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(d).count());
 }
 
 class LeaseElector final : public ports::LeaderElector {
@@ -40,8 +44,16 @@ class LeaseElector final : public ports::LeaderElector {
   [[nodiscard]] const std::string& identity() const override { return m_options.identity; }
 
   [[nodiscard]] ports::LeadershipStatus step() override {
-    const TimePoint now = m_clock.now();
+    TimePoint now = m_clock.now();
     auto round = try_acquire_or_renew(now);
+    // Another's lease that expires before the next round: wait for the expiry within this round
+    // and try again, so a killed leader is replaced within lease_duration + retry_period of its
+    // last renewal instead of up to a whole retry period later.
+    if (round && !*round && m_expiry && *m_expiry > now && *m_expiry - now < m_options.retry_period) {
+      m_clock.sleep_for(std::chrono::ceil<std::chrono::milliseconds>(*m_expiry - now));
+      now = m_clock.now();
+      round = try_acquire_or_renew(now);
+    }
     if (round) {
       if (*round && !m_status.leading) {
         spdlog::info("leader election: {} leads ({})", identity(), describe());
@@ -110,6 +122,7 @@ class LeaseElector final : public ports::LeaderElector {
 
   // true: this process holds the lease after the round; false: another does (or won a race).
   [[nodiscard]] Result<bool> try_acquire_or_renew(TimePoint now) {
+    m_expiry.reset();
     auto lease = m_api->get(m_path);
     if (!lease) {
       if (lease.error().code != ErrorCode::not_found) return fail(lease.error());
@@ -127,7 +140,10 @@ class LeaseElector final : public ports::LeaderElector {
     observe(*lease, now);
     const std::string holder = string_at(*lease, {"spec", "holderIdentity"});
     const auto duration = std::chrono::seconds{int_at(*lease, {"spec", "leaseDurationSeconds"}, 0)};
-    if (!holder.empty() && holder != identity() && now < m_observed_time + duration) return false;
+    if (!holder.empty() && holder != identity() && now < m_observed_time + duration) {
+      m_expiry = m_observed_time + duration;
+      return false;
+    }
 
     const bool new_holder = holder != identity();
     fill_spec((*lease)["spec"], now, new_holder, int_at(*lease, {"spec", "leaseTransitions"}) + (new_holder ? 1 : 0));
@@ -150,6 +166,7 @@ class LeaseElector final : public ports::LeaderElector {
   std::string m_observed_record;
   TimePoint m_observed_time{};
   TimePoint m_last_renew{};
+  std::optional<TimePoint> m_expiry;  // when the lease another holds expires, as this process sees it
   std::string m_holder;
   ports::LeadershipStatus m_status;
 };

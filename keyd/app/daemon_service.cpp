@@ -1,5 +1,7 @@
 #include "keyd/app/daemon_service.hpp"
 
+#include "audit_record.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
@@ -134,14 +136,69 @@ std::vector<std::string_view> segments(std::string_view path) {
 
 std::string label(std::string_view value) { return prometheus_escape(value); }
 
+// JSON string escaping into `out`, which the caller reserved: for key text, appended without
+// reallocating so no unwiped copy is left behind.
+void append_json_escaped(std::string& out, std::string_view text) {
+  constexpr std::string_view k_hex = "0123456789abcdef";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (byte < 0x20) {
+      out += "\\u00";
+      out += k_hex[byte >> 4U];
+      out += k_hex[byte & 0xfU];
+    } else {
+      out += c;
+    }
+  }
+}
+
+// {"swarm","version","fingerprint","created_time","key"}: the one answer that carries a key.
+std::string key_body(std::string_view swarm, const ports::StoredVersion& stored) {
+  std::string head = json{{"swarm", swarm},
+                          {"version", stored.info.version},
+                          {"fingerprint", stored.data.fingerprint},
+                          {"created_time", stored.info.created_time}}
+                         .dump();
+  head.pop_back();  // the closing brace: the key goes last
+  const std::string_view key = stored.data.key_text.reveal_text();
+  std::string out;
+  out.reserve(head.size() + 6 * key.size() + 16);
+  out += head;
+  out += R"(,"key":")";
+  append_json_escaped(out, key);
+  out += "\"}\n";
+  return out;
+}
+
 }  // namespace
 
+Result<ports::PathMetadata> SerialisedStore::metadata(std::string_view path) {
+  const std::lock_guard lock(m_mutex);
+  return m_inner.metadata(path);
+}
+
+Result<ports::StoredVersion> SerialisedStore::read(std::string_view path, std::optional<int> version) {
+  const std::lock_guard lock(m_mutex);
+  return m_inner.read(path, version);
+}
+
+Result<int> SerialisedStore::write(std::string_view path, const ports::VersionData& data, int cas) {
+  const std::lock_guard lock(m_mutex);
+  return m_inner.write(path, data, cas);
+}
+
 DaemonService::DaemonService(std::unique_ptr<Reconciler> reconciler, std::shared_ptr<StoreMetrics> store_metrics,
-                             const ports::Clock& clock, std::string version)
+                             const ports::Clock& clock, std::string version, std::optional<KeyAccess> keys)
     : m_reconciler(std::move(reconciler)),
       m_store_metrics(std::move(store_metrics)),
       m_clock(clock),
-      m_version(std::move(version)) {
+      m_version(std::move(version)),
+      m_keys(std::move(keys)) {
   m_swarms = m_reconciler->snapshot();
 }
 
@@ -188,6 +245,11 @@ ApiResponse DaemonService::handle(const ApiRequest& request) {
   if (parts.size() < 2 || parts[0] != "v1" || parts[1] != "swarms" || parts.size() > 4) {
     return error_response(404, "not_found", fmt::format("no such resource: {}", request.path));
   }
+  if (parts.size() == 4 && parts[3] == "key") {
+    if (request.method != "GET") return method_not_allowed("GET");
+    if (auto refused = refuse(request, false)) return *refused;
+    return read_key(request, parts[2]);
+  }
   if (parts.size() == 4) {
     if (parts[3] != "rotate" && parts[3] != "sync") {
       return error_response(404, "not_found", fmt::format("no such resource: {}", request.path));
@@ -211,7 +273,7 @@ ApiResponse DaemonService::handle(const ApiRequest& request) {
 }
 
 ApiResponse DaemonService::swarm_action(const ApiRequest& request, std::string_view name, std::string_view action) {
-  const std::string& caller = request.auth.caller->name;
+  const std::string caller = request.auth.caller->actor();
   spdlog::info("api: {} asks to {} swarm {}", caller, action, name);
   const std::lock_guard work(m_work);
   m_reconciler->set_leader(m_leading.load());
@@ -227,6 +289,53 @@ ApiResponse DaemonService::swarm_action(const ApiRequest& request, std::string_v
   }
   publish();
   return response;
+}
+
+ApiResponse DaemonService::read_key(const ApiRequest& request, std::string_view name) {
+  const ports::Caller& caller = *request.auth.caller;
+  const std::string actor = caller.actor();
+  const std::string pod_uid = caller.pod_uid.empty() ? std::string() : " (pod uid " + caller.pod_uid + ")";
+  const auto all = swarms();
+  if (std::ranges::none_of(all, [&](const SwarmState& s) { return s.name == name; })) {
+    return error_response(404, "not_found", fmt::format("no swarm named '{}'", name));
+  }
+  const KeyReaders* swarm = nullptr;
+  if (m_keys) {
+    const auto it = std::ranges::find_if(m_keys->swarms, [&](const KeyReaders& k) { return k.swarm == name; });
+    if (it != m_keys->swarms.end()) swarm = &*it;
+  }
+  const bool reader = swarm != nullptr && std::ranges::find(swarm->readers, caller.name) != swarm->readers.end();
+  if (!reader) {
+    const std::string message =
+        fmt::format("{} may not read the key of swarm {} (not in swarms[].key_readers)", caller.name, name);
+    spdlog::warn("api: {}{}: refused: not a key reader of swarm {}", actor, pod_uid, name);
+    if (m_keys) {
+      Context ctx{m_keys->store, m_keys->audit, m_clock, actor};
+      (void)detail::audit_failure(ctx, {"fetch", name, std::nullopt, {}, {}}, Error{ErrorCode::unauthorized, message});
+    }
+    return error_response(403, "forbidden", message);
+  }
+  Context ctx{m_keys->store, m_keys->audit, m_clock, actor};
+  const detail::AuditFields fields{"fetch", name, std::nullopt, {}, {}};
+  auto stored = m_keys->store.read(swarm->path, std::nullopt);
+  if (!stored) {
+    const Error error = detail::audit_failure(ctx, fields, stored.error());
+    if (stored.error().code == ErrorCode::not_found) {
+      return error_response(404, "no_key", fmt::format("swarm {} has no key yet: {}", name, error.message));
+    }
+    spdlog::warn("api: {}: the key of swarm {} cannot be read: {}", actor, name, error.message);
+    return error_response(503, "store_unavailable", fmt::format("{}: {}", m_keys->store.describe(), error.message));
+  }
+  if (auto audited = detail::audit_success(ctx, {"fetch", name, stored->info.version, stored->data.fingerprint, {}});
+      !audited) {
+    spdlog::error("api: {}: the key of swarm {} is not served: {}", actor, name, audited.error().message);
+    return error_response(
+        500, "audit_failed",
+        fmt::format("the key read could not be audited, so it is not served: {}", audited.error().message));
+  }
+  spdlog::info("api: {}{} read the key of swarm {} (version {}, fingerprint {})", actor, pod_uid, name,
+               stored->info.version, stored->data.fingerprint);
+  return ApiResponse{200, "application/json", key_body(name, *stored), {{"Cache-Control", "no-store"}}};
 }
 
 ApiResponse DaemonService::readyz() const {

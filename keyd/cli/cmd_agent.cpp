@@ -97,7 +97,12 @@ int run_agent(Options o) {
 
   auto wiring = wire(o.swarm, Targets::skip);
   if (!wiring) return report_error(wiring.error());
+  // The audit actor: user@host, plus who the store says the agent is once it logged in (Vault:
+  // "root@ipfs-0 vault:kubernetes/keyd-reader sa=ipfs/ipfs-overlay"). Set before each audit entry.
   (*wiring)->context->actor = agent_actor();
+  (*wiring)->on_store_login = [&w = **wiring, base = agent_actor()](std::string_view identity) {
+    w.context->actor = fmt::format("{} {}", base, identity);
+  };
   auto sink = make_agent_sink(o.sink, o.uid, o.gid);
 
   std::mt19937_64 random(std::random_device{}());
@@ -155,11 +160,12 @@ void add_agent(CLI::App& app, Action& action) {
   cmd->add_option("--retry-max-wait", opts->retry_max_wait, "Longest wait between two attempts (exponential backoff)")
       ->capture_default_str();
   cmd->footer(
-      "Source: the configured store (vault with any auth method — Kubernetes auth from the pod's\n"
-      "service-account token is the usual one —, mcp, or file). The keyd daemon's HTTP API as a source is\n"
-      "not available yet.\n"
+      "Source: the configured store: vault with any auth method (Kubernetes auth from the pod's\n"
+      "service-account token is the usual one), mcp, file, or daemon (the keyd daemon's API with a projected\n"
+      "token of audience keyd; the daemon audits the pod, the agent audits locally).\n"
       "The file is written only when it does not hold the current key (fingerprint) with mode 0600 and the\n"
-      "requested owner. Every key read is audited (actor user@$HOSTNAME). The key is never printed.\n"
+      "requested owner. Every key read is audited (actor user@$HOSTNAME, plus the Vault role and service\n"
+      "account after a Vault login). The key is never printed.\n"
       "--on-change: none (default) keeps the file current only; exit ends the agent with status 3;\n"
       "command runs a program (no shell; KEYD_SWARM, KEYD_VERSION, KEYD_FINGERPRINT in its environment,\n"
       "never the key); signal sends --signal to the pid in --pid-file. Actions run only when a different\n"

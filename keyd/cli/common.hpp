@@ -48,6 +48,9 @@ struct Wiring {
   std::shared_ptr<KubeResources> kube;        // made when the swarm has a kubernetes target
   std::unique_ptr<app::Context> context;
   app::Swarm swarm;
+  // Called when the store authenticated, with who it is to the store (Vault: "vault:kubernetes/role
+  // sa=ns/name"); set by commands that put it in the audit actor (keyd agent). May stay empty.
+  std::function<void(std::string_view identity)> on_store_login;
 };
 
 enum class Targets { build, skip };

@@ -6,6 +6,7 @@
 
 #include "keyd/adapters/audit_file.hpp"
 #include "keyd/adapters/curl_transport.hpp"
+#include "keyd/adapters/daemon_store.hpp"
 #include "keyd/adapters/file_store.hpp"
 #include "keyd/adapters/file_target.hpp"
 #include "keyd/adapters/mcp_store.hpp"
@@ -19,6 +20,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <functional>
 #include <map>
 
 namespace keyd::cli {
@@ -31,18 +33,24 @@ struct BuiltStore {
   std::unique_ptr<ports::SecretStore> store;
 };
 
-using StoreFactory = Result<BuiltStore> (*)(const config::Config&, const ports::Clock&);
+// Told who a store authenticated as (Vault: the login's role and service account), for the audit actor.
+using LoginObserver = std::function<void(std::string_view identity)>;
+using StoreFactory = Result<BuiltStore> (*)(const config::Config&, const ports::Clock&, const LoginObserver&);
 // A target factory may add to the wiring what its targets share and need to outlive them.
 using TargetFactory = Result<std::unique_ptr<ports::Target>> (*)(const config::TargetConfig&, Wiring&);
 
-Result<BuiltStore> make_file_backend(const config::Config& cfg, const ports::Clock& clock) {
+Result<BuiltStore> make_file_backend(const config::Config& cfg, const ports::Clock& clock, const LoginObserver&) {
   adapters::FileStoreOptions options{cfg.store.file.dir, cfg.store.file.master_key_file, cfg.store.file.max_versions};
   KEYD_ASSIGN_OR_RETURN(auto store, adapters::make_file_store(std::move(options), clock));
   return BuiltStore{nullptr, std::move(store)};
 }
 
-Result<BuiltStore> make_vault_backend(const config::Config& cfg, const ports::Clock& clock) {
+Result<BuiltStore> make_vault_backend(const config::Config& cfg, const ports::Clock& clock,
+                                      const LoginObserver& observer) {
   KEYD_ASSIGN_OR_RETURN(VaultSettings settings, vault_settings(cfg.store.vault, process_environment()));
+  settings.options.auth.on_login = [observer](const adapters::VaultIdentity& identity) {
+    observer(adapters::describe_vault_identity(identity));
+  };
   KEYD_TRY(adapters::check_vault_address(settings.options.address, settings.allow_insecure_http));
   spdlog::debug("vault {} mount {}{}, auth {}, tls ca {}{}", settings.options.address, settings.options.mount,
                 settings.options.namespace_name.empty() ? "" : ", namespace " + settings.options.namespace_name,
@@ -56,7 +64,7 @@ Result<BuiltStore> make_vault_backend(const config::Config& cfg, const ports::Cl
 
 // The child's environment is exactly env + env_files (read now: a missing file stops before
 // anything starts) + the inherit_env variables keyd has.
-Result<BuiltStore> make_mcp_backend(const config::Config& cfg, const ports::Clock&) {
+Result<BuiltStore> make_mcp_backend(const config::Config& cfg, const ports::Clock&, const LoginObserver&) {
   const config::McpStoreConfig& mcp = cfg.store.mcp;
   adapters::McpOptions options{mcp.command, {}, mcp.mount, mcp.timeout};
   for (const auto& [name, value] : mcp.env) options.environment.emplace_back(name, Secret::from_text(value));
@@ -75,6 +83,25 @@ Result<BuiltStore> make_mcp_backend(const config::Config& cfg, const ports::Cloc
   return BuiltStore{nullptr, std::move(store)};
 }
 
+// Read-only: the keyd daemon's API, addressed by swarm name (the config maps store paths to names).
+Result<BuiltStore> make_daemon_backend(const config::Config& cfg, const ports::Clock& clock, const LoginObserver&) {
+  const config::DaemonStoreConfig& d = cfg.store.daemon;
+  adapters::DaemonStoreOptions options;
+  options.url = d.url;
+  options.token_file = d.token_file;
+  options.timeout = d.timeout;
+  options.max_attempts = d.max_attempts;
+  for (const auto& swarm : cfg.swarms) options.swarms.emplace(swarm.path, swarm.name);
+  spdlog::debug("keyd daemon {} (token file {}, tls ca {}, timeout {} ms)", d.url, d.token_file,
+                d.ca_file.empty() ? "(system)" : d.ca_file, d.timeout.count());
+  ports::TlsOptions tls;
+  tls.ca_file = d.ca_file;
+  BuiltStore built;
+  KEYD_ASSIGN_OR_RETURN(built.transport, adapters::make_curl_transport(std::move(tls)));
+  KEYD_ASSIGN_OR_RETURN(built.store, adapters::make_daemon_store(std::move(options), *built.transport, clock));
+  return built;
+}
+
 Result<std::unique_ptr<ports::Target>> make_file(const config::TargetConfig& t, Wiring&) {
   return adapters::make_file_target(t.path);
 }
@@ -89,7 +116,8 @@ Result<std::unique_ptr<ports::Target>> make_kubernetes(const config::TargetConfi
 // One explicit table per port: backend name → factory.
 const std::map<std::string, StoreFactory, std::less<>> k_store_factories{{"file", &make_file_backend},
                                                                           {"vault", &make_vault_backend},
-                                                                          {"mcp", &make_mcp_backend}};
+                                                                          {"mcp", &make_mcp_backend},
+                                                                          {"daemon", &make_daemon_backend}};
 const std::map<std::string, TargetFactory, std::less<>> k_target_factories{{"file", &make_file},
                                                                             {"kubernetes", &make_kubernetes}};
 
@@ -122,7 +150,11 @@ Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options, Targets target
   if (store_factory == k_store_factories.end()) {
     return fail(ErrorCode::invalid_config, fmt::format("store backend '{}' is not available", w->config.store.backend));
   }
-  KEYD_ASSIGN_OR_RETURN(BuiltStore built, store_factory->second(w->config, w->clock));
+  // The store logs in lazily, after wire() returned: the observer looks up the hook at that time.
+  const LoginObserver observer = [raw = w.get()](std::string_view identity) {
+    if (raw->on_store_login) raw->on_store_login(identity);
+  };
+  KEYD_ASSIGN_OR_RETURN(BuiltStore built, store_factory->second(w->config, w->clock, observer));
   w->transport = std::move(built.transport);
   w->store = std::move(built.store);
   w->audit = adapters::make_audit_file(w->config.audit.file);

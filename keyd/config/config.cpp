@@ -19,7 +19,8 @@ using schema::Where;
 
 constexpr std::size_t k_max_name_length = 63;
 
-constexpr std::array k_backends{Choice{"file", true}, Choice{"vault", true}, Choice{"mcp", true}};
+constexpr std::array k_backends{Choice{"file", true}, Choice{"vault", true}, Choice{"mcp", true},
+                                Choice{"daemon", true}};
 
 void parse_backend(const YAML::Node& value, const Where& where, Problems& problems, StoreConfig& out) {
   if (auto name = schema::choice(value, where, problems, k_backends, "backend")) out.backend = std::move(*name);
@@ -58,6 +59,7 @@ constexpr std::array k_swarm_fields{
     Field<SwarmConfig>{"path", false, parse_swarm_path},
     Field<SwarmConfig>{"targets", false, schema::parse_targets},
     Field<SwarmConfig>{"rotation", false, schema::parse_rotation},
+    Field<SwarmConfig>{"key_readers", false, schema::parse_key_readers},
 };
 
 void parse_swarms(const YAML::Node& value, const Where& where, Problems& problems, Config& out) {
@@ -91,14 +93,23 @@ constexpr std::array k_store_fields{
     Field<StoreConfig>{"file", false, schema::map_field<&StoreConfig::file, k_file_store_fields>},
     Field<StoreConfig>{"vault", false, schema::parse_vault_section},
     Field<StoreConfig>{"mcp", false, schema::parse_mcp_section},
+    Field<StoreConfig>{"daemon", false, schema::parse_daemon_store_section},
 };
 
-// The mcp backend has no default server to start.
+// The mcp backend has no default server to start, the daemon backend no default daemon.
 void parse_store(const YAML::Node& value, const Where& where, Problems& problems, Config& out) {
   if (!schema::parse_map(value, where, problems, k_store_fields, out.store)) return;
   const YAML::Node mcp = value["mcp"];
   if (out.store.backend == "mcp" && !(mcp && mcp.IsMap() && mcp["command"])) {
     problems.add(value["backend"].Mark(), where.path + ".mcp.command: required with backend mcp (the MCP server to start)");
+  }
+  // The daemon backend has no default daemon or token either.
+  const YAML::Node daemon = value["daemon"];
+  if (out.store.backend == "daemon") {
+    for (const char* key : {"url", "token_file"}) {
+      if (daemon && daemon.IsMap() && daemon[key]) continue;
+      problems.add(value["backend"].Mark(), where.path + ".daemon." + key + ": required with backend daemon");
+    }
   }
 }
 

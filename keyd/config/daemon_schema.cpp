@@ -165,4 +165,29 @@ void parse_rotation(const YAML::Node& value, const Where& where, Problems& probl
   }
 }
 
+// A list of caller names as ports::Caller spells them; [] (nobody) is allowed and the default.
+void parse_key_readers(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out) {
+  if (!value.IsSequence()) {
+    problems.add(where.mark,
+                 where.prefix() + "expected a list of caller names (token:<name>, k8s:<user>), got " + describe(value));
+    return;
+  }
+  std::size_t index = 0;
+  for (const YAML::Node& item : value) {
+    const Where at{where.path + "[" + std::to_string(index++) + "]", item.Mark()};
+    auto text = non_empty_string(item, at, problems);
+    if (!text) continue;
+    // Kubernetes user names have no blanks ("k8s:… pod=x" would name a pod: readers are users).
+    const bool token = text->starts_with("token:") && text->size() > 6;
+    const bool k8s = text->starts_with("k8s:") && text->size() > 4 && text->find_first_of(" \t") == std::string::npos;
+    if (!token && !k8s) {
+      problems.add(at.mark, at.prefix() + "'" + *text +
+                                "' is not a caller: expected token:<name from server.auth.tokens_file> or "
+                                "k8s:<TokenReview user name, e.g. system:serviceaccount:ipfs:ipfs-overlay>");
+      continue;
+    }
+    if (std::ranges::find(out.key_readers, *text) == out.key_readers.end()) out.key_readers.push_back(std::move(*text));
+  }
+}
+
 }  // namespace keyd::config::schema

@@ -203,17 +203,21 @@ void parse_vault_section(const YAML::Node& value, const Where& where, Problems& 
 // The store.mcp section: command, env, env_files, inherit_env, mount, timeout (mcp_schema.cpp).
 void parse_mcp_section(const YAML::Node& value, const Where& where, Problems& problems, StoreConfig& out);
 
+// The store.daemon section: url, token_file, ca_file, timeout, max_attempts (daemon_store_schema.cpp).
+void parse_daemon_store_section(const YAML::Node& value, const Where& where, Problems& problems, StoreConfig& out);
+
 // swarms[].targets: file and kubernetes targets, with the rules per type (target_schema.cpp).
 void parse_targets(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out);
 
 // The top-level kubernetes section: kubeconfig and context (target_schema.cpp).
 void parse_kubernetes_section(const YAML::Node& value, const Where& where, Problems& problems, Config& out);
 
-// keyd daemon: the top-level sync_interval, server and leader_election sections and
-// swarms[].rotation (daemon_schema.cpp).
+// keyd daemon: the top-level sync_interval, server and leader_election sections,
+// swarms[].rotation and swarms[].key_readers (daemon_schema.cpp).
 void parse_sync_interval(const YAML::Node& value, const Where& where, Problems& problems, Config& out);
 void parse_server_section(const YAML::Node& value, const Where& where, Problems& problems, Config& out);
 void parse_leader_election_section(const YAML::Node& value, const Where& where, Problems& problems, Config& out);
 void parse_rotation(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out);
+void parse_key_readers(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out);
 
 }  // namespace keyd::config::schema

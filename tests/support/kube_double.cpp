@@ -98,4 +98,11 @@ std::string KubeDouble::token_for(std::string_view user, const nlohmann::json& r
   return control("POST", "tokens", {{"user", user}, {"rules", rules}})["token"].get<std::string>();
 }
 
+std::string KubeDouble::service_account_token(std::string_view user, const nlohmann::json& audiences,
+                                              std::string_view pod, std::string_view pod_uid) {
+  nlohmann::json body{{"user", user}, {"audiences", audiences}};
+  if (!pod.empty()) body["pod"] = {{"name", pod}, {"uid", pod_uid}};
+  return control("POST", "tokens", body)["token"].get<std::string>();
+}
+
 }  // namespace keyd::testing

@@ -9,6 +9,7 @@
 //   kube.create_object("apps", "statefulsets", sts); // seed objects (no auth, no request log)
 //   kube.object("", "secrets", "ipfs", "swarm");     // read one back (null when missing)
 //   kube.token_for("restricted", rules);             // a bearer token of a user with RBAC-like rules
+//   kube.service_account_token(user, {"keyd"}, "ipfs-0", uid);  // for TokenReviews, bound to a pod
 //   kube.control("POST", "controller", {{"seconds_per_pod", 0.05}});
 //   kube.control("POST", "faults", {{"method", "PUT"}, {"path", "/secrets/"}, {"status", 409}, {"times", 1}});
 //   kube.requests();                                 // the request log, oldest first
@@ -86,6 +87,11 @@ class KubeDouble {
 
   // A bearer token for `user`, whose permissions become `rules` (RBAC-like, see the README).
   std::string token_for(std::string_view user, const nlohmann::json& rules);
+  // A service-account token of `user` issued for `audiences` (what a TokenReview checks). With a
+  // pod name it is bound to that pod: TokenReviews answer user.extra pod-name and pod-uid (an empty
+  // uid: the double makes one up).
+  std::string service_account_token(std::string_view user, const nlohmann::json& audiences,
+                                    std::string_view pod = {}, std::string_view pod_uid = {});
 
   // The double's stdout/stderr so far. No secrets.
   [[nodiscard]] std::string log_text() const { return m_process.log_text(); }

@@ -8,10 +8,26 @@
 #include "keyd/ports/secret_store.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
 namespace keyd::adapters {
+
+// Who Vault says keyd is after a login (the login response's auth.metadata and auth.entity_id):
+// for the audit trail. Empty fields were not in the response.
+struct VaultIdentity {
+  std::string method;      // approle | kubernetes
+  std::string auth_mount;  // e.g. kubernetes, k8s-prod
+  std::string role;        // kubernetes: metadata.role; approle: metadata.role_name
+  std::string service_account_namespace;  // kubernetes
+  std::string service_account_name;       // kubernetes
+  std::string entity_id;                  // Vault's identity entity, when it has one
+};
+
+// "vault:<mount>/<role> sa=<namespace>/<name>" (the parts that are known), e.g.
+// "vault:kubernetes/keyd-reader sa=ipfs/ipfs-overlay".
+[[nodiscard]] std::string describe_vault_identity(const VaultIdentity& identity);
 
 struct VaultAuthOptions {
   std::string method = "token";  // token | approle | kubernetes
@@ -26,6 +42,8 @@ struct VaultAuthOptions {
   std::string jwt_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
   // auth mount; empty: "approle" or "kubernetes"
   std::string mount;
+  // Called after every successful AppRole or Kubernetes login (not for a given token). May be empty.
+  std::function<void(const VaultIdentity&)> on_login;
 };
 
 struct VaultOptions {

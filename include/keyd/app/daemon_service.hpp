@@ -1,7 +1,8 @@
 // DaemonService: the reconciler made safe to share between the daemon's loop thread and the HTTP
 // API's worker threads, plus leadership, readiness and the metrics text. The loop calls tick();
 // the API reads a published copy of the state (never waiting behind a long delivery) and
-// serialises rotate and sync with the loop.
+// serialises rotate and sync with the loop. The key endpoint reads the store itself (not a cache),
+// outside the loop's lock.
 #pragma once
 
 #include "keyd/app/daemon.hpp"
@@ -12,15 +13,49 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace keyd::app {
 
+// GET /v1/swarms/{name}/key: one swarm's store path and who may read its key.
+struct KeyReaders {
+  std::string swarm;
+  std::string path;                  // store path
+  std::vector<std::string> readers;  // Caller::name values (swarms[].key_readers); empty: nobody
+};
+
+// What the key endpoint reads and audits with. Called from the API's worker threads while the
+// reconciler runs: the store must be safe for that (wrap it in a SerialisedStore).
+struct KeyAccess {
+  ports::SecretStore& store;
+  ports::AuditLog& audit;
+  std::vector<KeyReaders> swarms;
+};
+
+// A SecretStore whose calls run one at a time, so the reconciler's thread and the API's workers
+// can share adapters that are not thread-safe (Vault token renewal, the MCP child's pipes). Each
+// call is bounded by the adapter's own timeouts, so a waiting key read is too.
+class SerialisedStore final : public ports::SecretStore {
+ public:
+  explicit SerialisedStore(ports::SecretStore& inner) : m_inner(inner) {}
+  [[nodiscard]] std::string describe() const override { return m_inner.describe(); }
+  [[nodiscard]] ports::StoreCapabilities capabilities() const override { return m_inner.capabilities(); }
+  [[nodiscard]] Result<ports::PathMetadata> metadata(std::string_view path) override;
+  [[nodiscard]] Result<ports::StoredVersion> read(std::string_view path, std::optional<int> version) override;
+  [[nodiscard]] Result<int> write(std::string_view path, const ports::VersionData& data, int cas) override;
+
+ private:
+  ports::SecretStore& m_inner;
+  std::mutex m_mutex;
+};
+
 class DaemonService final : public ports::ApiHandler {
  public:
+  // Without `keys` the key endpoint serves nobody (403).
   DaemonService(std::unique_ptr<Reconciler> reconciler, std::shared_ptr<StoreMetrics> store_metrics,
-                const ports::Clock& clock, std::string version);
+                const ports::Clock& clock, std::string version, std::optional<KeyAccess> keys = std::nullopt);
 
   // One reconciler pass; returns when to call again.
   domain::TimePoint tick();
@@ -37,11 +72,13 @@ class DaemonService final : public ports::ApiHandler {
   [[nodiscard]] ports::ApiResponse readyz() const;
   [[nodiscard]] ports::ApiResponse swarm_action(const ports::ApiRequest& request, std::string_view name,
                                                 std::string_view action);
+  [[nodiscard]] ports::ApiResponse read_key(const ports::ApiRequest& request, std::string_view name);
 
   std::unique_ptr<Reconciler> m_reconciler;
   std::shared_ptr<StoreMetrics> m_store_metrics;
   const ports::Clock& m_clock;
   std::string m_version;
+  std::optional<KeyAccess> m_keys;
   std::mutex m_work;  // the reconciler: tick, rotate, sync
   std::atomic<bool> m_leading{false};
 

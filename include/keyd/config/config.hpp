@@ -64,11 +64,21 @@ struct McpStoreConfig {
   std::chrono::milliseconds timeout{10'000};  // per request, and for start-up + initialize
 };
 
+// store.daemon: a keyd daemon's HTTP API, read-only (GET /v1/swarms/{name} and /v1/swarms/{name}/key).
+struct DaemonStoreConfig {
+  std::string url;         // required with backend daemon: https://, or http:// to a loopback host
+  std::string token_file;  // required with backend daemon: the bearer token, re-read at every request
+  std::string ca_file;     // empty: the system trust store
+  std::chrono::milliseconds timeout{10'000};  // per request
+  int max_attempts = 3;                       // per request, for 429, 5xx and connection errors
+};
+
 struct StoreConfig {
-  std::string backend = "file";  // file | vault | mcp
+  std::string backend = "file";  // file | vault | mcp | daemon
   FileStoreConfig file;
-  VaultStoreConfig vault;  // allowed and ignored with other backends
-  McpStoreConfig mcp;      // allowed and ignored with other backends
+  VaultStoreConfig vault;    // allowed and ignored with other backends
+  McpStoreConfig mcp;        // allowed and ignored with other backends
+  DaemonStoreConfig daemon;  // allowed and ignored with other backends
 };
 
 struct AuditConfig {
@@ -118,6 +128,9 @@ struct SwarmConfig {
   std::string path;  // store path; default "<name>/swarm-key"
   std::vector<TargetConfig> targets;
   std::optional<RotationConfig> rotation;  // unset: the daemon never rotates this swarm by itself
+  // Who may GET the key from the daemon's API: "token:<name in the tokens file>" or
+  // "k8s:<TokenReview username>" (keyd/config/daemon_schema.cpp). Empty: nobody.
+  std::vector<std::string> key_readers{};
 };
 
 // server.auth.tokenreview: Kubernetes service-account tokens checked with a TokenReview.

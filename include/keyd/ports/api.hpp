@@ -8,12 +8,21 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace keyd::ports {
 
 struct Caller {
-  std::string name;        // "token:<name from the tokens file>" or "k8s:<username>"; audited as the actor
+  std::string name;        // "token:<name from the tokens file>" or "k8s:<username>"; what allow-lists name
   bool may_write = false;  // may rotate and sync
+  // The pod a TokenReview said the token is bound to (user.extra authentication.kubernetes.io/pod-name
+  // and pod-uid); empty when the token is not bound to a pod or is not a Kubernetes token.
+  std::string pod{};
+  std::string pod_uid{};
+
+  // Who the audit trail names: "k8s:system:serviceaccount:ipfs:ipfs-overlay pod=ipfs-0", or the name alone.
+  [[nodiscard]] std::string actor() const { return pod.empty() ? name : name + " pod=" + pod; }
 };
 
 // What the server learned from the Authorization header.
@@ -34,6 +43,7 @@ struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers{};  // extra headers, e.g. Cache-Control: no-store
 };
 
 class ApiHandler {

@@ -171,10 +171,13 @@ Result<std::unique_ptr<HttpServer>> start_http_server(
       spdlog::info("api: {} {} from {}: token rejected ({})", req.method, req.path, req.remote_addr,
                    request.auth.reason);
     }
-    const ports::ApiResponse response = handler.handle(request);
+    ports::ApiResponse response = handler.handle(request);
     res.status = response.status;
     if (response.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"keyd\"");
-    res.set_content(response.body, response.content_type.c_str());
+    for (const auto& [name, value] : response.headers) res.set_header(name, value);
+    // Moved, not copied: a key endpoint body then exists once, in the library's response.
+    res.body = std::move(response.body);
+    res.set_header("Content-Type", response.content_type);
   };
   for (const char* pattern : {R"(/.*)"}) {
     server->Get(pattern, route);

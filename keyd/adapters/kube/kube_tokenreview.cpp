@@ -1,5 +1,6 @@
 // TokenReview authenticator: one POST per token and cache period; the token travels only in the
-// request body (wiped memory) and is cached only as its SHA-256.
+// request body (wiped memory) and is cached only as its SHA-256, with the whole answer (user,
+// whether it may write, the pod a bound token belongs to).
 #include "keyd/adapters/kube_auth.hpp"
 #include "kube_api.hpp"
 
@@ -23,6 +24,24 @@ using kube::wiped;
 
 constexpr std::size_t k_max_cached = 1024;
 constexpr const char* k_path = "/apis/authentication.k8s.io/v1/tokenreviews";
+
+constexpr const char* k_pod_name = "authentication.kubernetes.io/pod-name";
+constexpr const char* k_pod_uid = "authentication.kubernetes.io/pod-uid";
+
+// The first value of status.user.extra[key] (the API server sends lists of strings), if it looks
+// like what Kubernetes puts there: a DNS subdomain for a pod name, a UUID-like uid. Anything else
+// is dropped, so the audit trail's actor cannot be made to say something the API server did not.
+std::string extra_value(const SecretJson& answer, const char* key) {
+  const auto* values = kube::find_at(answer, {"status", "user", "extra", key});
+  if (values == nullptr || !values->is_array() || values->empty() || !(*values)[0].is_string()) return {};
+  const auto& text = (*values)[0].get_ref<const SecretJson::string_t&>();
+  const auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'; };
+  if (text.empty() || text.size() > 253 || !std::ranges::all_of(text, ok)) {
+    spdlog::debug("api: TokenReview: ignoring a malformed user.extra {}", key);
+    return {};
+  }
+  return std::string(text.data(), text.size());
+}
 
 std::string digest_of(std::string_view token) {
   std::array<unsigned char, 32> digest{};
@@ -59,7 +78,8 @@ class TokenReviewAuthenticator final : public ports::Authenticator {
       const std::string user = string_at(*answer, {"status", "user", "username"});
       const bool may_write = m_options.allowed_users.empty() ||
                              std::ranges::find(m_options.allowed_users, user) != m_options.allowed_users.end();
-      caller = ports::Caller{"k8s:" + user, may_write};
+      caller = ports::Caller{"k8s:" + user, may_write, extra_value(*answer, k_pod_name), {}};
+      if (!caller->pod.empty()) caller->pod_uid = extra_value(*answer, k_pod_uid);
     } else {
       spdlog::debug("api: TokenReview did not authenticate a token: {}", string_at(*answer, {"status", "error"}));
     }

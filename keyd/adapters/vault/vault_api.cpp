@@ -179,6 +179,13 @@ Result<TokenGrant> parse_login(const SecretJson& doc, std::string_view what) {
   grant.token = Secret(std::span(reinterpret_cast<const std::uint8_t*>(t.data()), t.size()));
   grant.ttl = std::chrono::seconds{auth->value("lease_duration", 0)};
   grant.renewable = auth->value("renewable", false);
+  grant.identity.entity_id = str(*auth, "entity_id");
+  if (const SecretJson* meta = object_at(*auth, "metadata")) {
+    grant.identity.role = str(*meta, "role");
+    if (grant.identity.role.empty()) grant.identity.role = str(*meta, "role_name");  // AppRole
+    grant.identity.service_account_namespace = str(*meta, "service_account_namespace");
+    grant.identity.service_account_name = str(*meta, "service_account_name");
+  }
   return grant;
 }
 

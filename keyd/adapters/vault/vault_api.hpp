@@ -3,6 +3,7 @@
 #pragma once
 
 #include "../wiping_allocator.hpp"
+#include "keyd/adapters/vault_store.hpp"
 #include "keyd/ports/http.hpp"
 #include "keyd/ports/secret_store.hpp"
 
@@ -38,6 +39,7 @@ struct TokenGrant {
   Secret token;                  // empty for lookup/renew of an existing token
   std::chrono::seconds ttl{0};   // 0: never expires (root tokens)
   bool renewable = false;
+  VaultIdentity identity;        // login: auth.metadata (role, service account) and auth.entity_id
 };
 [[nodiscard]] Result<TokenGrant> parse_login(const SecretJson& doc, std::string_view what);   // auth.*
 [[nodiscard]] Result<TokenGrant> parse_lookup(const SecretJson& doc, std::string_view what);  // data.ttl

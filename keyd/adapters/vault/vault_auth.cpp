@@ -93,8 +93,11 @@ Status VaultClient::login() {
   m_renewable = grant.renewable;
   m_expires.reset();
   if (m_ttl.count() > 0) m_expires = m_clock.now() + m_ttl;
-  spdlog::info("vault: logged in with {} at auth/{} (ttl {}s, renewable {})", auth.method, auth_mount(), m_ttl.count(),
-               m_renewable);
+  grant.identity.method = auth.method;
+  grant.identity.auth_mount = auth_mount();
+  spdlog::info("vault: logged in with {} at auth/{} as {} (ttl {}s, renewable {})", auth.method, auth_mount(),
+               describe_vault_identity(grant.identity), m_ttl.count(), m_renewable);
+  if (auth.on_login) auth.on_login(grant.identity);
   return {};
 }
 

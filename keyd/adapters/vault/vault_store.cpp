@@ -66,6 +66,16 @@ bool is_loopback_host(std::string_view host) {
 
 }  // namespace
 
+std::string describe_vault_identity(const VaultIdentity& identity) {
+  std::string out = "vault:" + (identity.auth_mount.empty() ? identity.method : identity.auth_mount);
+  if (!identity.role.empty()) out += "/" + identity.role;
+  if (!identity.service_account_name.empty()) {
+    out += fmt::format(" sa={}/{}", identity.service_account_namespace, identity.service_account_name);
+  }
+  if (!identity.entity_id.empty()) out += " entity=" + identity.entity_id;
+  return out;
+}
+
 Status check_vault_address(std::string_view address, bool allow_insecure_http) {
   if (address.starts_with("https://")) return {};
   if (!address.starts_with("http://")) {

@@ -78,6 +78,13 @@ class KubeDouble(DoubleProcess):
             body["groups"] = groups
         return self.control("POST", "tokens", body)["token"]
 
+    def sa_token(self, user, audiences, pod=None, uid=None):
+        """A service-account token for TokenReviews: issued for `audiences`, bound to a pod when given."""
+        body = {"user": user, "audiences": list(audiences)}
+        if pod:
+            body["pod"] = {"name": pod, "uid": uid or ""}
+        return self.control("POST", "tokens", body)["token"]
+
     # ---------------------------------------------------------------- raw HTTP (for exact bodies)
     def http(self, method, path, body=None, token=None, content_type="application/json", headers=None):
         """(status, headers, parsed JSON or raw text) of one request with the admin token by default."""

@@ -6,6 +6,7 @@ client-certificate users) into a temp dir and gives kubectl a fresh --cache-dir.
 `kube-kubectl: passed=N failed=M` last."""
 
 import base64
+import json
 import os
 import shutil
 import sys
@@ -561,6 +562,70 @@ class Faults(Base):
                                                "status": 500, "message": "etcd is sad"})
         p = self.k("get", "secret", "ipfs-swarm-key", check=False)
         self.assertIn("Error from server (InternalError): etcd is sad", p.stderr)
+
+
+class TokenReviews(Base):
+    """`kubectl create -f tokenreview.json -o json` as keyd's daemon sends TokenReviews (admin kubeconfig).
+    --validate=false: the double's /openapi/v3 has no authentication.k8s.io document to validate against."""
+
+    SA = "system:serviceaccount:ipfs:ipfs-overlay"
+
+    def review(self, token, audiences=("keyd",), kubeconfig=None, check=True):
+        path = os.path.join(self.dir, "tokenreview.json")
+        with open(path, "w") as fh:
+            json.dump({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
+                       "spec": {"token": token, "audiences": list(audiences)}}, fh)
+        p = self.k("create", "--validate=false", "-f", path, "-o", "json", kubeconfig=kubeconfig, check=check)
+        os.unlink(path)
+        return json.loads(p.stdout) if p.returncode == 0 else p
+
+    def test_valid_token_is_authenticated_with_user_groups_and_audiences(self):
+        token = self.double.sa_token(self.SA, ["keyd", "other"])
+        tr = self.review(token)
+        self.assertEqual((tr["kind"], tr["apiVersion"]), ("TokenReview", "authentication.k8s.io/v1"))
+        st = tr["status"]
+        self.assertIs(st["authenticated"], True)
+        self.assertEqual(st["user"]["username"], self.SA)
+        self.assertEqual(st["user"]["groups"],
+                         ["system:serviceaccounts", "system:serviceaccounts:ipfs", "system:authenticated"])
+        self.assertTrue(st["user"]["uid"])
+        self.assertEqual(st["audiences"], ["keyd"])
+        self.assertNotIn("extra", st["user"])
+        self.assertNotIn(token, json.dumps(tr))
+        self.assertEqual(self.double.requests(resource="tokenreviews")[-1]["status"], 201)
+
+    def test_bound_token_carries_the_pod_in_user_extra(self):
+        token = self.double.sa_token(self.SA, ["keyd"], pod="ipfs-0", uid="7d1c50a4-1b35-4f4e-b1d2-8c0f5a9e3b21")
+        st = self.review(token)["status"]
+        self.assertIs(st["authenticated"], True)
+        self.assertEqual(st["user"]["extra"], {"authentication.kubernetes.io/pod-name": ["ipfs-0"],
+                                               "authentication.kubernetes.io/pod-uid":
+                                                   ["7d1c50a4-1b35-4f4e-b1d2-8c0f5a9e3b21"]})
+
+    def test_unknown_token_is_not_authenticated_and_says_why(self):
+        st = self.review("kd-never-issued")["status"]
+        self.assertFalse(st.get("authenticated", False))
+        self.assertEqual(st.get("user"), {})
+        self.assertIn("invalid bearer token", st["error"])
+
+    def test_audience_mismatch_is_not_authenticated(self):
+        token = self.double.sa_token(self.SA, ["vault"])
+        st = self.review(token, audiences=["keyd"])["status"]
+        self.assertFalse(st.get("authenticated", False))
+        self.assertIn('token audiences ["vault"] is invalid for the target audiences ["keyd"]', st["error"])
+        self.assertIs(self.review(token, audiences=["vault"])["status"]["authenticated"], True)
+
+    def test_caller_without_create_tokenreviews_gets_403(self):
+        token = self.double.sa_token(self.SA, ["keyd"])
+        kc = self.user_kubeconfig("reader", [{"verbs": ["get"], "apiGroups": [""], "resources": ["secrets"]}])
+        p = self.review(token, kubeconfig=kc, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('Error from server (Forbidden): error when creating', p.stderr)
+        self.assertIn('tokenreviews.authentication.k8s.io is forbidden: User "reader" cannot create resource '
+                      '"tokenreviews" in API group "authentication.k8s.io" at the cluster scope', p.stderr)
+        kc = self.user_kubeconfig("delegator", [{"verbs": ["create"], "apiGroups": ["authentication.k8s.io"],
+                                                 "resources": ["tokenreviews"]}])
+        self.assertIs(self.review(token, kubeconfig=kc)["status"]["authenticated"], True)
 
 
 class Result(unittest.TextTestResult):

@@ -447,6 +447,65 @@ class Rbac(Base):
         self.assertEqual(cm.exception.status, 404)
 
 
+class TokenReviews(Base):
+    """AuthenticationV1Api().create_token_review, as keyd's daemon uses TokenReviews: the answer parsed into
+    V1TokenReview by the client's own models."""
+
+    SA = "system:serviceaccount:ipfs:ipfs-overlay"
+
+    def review(self, token, audiences=("keyd",), api=None):
+        body = client.V1TokenReview(spec=client.V1TokenReviewSpec(token=token, audiences=list(audiences)))
+        return client.AuthenticationV1Api(api or self.api).create_token_review(body)
+
+    def test_valid_token_user_groups_and_audiences(self):
+        tr = self.review(self.double.sa_token(self.SA, ["keyd"]))
+        self.assertIsInstance(tr, client.V1TokenReview)
+        self.assertIs(tr.status.authenticated, True)
+        self.assertEqual(tr.status.user.username, self.SA)
+        self.assertIn("system:serviceaccounts:ipfs", tr.status.user.groups)
+        self.assertIn("system:authenticated", tr.status.user.groups)
+        self.assertEqual(tr.status.audiences, ["keyd"])
+        self.assertIsNone(tr.status.user.extra)
+        self.assertIsNone(tr.status.error)
+
+    def test_bound_token_extra_pod_name_and_uid(self):
+        uid = "2c9d1f7e-8a43-4b6c-9e05-d1a2b3c4d5e6"
+        tr = self.review(self.double.sa_token(self.SA, ["keyd"], pod="ipfs-1", uid=uid))
+        self.assertIs(tr.status.authenticated, True)
+        extra = tr.status.user.extra
+        self.assertEqual(extra["authentication.kubernetes.io/pod-name"], ["ipfs-1"])
+        self.assertEqual(extra["authentication.kubernetes.io/pod-uid"], [uid])
+        made_up = self.review(self.double.sa_token(self.SA, ["keyd"], pod="ipfs-2")).status.user.extra
+        self.assertRegex(made_up["authentication.kubernetes.io/pod-uid"][0], r"^[0-9a-f-]{36}$")
+
+    def test_unknown_token_and_audience_mismatch(self):
+        st = self.review("kd-never-issued").status
+        self.assertFalse(st.authenticated)
+        self.assertIn("invalid bearer token", st.error)
+        self.assertIsNone(st.user.username)
+        st = self.review(self.double.sa_token(self.SA, ["vault"])).status
+        self.assertFalse(st.authenticated)
+        self.assertIn("is invalid for the target audiences", st.error)
+
+    def test_no_create_tokenreviews_permission_is_a_403_status(self):
+        token = self.double.sa_token(self.SA, ["keyd"])
+        kc = self.double.kubeconfig(os.path.join(self.dir, "kc-no-review"), token=self.double.token_for("viewer", [
+            {"verbs": ["get"], "apiGroups": [""], "resources": ["secrets"]}]))
+        api = self.client_for(kc)
+        try:
+            with self.assertRaises(ApiException) as cm:
+                self.review(token, api=api)
+        finally:
+            api.close()
+        self.assertEqual(cm.exception.status, 403)
+        st = status_of(cm.exception)
+        self.assertEqual((st["kind"], st["status"], st["reason"], st["code"]), ("Status", "Failure", "Forbidden", 403))
+        self.assertEqual(st["message"], 'tokenreviews.authentication.k8s.io is forbidden: User "viewer" cannot create '
+                                        'resource "tokenreviews" in API group "authentication.k8s.io" at the cluster '
+                                        'scope')
+        self.assertEqual(st["details"], {"group": "authentication.k8s.io", "kind": "tokenreviews"})
+
+
 def main():
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2)
     result = runner.run(unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__]))

@@ -3,7 +3,7 @@
 import json
 import secrets
 
-from .util import ApiError, qualified
+from .util import ApiError, new_uid, qualified  # noqa: F401 (new_uid: for control.py)
 
 MASTERS = "system:masters"
 AUTHENTICATED = "system:authenticated"
@@ -14,8 +14,20 @@ SELF_REVIEWS = {("authorization.k8s.io", "selfsubjectaccessreviews"), ("authoriz
                 ("authentication.k8s.io", "selfsubjectreviews")}
 
 
+def service_account_groups(name):
+    """The groups the apiserver gives a service account "system:serviceaccount:<ns>:<name>" ([] for others)."""
+    parts = name.split(":")
+    if len(parts) != 4 or parts[:2] != ["system", "serviceaccount"] or not parts[2] or not parts[3]:
+        return []
+    return ["system:serviceaccounts", "system:serviceaccounts:" + parts[2]]
+
+
 def new_token():
     return "kd-" + secrets.token_urlsafe(24)
+
+
+POD_NAME = "authentication.kubernetes.io/pod-name"
+POD_UID = "authentication.kubernetes.io/pod-uid"
 
 
 class User:
@@ -89,6 +101,7 @@ class AuthConfig:
         self.users = {}
         self.tokens = {}     # token -> user name
         self.token_audiences = {}  # token -> audiences it was issued for (TokenReview)
+        self.token_pods = {}       # token -> {"name", "uid"} of the pod it is bound to (TokenReview user.extra)
         self.add_user(admin_user, groups=[MASTERS], allow_all=True)
         self.tokens[admin_token] = admin_user
 
@@ -96,17 +109,21 @@ class AuthConfig:
         """The status of a TokenReview of `token` for `audiences` (empty: the API server's own)."""
         name = self.tokens.get(token)
         user = self.users.get(name) if name else None
+        # Not authenticated: the apiserver leaves `authenticated` out (omitempty) and sends an empty user.
         if user is None:
-            return {"authenticated": False, "error": "[invalid bearer token, token lookup failed]"}
+            return {"user": {}, "error": "[invalid bearer token, token lookup failed]"}
         issued = self.token_audiences.get(token, DEFAULT_AUDIENCES)
         wanted = list(audiences) or DEFAULT_AUDIENCES
         both = [a for a in wanted if a in issued]
         if not both:
-            return {"authenticated": False,
+            return {"user": {},
                     "error": "[invalid bearer token, token audiences %s is invalid for the target audiences %s]"
                              % (json.dumps(issued), json.dumps(wanted))}
-        return {"authenticated": True, "audiences": both,
-                "user": {"username": user.name, "uid": "uid-" + user.name, "groups": user.all_groups()}}
+        info = {"username": user.name, "uid": "uid-" + user.name, "groups": user.all_groups()}
+        pod = self.token_pods.get(token)
+        if pod:  # as the apiserver's service-account authenticator: extra values are lists of strings
+            info["extra"] = {POD_NAME: [pod["name"]], POD_UID: [pod["uid"]]}
+        return {"authenticated": True, "audiences": both, "user": info}
 
     def add_user(self, name, groups=(), rules=None, allow_all=False):
         user = User(name, groups, rules, allow_all)

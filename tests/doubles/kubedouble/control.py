@@ -59,6 +59,7 @@ def _route(state, method, parts, query, body):
         before = len(state.auth.tokens)
         state.auth.tokens = {t: u for t, u in state.auth.tokens.items()
                              if not (t == body.get("token") or u == body.get("user"))}
+        state.auth.token_pods = {t: p for t, p in state.auth.token_pods.items() if t in state.auth.tokens}
         return json_resp(200, {"revoked": before - len(state.auth.tokens)})
     if key == "users" and method == "POST":
         user = state.auth.add_user(str(body["name"]), body.get("groups") or [], body.get("rules") or [],
@@ -96,13 +97,19 @@ def _token(state, body):
         raise ValueError("give a user")
     if name not in state.auth.users or "groups" in body or "rules" in body or "allow_all" in body:
         old = state.auth.users.get(name)
-        state.auth.add_user(name, body.get("groups", old.groups if old else []),
+        state.auth.add_user(name, body.get("groups", old.groups if old else auth.service_account_groups(name)),
                             body.get("rules", [r.spec for r in old.rules] if old else []),
                             bool(body.get("allow_all", old.allow_all if old else False)))
     token = str(body.get("token") or auth.new_token())
     state.auth.tokens[token] = name
     if "audiences" in body:  # a service-account token bound to these audiences (for TokenReviews)
         state.auth.token_audiences[token] = [str(a) for a in body["audiences"]]
+    pod = body.get("pod")
+    if pod is not None:  # a token bound to a pod (kubelet-projected): TokenReviews answer user.extra
+        if not isinstance(pod, dict) or not isinstance(pod.get("name"), str) or not pod["name"] \
+                or not isinstance(pod.get("uid", ""), str):
+            raise ValueError('pod must be {"name": "<pod name>", "uid": "<pod uid>"}')
+        state.auth.token_pods[token] = {"name": pod["name"], "uid": pod.get("uid") or auth.new_uid()}
     return json_resp(200, {"token": token, "user": name})
 
 

@@ -9,6 +9,7 @@ import binascii
 import fnmatch
 import json
 import re
+import uuid
 
 from .util import (denied, error, new_accessor, new_token, new_uuid, no_content, now_ns, ok,
                    parse_duration, rfc3339, weak_int)
@@ -29,7 +30,8 @@ CAPABILITIES = {"create", "read", "update", "delete", "list", "patch", "sudo", "
 
 class Token:
     def __init__(self, policies, ttl=0, renewable=True, num_uses=0, explicit_max_ttl=0, max_ttl=0,
-                 meta=None, display_name="token", path="auth/token/create", source="control", token_id=None):
+                 meta=None, display_name="token", path="auth/token/create", source="control", token_id=None,
+                 entity_id=""):
         now = now_ns()
         self.id = token_id or new_token()
         self.accessor = new_accessor()
@@ -45,6 +47,7 @@ class Token:
         self.display_name = display_name
         self.path = path
         self.source = source
+        self.entity_id = entity_id
 
     def expired(self, now):
         return self.expire is not None and now >= self.expire
@@ -63,7 +66,7 @@ class Token:
             "metadata": self.meta,
             "lease_duration": self.creation_ttl if lease_duration is None else lease_duration,
             "renewable": self.renewable,
-            "entity_id": "",
+            "entity_id": self.entity_id,
             "token_type": "service",
             "orphan": True,
             "mfa_requirement": None,
@@ -170,7 +173,7 @@ class AuthStore:
             "creation_time": tok.created // NS,
             "creation_ttl": tok.creation_ttl,
             "display_name": tok.display_name,
-            "entity_id": "",
+            "entity_id": tok.entity_id,
             "expire_time": rfc3339(tok.expire) if tok.expire is not None else None,
             "explicit_max_ttl": tok.explicit_max_ttl,
             "id": tok.id,
@@ -212,14 +215,14 @@ class AuthStore:
         return no_content()
 
     # ---------------------------------------------------------- logins
-    def _issue(self, role, meta, display, path, source):
+    def _issue(self, role, meta, display, path, source, alias=None):
         policies = list(role.get("policies") or role.get("token_policies") or [])
         if not role.get("token_no_default_policy"):
             policies.append("default")
         tok = Token(policies, ttl=role.get("token_ttl") or SYSTEM_MAX_TTL,
                     renewable=role.get("renewable", True), num_uses=role.get("token_num_uses", 0),
                     max_ttl=role.get("token_max_ttl", 0), meta=meta, display_name=display, path=path,
-                    source=source)
+                    source=source, entity_id=entity_id(path, alias) if alias else "")
         self.add(tok)
         return ok(None, auth=tok.auth_block(), mount_type="")
 
@@ -238,7 +241,8 @@ class AuthStore:
                 return error(400, "missing secret_id")
             if secret_id not in role["secret_ids"]:
                 return error(400, "invalid role or secret ID")
-        return self._issue(role, {"role_name": name}, "approle", "auth/%s/login" % mount, "approle")
+        return self._issue(role, {"role_name": name}, "approle", "auth/%s/login" % mount, "approle",
+                           alias=role_id)
 
     def kubernetes_login(self, mount, body):
         roles = self.kubernetes.get(mount, {})
@@ -269,7 +273,14 @@ class AuthStore:
         meta = {"role": name}
         meta.update(sa)
         display = "%s-%s-%s" % (mount, sa["service_account_namespace"], sa["service_account_name"])
-        return self._issue(role, meta, display, "auth/%s/login" % mount, "kubernetes")
+        # Vault's default alias for Kubernetes auth is the service account's uid.
+        alias = sa["service_account_uid"] or "%s/%s" % (sa["service_account_namespace"], sa["service_account_name"])
+        return self._issue(role, meta, display, "auth/%s/login" % mount, "kubernetes", alias=alias)
+
+
+def entity_id(login_path, alias):
+    """Like Vault, the same identity entity for every login of one alias on one auth mount."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "vault-double:%s:%s" % (login_path, alias)))
 
 
 def decode_jwt_claims(jwt):

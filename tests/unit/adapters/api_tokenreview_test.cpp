@@ -1,5 +1,5 @@
 // Service-account tokens checked with a TokenReview against the kube-apiserver double: valid and
-// allowed, valid but read-only, wrong audience, unknown, cached, and the API server down.
+// allowed, valid but read-only, bound to a pod, wrong audience, unknown, cached, and the API server down.
 #include "keyd/adapters/kube_auth.hpp"
 
 #include "kube_test_helpers.hpp"
@@ -67,6 +67,42 @@ TEST_F(TokenReviewTest, AllowedDeniedAndUnknownTokens) {
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_FALSE(r->has_value()) << "a token not issued for audience keyd was accepted";
   }
+}
+
+TEST_F(TokenReviewTest, ATokenBoundToAPodNamesThePodAndTheCacheKeepsIt) {
+  auto auth = authenticator();
+  const std::string uid = "5f0c3d3e-9a1b-4c55-8e0f-0123456789ab";
+  const std::string bound =
+      kube().service_account_token("system:serviceaccount:ipfs:ipfs-overlay", {"keyd"}, "ipfs-0", uid);
+  const std::string unbound = sa_token("system:serviceaccount:ipfs:ipfs-overlay", {"keyd"});
+  kube().clear_requests();
+
+  auto r = auth->authenticate(bound);
+  ASSERT_TRUE(r && r->has_value()) << (r ? "rejected" : r.error().message);
+  EXPECT_EQ((*r)->name, "k8s:system:serviceaccount:ipfs:ipfs-overlay")
+      << "the name stays the user: allow-lists match it";
+  EXPECT_EQ((*r)->pod, "ipfs-0");
+  EXPECT_EQ((*r)->pod_uid, uid);
+  EXPECT_EQ((*r)->actor(), "k8s:system:serviceaccount:ipfs:ipfs-overlay pod=ipfs-0");
+
+  r = auth->authenticate(bound);  // from the cache
+  ASSERT_TRUE(r && r->has_value());
+  EXPECT_EQ((*r)->pod, "ipfs-0");
+  EXPECT_EQ((*r)->pod_uid, uid);
+  EXPECT_EQ(reviews(), 1);
+
+  // Only what Kubernetes would put there is believed: the actor cannot be made to say more.
+  r = auth->authenticate(
+      kube().service_account_token("system:serviceaccount:ipfs:ipfs-overlay", {"keyd"}, "ipfs-0 pod=other", uid));
+  ASSERT_TRUE(r && r->has_value());
+  EXPECT_EQ((*r)->pod, "");
+  EXPECT_EQ((*r)->actor(), "k8s:system:serviceaccount:ipfs:ipfs-overlay");
+
+  r = auth->authenticate(unbound);
+  ASSERT_TRUE(r && r->has_value());
+  EXPECT_EQ((*r)->pod, "");
+  EXPECT_EQ((*r)->pod_uid, "");
+  EXPECT_EQ((*r)->actor(), "k8s:system:serviceaccount:ipfs:ipfs-overlay");
 }
 
 TEST_F(TokenReviewTest, AnswersAreCachedForTheTtlByTheTokensHash) {

@@ -40,7 +40,9 @@ TEST_F(AgentCli, OnceWritesTheStoredKeyByteEqualWithMode0600AndTheRequestedOwner
 
   // Audited: the fetch and the write, by user@pod.
   const std::string audit = read_file(dir / ".keyd/agent-audit.jsonl");
-  EXPECT_NE(audit.find(R"(@ipfs-0","action":"fetch")"), std::string::npos) << audit;
+  // The actor: user@pod, and who Vault says the pod is (the login's role and service account).
+  EXPECT_NE(audit.find(R"(@ipfs-0 vault:kubernetes/keyd-reader sa=ipfs/ipfs-node entity=)"), std::string::npos) << audit;
+  EXPECT_NE(audit.find(R"("action":"fetch")"), std::string::npos) << audit;
   EXPECT_NE(audit.find(R"("action":"sync")"), std::string::npos) << audit;
   for (const auto& text : {r.out, r.err, audit}) EXPECT_EQ(text.find(hex_of(key)), std::string::npos);
 }
@@ -141,7 +143,7 @@ TEST_F(AgentCli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(agent({"--sink", "k", "--on-change", "signal", "--pid-file", "p", "--signal", "NOPE"}).exit_code, 2);
   const auto help = run_keyd({"agent", "--help"}, dir.path());
   EXPECT_EQ(help.exit_code, 0);
-  EXPECT_NE(help.out.find("not available yet"), std::string::npos);  // the daemon-API source
+  EXPECT_NE(help.out.find("or daemon (the keyd daemon's API"), std::string::npos) << help.out;  // the daemon source
 }
 
 }  // namespace

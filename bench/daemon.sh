@@ -29,7 +29,9 @@ done
 url="http://127.0.0.1:$port"
 until curl -sf "$url/readyz" >/dev/null; do sleep 0.05; done
 sleep 1
-rss() { awk '/^VmRSS/ {print $2 " kB"}' "/proc/$pid/status"; }
+# VmRSS counts the shared libraries (libcrypto, libcurl, libstdc++) mapped once per node; RssAnon is
+# the daemon's own memory (heap, stacks).
+rss() { awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} END {print r " kB (RssAnon " a " kB)"}' "/proc/$pid/status"; }
 echo "idle RSS: $(rss)"
 if command -v wrk >/dev/null; then
   wrk -t2 -c32 -d10s "$url/healthz" | tee wrk.txt | grep -E 'Requests/sec|Latency' || true

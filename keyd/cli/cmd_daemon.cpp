@@ -97,6 +97,13 @@ int run_daemon(const DaemonFlags& flags) {
   const std::string config_path = flags.swarm.config;
   auto loaded = load(config_path);
   if (!loaded) return report_error(loaded.error());
+  if (loaded->store.backend == "daemon") {
+    // The daemon backend reads from a keyd daemon's API: a daemon on it could never write a key.
+    return report_error(Error{ErrorCode::invalid_config,
+                              fmt::format("{}: store.backend 'daemon' is read-only (it reads another keyd daemon's "
+                                          "API), so keyd daemon cannot run on it; use the vault, mcp or file backend",
+                                          config_path)});
+  }
   auto wired = wire(SwarmOptions{config_path, loaded->swarms.front().name}, Targets::skip);
   if (!wired) return report_error(wired.error());
   Wiring& w = **wired;

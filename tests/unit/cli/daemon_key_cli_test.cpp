@@ -180,5 +180,18 @@ TEST_F(KeyEndpointCli, AKeyReaderThatIsNotACallerNameIsAConfigError) {
       << r.err;
 }
 
+TEST_F(KeyEndpointCli, TheDaemonRefusesTheReadOnlyDaemonBackendBeforeItStarts) {
+  write_file(dir / "keyd.yaml", R"(store:
+  backend: daemon
+  daemon: {url: "http://127.0.0.1:1", token_file: token}
+swarms:
+  - name: ipfs-overlay
+)");
+  const auto r = run_keyd({"daemon", "--config", "keyd.yaml"}, dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("keyd.yaml: store.backend 'daemon' is read-only"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("listening"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace keyd::testing

@@ -294,7 +294,6 @@ ApiResponse DaemonService::swarm_action(const ApiRequest& request, std::string_v
 ApiResponse DaemonService::read_key(const ApiRequest& request, std::string_view name) {
   const ports::Caller& caller = *request.auth.caller;
   const std::string actor = caller.actor();
-  const std::string pod_uid = caller.pod_uid.empty() ? std::string() : " (pod uid " + caller.pod_uid + ")";
   const auto all = swarms();
   if (std::ranges::none_of(all, [&](const SwarmState& s) { return s.name == name; })) {
     return error_response(404, "not_found", fmt::format("no swarm named '{}'", name));
@@ -308,7 +307,7 @@ ApiResponse DaemonService::read_key(const ApiRequest& request, std::string_view 
   if (!reader) {
     const std::string message =
         fmt::format("{} may not read the key of swarm {} (not in swarms[].key_readers)", caller.name, name);
-    spdlog::warn("api: {}{}: refused: not a key reader of swarm {}", actor, pod_uid, name);
+    spdlog::warn("api: {}: refused: not a key reader of swarm {}", actor, name);
     if (m_keys) {
       Context ctx{m_keys->store, m_keys->audit, m_clock, actor};
       (void)detail::audit_failure(ctx, {"fetch", name, std::nullopt, {}, {}}, Error{ErrorCode::unauthorized, message});
@@ -333,8 +332,8 @@ ApiResponse DaemonService::read_key(const ApiRequest& request, std::string_view 
         500, "audit_failed",
         fmt::format("the key read could not be audited, so it is not served: {}", audited.error().message));
   }
-  spdlog::info("api: {}{} read the key of swarm {} (version {}, fingerprint {})", actor, pod_uid, name,
-               stored->info.version, stored->data.fingerprint);
+  spdlog::info("api: {} read the key of swarm {} (version {}, fingerprint {})", actor, name, stored->info.version,
+               stored->data.fingerprint);
   return ApiResponse{200, "application/json", key_body(name, *stored), {{"Cache-Control", "no-store"}}};
 }
 

@@ -21,8 +21,12 @@ struct Caller {
   std::string pod{};
   std::string pod_uid{};
 
-  // Who the audit trail names: "k8s:system:serviceaccount:ipfs:ipfs-overlay pod=ipfs-0", or the name alone.
-  [[nodiscard]] std::string actor() const { return pod.empty() ? name : name + " pod=" + pod; }
+  // Who the audit trail names: "k8s:system:serviceaccount:ipfs:ipfs-overlay pod=ipfs-0 pod_uid=<uid>" (the
+  // uid tells apart two incarnations of a StatefulSet's ipfs-0), or the name alone.
+  [[nodiscard]] std::string actor() const {
+    if (pod.empty()) return name;
+    return pod_uid.empty() ? name + " pod=" + pod : name + " pod=" + pod + " pod_uid=" + pod_uid;
+  }
 };
 
 // What the server learned from the Authorization header.

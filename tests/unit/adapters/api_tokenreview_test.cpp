@@ -83,7 +83,7 @@ TEST_F(TokenReviewTest, ATokenBoundToAPodNamesThePodAndTheCacheKeepsIt) {
       << "the name stays the user: allow-lists match it";
   EXPECT_EQ((*r)->pod, "ipfs-0");
   EXPECT_EQ((*r)->pod_uid, uid);
-  EXPECT_EQ((*r)->actor(), "k8s:system:serviceaccount:ipfs:ipfs-overlay pod=ipfs-0");
+  EXPECT_EQ((*r)->actor(), "k8s:system:serviceaccount:ipfs:ipfs-overlay pod=ipfs-0 pod_uid=" + uid);
 
   r = auth->authenticate(bound);  // from the cache
   ASSERT_TRUE(r && r->has_value());

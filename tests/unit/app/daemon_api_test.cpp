@@ -404,7 +404,7 @@ TEST_F(DaemonApiTest, AReaderGetsTheStoredKeyExactlyAndTheReadIsAuditedWithThePo
 
   const ports::AuditEvent& e = f.audit.events.back();
   EXPECT_EQ(e.action, "fetch");
-  EXPECT_EQ(e.actor, "k8s:system:serviceaccount:ipfs:ipfs-overlay pod=ipfs-0");
+  EXPECT_EQ(e.actor, "k8s:system:serviceaccount:ipfs:ipfs-overlay pod=ipfs-0 pod_uid=8b1c");
   EXPECT_EQ(e.outcome, "success");
   EXPECT_EQ(e.swarm, "ipfs-overlay");
   EXPECT_EQ(e.version, 1);
@@ -427,7 +427,7 @@ TEST_F(DaemonApiTest, RefusedKeyReadsAreAuditedToo) {
   ASSERT_EQ(call("GET", "/v1/swarms/ipfs-overlay/key", pod("k8s:system:serviceaccount:ops:x", "p-1", "u")).status, 403);
   const ports::AuditEvent& e = f.audit.events.back();
   EXPECT_EQ(e.action, "fetch");
-  EXPECT_EQ(e.actor, "k8s:system:serviceaccount:ops:x pod=p-1");
+  EXPECT_EQ(e.actor, "k8s:system:serviceaccount:ops:x pod=p-1 pod_uid=u");
   EXPECT_EQ(e.outcome, "failure");
   EXPECT_NE(e.error.find("key_readers"), std::string::npos) << e.error;
 }
@@ -492,7 +492,7 @@ TEST_F(DaemonApiTest, POSTsAreAuditedWithThePodOfABoundToken) {
   writer.caller->may_write = true;
   ASSERT_EQ(call("POST", "/v1/swarms/ipfs-overlay/rotate", writer).status, 200);
   EXPECT_TRUE(std::ranges::any_of(f.audit.events, [](const auto& e) {
-    return e.action == "rotate" && e.actor == "k8s:system:serviceaccount:ops:ci pod=ci-7";
+    return e.action == "rotate" && e.actor == "k8s:system:serviceaccount:ops:ci pod=ci-7 pod_uid=u";
   }));
 }
 

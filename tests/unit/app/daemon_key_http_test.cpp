@@ -192,7 +192,7 @@ TEST_F(DaemonKeyHttpTest, AuthMatrixOverTheWire) {
   const auto& last = f.audit.events.back();
   EXPECT_EQ(last.action, "fetch");
   EXPECT_EQ(last.outcome, "success");
-  EXPECT_EQ(last.actor, "k8s:system:serviceaccount:ipfs:ipfs-overlay pod=ipfs-0");
+  EXPECT_EQ(last.actor, "k8s:system:serviceaccount:ipfs:ipfs-overlay pod=ipfs-0 pod_uid=0f6e2a57-3c1d-4f9e-9d1a-7b2c5e8f0a11");
   EXPECT_EQ(get("/v1/swarms/a/key", other_sa).parsed()["error"]["message"],
             "k8s:system:serviceaccount:ipfs:other may not read the key of swarm a (not in swarms[].key_readers)");
 }

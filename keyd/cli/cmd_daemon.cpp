@@ -107,6 +107,7 @@ int run_daemon(const DaemonFlags& flags) {
   auto wired = wire(SwarmOptions{config_path, loaded->swarms.front().name}, Targets::skip);
   if (!wired) return report_error(wired.error());
   Wiring& w = **wired;
+  w.on_store_login = {};  // the daemon audits as keyd-daemon@<identity>; its store logs in from several threads
   const config::Config& cfg = w.config;
 
   auto store_metrics = std::make_shared<app::StoreMetrics>(cfg.store.backend);

@@ -49,7 +49,8 @@ struct Wiring {
   std::unique_ptr<app::Context> context;
   app::Swarm swarm;
   // Called when the store authenticated, with who it is to the store (Vault: "vault:kubernetes/role
-  // sa=ns/name"); set by commands that put it in the audit actor (keyd agent). May stay empty.
+  // sa=ns/name"). wire() sets it to append that to context->actor; keyd agent replaces it, keyd
+  // daemon clears it (its contexts are its own and its store is used from several threads).
   std::function<void(std::string_view identity)> on_store_login;
 };
 

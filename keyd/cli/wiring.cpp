@@ -115,11 +115,11 @@ Result<std::unique_ptr<ports::Target>> make_kubernetes(const config::TargetConfi
 
 // One explicit table per port: backend name → factory.
 const std::map<std::string, StoreFactory, std::less<>> k_store_factories{{"file", &make_file_backend},
-                                                                          {"vault", &make_vault_backend},
-                                                                          {"mcp", &make_mcp_backend},
-                                                                          {"daemon", &make_daemon_backend}};
+                                                                         {"vault", &make_vault_backend},
+                                                                         {"mcp", &make_mcp_backend},
+                                                                         {"daemon", &make_daemon_backend}};
 const std::map<std::string, TargetFactory, std::less<>> k_target_factories{{"file", &make_file},
-                                                                            {"kubernetes", &make_kubernetes}};
+                                                                           {"kubernetes", &make_kubernetes}};
 
 }  // namespace
 
@@ -159,6 +159,12 @@ Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options, Targets target
   w->store = std::move(built.store);
   w->audit = adapters::make_audit_file(w->config.audit.file);
   w->context = std::make_unique<app::Context>(app::Context{*w->store, *w->audit, w->clock, os_actor()});
+  // Single-threaded commands audit who the store says they are once it logged in (a CronJob's
+  // `keyd rotate` with Vault Kubernetes auth: "root vault:kubernetes/keyd sa=ipfs-system/keyd …").
+  // keyd agent puts its host in front; keyd daemon, whose store is shared by threads, clears it.
+  w->on_store_login = [raw = w.get(), base = os_actor()](std::string_view identity) {
+    raw->context->actor = fmt::format("{} {}", base, identity);
+  };
 
   w->swarm.name = swarm->name;
   w->swarm.path = swarm->path;

@@ -2,6 +2,8 @@
 // environment layered under the config, configuration errors (exit 2), deleted versions.
 #include "vault_cli_support.hpp"
 
+#include <regex>
+
 namespace keyd::testing {
 namespace {
 
@@ -107,6 +109,15 @@ TEST_F(VaultCli, KubernetesLoginWithTheServiceAccountToken) {
   EXPECT_EQ(ok_json({"rotate"}, env())["version"], 1);
   ok({"fetch", "--out", "k.key"}, env());
   EXPECT_EQ(ok_json({"history"}, env()).size(), 1U);
+  // The audit trail names who Vault says keyd was, beside the OS user: role and service account.
+  const std::string audit = read_file(dir / ".keyd" / "audit.jsonl");
+  EXPECT_TRUE(std::regex_search(
+      audit,
+      std::regex(R"("actor":"[^" ]+ vault:kubernetes/keyd sa=ipfs/keyd entity=[0-9a-f-]{36}","action":"rotate")")))
+      << audit;
+  EXPECT_TRUE(std::regex_search(
+      audit, std::regex(R"("actor":"[^" ]+ vault:kubernetes/keyd sa=ipfs/keyd[^"]*","action":"fetch")")))
+      << audit;
 
   // Another service account is refused by the role: unauthorized, exit 1, nothing written.
   write_file(dir / "sa-token", service_account_jwt("intruder", "ipfs"));

@@ -1,10 +1,10 @@
 // `keyd daemon` end to end: the real binary on the embedded file store, its API on 127.0.0.1 (port
 // chosen at run time, read from its log), SIGHUP with a bad and a good config, SIGTERM, and two
 // daemons sharing a lock file (one leads; the other takes over when the leader is killed).
+#include "../../../keyd/adapters/audit_chain.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -29,18 +29,7 @@ using nlohmann::json;
 
 constexpr const char* k_token = "daemon-test-token";
 
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[32];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string out;
-  const char* hex = "0123456789abcdef";
-  for (unsigned char c : digest) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
+using adapters::detail::sha256_hex;  // the audit chain's helper: the tokens file holds SHA-256 hex
 
 // One `keyd daemon` process with stderr in <dir>/<name>.log; killed (SIGKILL) when destroyed.
 class Daemon {

@@ -2,10 +2,10 @@
 // 127.0.0.1 with a port chosen at run time) wired from swarms[].key_readers — a reader gets the
 // key its file target holds, with no-store; a caller that may rotate may not read; the read is
 // audited; the key is in no log line at debug level. A bad key_readers entry is a config error.
+#include "../../../keyd/adapters/audit_chain.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -31,18 +31,7 @@ using nlohmann::json;
 constexpr const char* k_agent = "agent-token-for-the-key-endpoint";
 constexpr const char* k_ci = "ci-token-for-the-key-endpoint";
 
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[32];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string out;
-  const char* hex = "0123456789abcdef";
-  for (unsigned char c : digest) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
+using adapters::detail::sha256_hex;  // the audit chain's helper: the tokens file holds SHA-256 hex
 
 class KeyEndpointCli : public ::testing::Test {
  protected:

@@ -3,12 +3,12 @@
 // sharing one file store: one initial key and one leader; the follower refuses writes; a killed
 // leader is replaced within lease_duration + retry_period; SIGTERM releases the Lease so a new
 // daemon leads at its first step; SIGHUP keeps the leadership, with a bad config and with a good one.
+#include "../../../keyd/adapters/audit_chain.hpp"
 #include "support/kube_double.hpp"
 #include "support/test_support.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -34,18 +34,7 @@ constexpr auto k_lease_duration = 2s;
 constexpr auto k_retry_period = 500ms;
 constexpr auto k_start_tolerance = 500ms;  // process start, first poll
 
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[32];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
+using adapters::detail::sha256_hex;  // the audit chain's helper: the tokens file holds SHA-256 hex
 
 // One `keyd daemon` process (stderr in <dir>/<name>.log, environment: PATH and HOME=<dir> only);
 // SIGKILLed when destroyed.

@@ -121,11 +121,10 @@ std::filesystem::path parent_or_dot(const std::filesystem::path& path) {
   return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
 }
 
-// Read a whole file through `append`, which receives each chunk.
+// Read fd to its end through `append`, which receives each chunk (or stops early by returning false);
+// closes fd.
 template <typename Append>
-Status read_whole(const std::filesystem::path& path, Append&& append) {
-  const int fd = open_retrying(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_error("open", path, errno);
+Status read_fd(int fd, const std::filesystem::path& path, Append&& append) {
   std::array<std::uint8_t, 4096> chunk{};
   Status status;
   for (;;) {
@@ -135,12 +134,22 @@ Status read_whole(const std::filesystem::path& path, Append&& append) {
       status = errno_error("read", path, errno);
       break;
     }
-    if (n == 0) break;
-    append(std::span<const std::uint8_t>(chunk.data(), static_cast<std::size_t>(n)));
+    if (n == 0 || !append(std::span<const std::uint8_t>(chunk.data(), static_cast<std::size_t>(n)))) break;
   }
   secure_zero(chunk.data(), chunk.size());
   ::close(fd);
   return status;
+}
+
+// Read a whole file through `append`, which receives each chunk.
+template <typename Append>
+Status read_whole(const std::filesystem::path& path, Append&& append) {
+  const int fd = open_retrying(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("open", path, errno);
+  return read_fd(fd, path, [&](std::span<const std::uint8_t> chunk) {
+    append(chunk);
+    return true;
+  });
 }
 
 }  // namespace
@@ -192,6 +201,46 @@ Result<std::string> read_text_file(const std::filesystem::path& path) {
   KEYD_TRY(read_whole(path, [&](std::span<const std::uint8_t> chunk) {
     out.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
   }));
+  return out;
+}
+
+Result<Secret> read_small_regular_file(const std::filesystem::path& path, std::size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever.
+  const int fd = open_retrying(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return errno_error("open", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return errno_error("stat", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    const char* kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISDIR(st.st_mode)  ? "a directory"
+                                              : "not a regular file";
+    return fail(ErrorCode::invalid_input,
+                fmt::format("{}: {}, not a key file (use - to read standard input)", path.string(), kind));
+  }
+  Secret out;
+  bool too_large = false;
+  KEYD_TRY(read_fd(fd, path, [&](std::span<const std::uint8_t> chunk) {
+    if (out.size() + chunk.size() > max_bytes) {
+      too_large = true;
+      return false;
+    }
+    const std::size_t old_size = out.size();
+    out.resize(old_size + chunk.size());  // Secret::resize wipes the old buffer when it grows
+    std::memcpy(out.mutable_bytes().data() + old_size, chunk.data(), chunk.size());
+    return true;
+  }));
+  if (too_large) {
+    return fail(ErrorCode::invalid_input,
+                fmt::format("{}: more than {} bytes, not a key file", path.string(), max_bytes));
+  }
   return out;
 }
 

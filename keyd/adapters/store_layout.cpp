@@ -1,5 +1,7 @@
 #include "store_layout.hpp"
 
+#include "keyd/domain/store_path.hpp"
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -7,26 +9,8 @@
 namespace keyd::adapters::detail {
 
 Status validate_store_path(std::string_view path) {
-  const auto bad = [&](std::string_view why) {
-    return fail(ErrorCode::invalid_input, fmt::format("invalid store path: {}", why));
-  };
-  if (path.empty()) return bad("empty");
-  if (path.front() == '/') return bad("absolute paths are not allowed");
-  for (const char c : path) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\\') return bad("backslashes are not allowed");
-    if (u < 0x20 || u == 0x7f) return bad("control characters are not allowed");
-  }
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t slash = path.find('/', start);
-    const std::string_view part = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
-    if (part.empty()) return bad("empty path component");
-    if (part == "." || part == "..") return bad("'.' and '..' components are not allowed");
-    if (part.front() == '_') return bad("components starting with '_' are reserved");
-    if (part.size() > 200) return bad("path component longer than 200 characters");
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
+  if (const std::string problem = domain::store_path_problem(path); !problem.empty()) {
+    return fail(ErrorCode::invalid_input, fmt::format("invalid store path: {}", problem));
   }
   return {};
 }

@@ -81,7 +81,7 @@ void add_inspect(CLI::App& app, Action& action) {
       }
       const bool valid = j["valid"].get<bool>();
       if (opts->output == "json") {
-        write_stdout(j.dump() + "\n");
+        write_json_line(j);
       } else {
         std::string text = fmt::format("{}: {}\n", opts->path, valid ? "valid swarm key" : "INVALID");
         if (j.contains("encoding")) text += fmt::format("  encoding: {}\n", j["encoding"].get<std::string>());

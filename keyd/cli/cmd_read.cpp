@@ -72,7 +72,7 @@ void add_history(CLI::App& app, Action& action) {
           if (e.unreadable) row["unreadable"] = true;
           j.push_back(std::move(row));
         }
-        write_stdout(j.dump() + "\n");
+        write_json_line(j);
         return k_exit_ok;
       }
       std::string text = fmt::format("{:<8} {:<31} {:<32}  {:<12} {}\n", "VERSION", "CREATED", "FINGERPRINT",

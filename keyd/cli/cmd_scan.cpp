@@ -154,7 +154,7 @@ int run_scan(const ScanOptions& opts) {
                              {"files", result->files},          {"bytes", result->bytes},
                              {"skipped", result->skipped},      {"errors", std::move(errors)}};
     if (opts.git_history) j["commits"] = result->commits;
-    write_stdout(j.dump() + "\n");
+    write_json_line(j);
   } else {
     std::string text;
     for (const auto* hit : found) text += to_text(*hit);

@@ -70,6 +70,12 @@ int report_error(const Error& error);
 
 // Write text to stdout/stderr in full; false on failure (e.g. a closed pipe).
 bool write_stdout(std::string_view text);
+// One JSON document as a line on stdout. Bytes that are not UTF-8 (a file name, a server's message)
+// print as U+FFFD: after the work is done, output must not fail with an exception.
+template <typename Json>
+bool write_json_line(const Json& document) {
+  return write_stdout(document.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
+}
 
 // JSON of a report from rotate/sync/import/rollback: {"swarm","version","fingerprint","targets":[...]}.
 [[nodiscard]] nlohmann::ordered_json to_json(const app::KeyReport& report);

@@ -42,12 +42,12 @@ Result<Secret> read_stdin() {
 }  // namespace
 
 Result<Secret> read_key_input(const std::string& path) {
-  if (path == "-") return read_stdin();
-  std::error_code ec;
-  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > k_max_key_file) {
-    return fail(ErrorCode::invalid_input, fmt::format("{}: {} bytes, not a swarm key file", path, size));
+  auto read = path == "-" ? read_stdin() : adapters::read_small_regular_file(path, k_max_key_file);
+  // A device, a FIFO or a huge file is the wrong argument, not a bad key: a usage error (exit 2).
+  if (!read && read.error().code == ErrorCode::invalid_input) {
+    return fail(ErrorCode::invalid_config, read.error().message);
   }
-  return adapters::read_secret_file(path);
+  return read;
 }
 
 Status write_key_output(const std::string& path, const Secret& key_text, bool force, bool replace_keys) {

@@ -65,7 +65,11 @@ std::string to_text(std::string_view verb, const app::KeyReport& report) {
 }
 
 int print_report(std::string_view verb, const app::KeyReport& report, const std::string& output) {
-  write_stdout(output == "json" ? to_json(report).dump() + "\n" : to_text(verb, report));
+  if (output == "json") {
+    write_json_line(to_json(report));
+  } else {
+    write_stdout(to_text(verb, report));
+  }
   if (const auto failed = report.failed_targets(); failed > 0) {
     return report_error(Error{ErrorCode::unavailable,
                               fmt::format("{} of {} target(s) failed; version {} is stored — run 'keyd sync' to retry",

@@ -6,10 +6,9 @@
 #include "bundle_values_checks.hpp"
 #include "keyd/domain/schedule.hpp"
 #include "schema.hpp"
+#include "yaml_text.hpp"
 
 #include <array>
-#include <fstream>
-#include <sstream>
 
 namespace keyd::config {
 
@@ -256,12 +255,7 @@ inline constexpr std::array k_values_fields{
 Result<BundleValues> parse_bundle_values(std::string_view yaml_text, std::string_view source_name) {
   Problems problems{std::string(source_name)};
   std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    problems.add(e.mark, e.msg);
-    return fail(problems.to_error());
-  }
+  if (!yaml_text::load_documents(yaml_text, problems, documents)) return fail(problems.to_error());
   BundleValues values;
   values.source = std::string(source_name);
   if (documents.empty() || documents.front().IsNull()) return values;
@@ -278,17 +272,8 @@ Result<BundleValues> parse_bundle_values(std::string_view yaml_text, std::string
 }
 
 Result<BundleValues> load_bundle_values(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec))
-      return fail(ErrorCode::invalid_config, "values file " + path.string() + ": not found");
-    return fail(ErrorCode::invalid_config, "values file " + path.string() + ": cannot be read");
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail(ErrorCode::invalid_config, "values file " + path.string() + ": read error");
-  return parse_bundle_values(text.str(), path.string());
+  KEYD_ASSIGN_OR_RETURN(const std::string text, yaml_text::read_file(path, "values file"));
+  return parse_bundle_values(text, path.string());
 }
 
 }  // namespace keyd::config

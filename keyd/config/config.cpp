@@ -1,13 +1,12 @@
 #include "keyd/config/config.hpp"
 
+#include "keyd/domain/store_path.hpp"
 #include "schema.hpp"
+#include "yaml_text.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <fstream>
+#include <filesystem>
 #include <map>
-#include <sstream>
-#include <system_error>
 
 namespace keyd::config {
 namespace {
@@ -51,6 +50,11 @@ void parse_swarm_path(const YAML::Node& value, const Where& where, Problems& pro
     problems.add(where.mark, where.prefix() + problem + ", got '" + *path + "'");
     return;
   }
+  // The rest of what some backend refuses, so no backend fails at run time on a path the config accepted.
+  if (const auto problem = domain::store_path_problem(*path); !problem.empty()) {
+    problems.add(where.mark, where.prefix() + "invalid store path: " + problem);
+    return;
+  }
   out.path = std::move(*path);
 }
 
@@ -62,12 +66,60 @@ constexpr std::array k_swarm_fields{
     Field<SwarmConfig>{"key_readers", false, schema::parse_key_readers},
 };
 
+// Where something was first claimed, to report a second claim against it.
+struct Claim {
+  std::string swarm;
+  int line = 0;  // 1-based
+};
+using Claims = std::map<std::string, Claim, std::less<>>;
+
+// Record that `swarm` claims `what`; a second claim is a problem at `at`.
+void claim(Claims& claims, const std::string& what, std::string_view description, std::string_view why,
+           const std::string& swarm, const YAML::Mark& at, Problems& problems) {
+  const auto [first, inserted] = claims.emplace(what, Claim{swarm, at.line + 1});
+  if (inserted) return;
+  problems.add(at, std::string(description) + " is already used by swarm '" + first->second.swarm + "' (line " +
+                       std::to_string(first->second.line) + "): " + std::string(why));
+}
+
+YAML::Mark mark_of(const YAML::Node& map, std::string_view key, const YAML::Node& fallback) {
+  const YAML::Node value = map.IsMap() ? map[std::string(key)] : YAML::Node();
+  return value ? value.Mark() : fallback.Mark();
+}
+
+// Each store path and each target (key file, Secret key) belongs to one swarm only.
+void check_exclusive(const SwarmConfig& swarm, const YAML::Node& item, Claims& paths, Claims& targets,
+                     Problems& problems) {
+  claim(paths, swarm.path, "store path '" + swarm.path + "'",
+        "one swarm's rotation would become a new version of the other's key", swarm.name, mark_of(item, "path", item),
+        problems);
+  constexpr std::string_view overwrite = "the swarms would overwrite each other's key";
+  const YAML::Node target_nodes = item["targets"];
+  for (std::size_t i = 0; i < swarm.targets.size(); ++i) {
+    const TargetConfig& target = swarm.targets[i];
+    const YAML::Node node = target_nodes && target_nodes.IsSequence() && i < target_nodes.size() ? target_nodes[i]
+                                                                                                  : item;
+    if (target.type == "file" && !target.path.empty()) {
+      const std::string normal = std::filesystem::path(target.path).lexically_normal().string();
+      claim(targets, "file:" + normal, "target file '" + target.path + "'", overwrite, swarm.name,
+            mark_of(node, "path", node), problems);
+    } else if (target.type == "kubernetes" && !target.secret.empty()) {
+      const std::string where = (target.namespace_name.empty() ? "<default namespace>" : target.namespace_name) +
+                                "/" + target.secret + " key " + target.key;
+      claim(targets, "secret:" + where, "target Secret " + where, overwrite, swarm.name, mark_of(node, "secret", node),
+            problems);
+    }
+  }
+}
+
 void parse_swarms(const YAML::Node& value, const Where& where, Problems& problems, Config& out) {
   if (value.IsSequence() && value.size() == 0) {
     problems.add(where.mark, where.prefix() + "at least one swarm is required");
     return;
   }
   std::map<std::string, int, std::less<>> first_line;  // name → 1-based line
+  Claims paths;
+  Claims targets;
   for (auto& [swarm, node, index] : schema::parse_list(value, where, problems, k_swarm_fields)) {
     if (swarm.name.empty()) continue;  // reported already
     const YAML::Node& item = node;
@@ -78,6 +130,7 @@ void parse_swarms(const YAML::Node& value, const Where& where, Problems& problem
                                          "' (first at line " + std::to_string(first->second) + ")");
     }
     if (swarm.path.empty()) swarm.path = swarm.name + "/swarm-key";
+    if (inserted) check_exclusive(swarm, item, paths, targets, problems);  // a duplicate name says enough
     out.swarms.push_back(std::move(swarm));
   }
 }
@@ -132,12 +185,7 @@ constexpr std::array k_config_fields{
 Result<Config> parse_config(std::string_view yaml_text, std::string_view source_name) {
   Problems problems{std::string(source_name)};
   std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    problems.add(e.mark, e.msg);
-    return fail(problems.to_error());
-  }
+  if (!yaml_text::load_documents(yaml_text, problems, documents)) return fail(problems.to_error());
   if (documents.empty() || documents.front().IsNull()) {
     problems.add(YAML::Mark::null_mark(), "no configuration");
     return fail(problems.to_error());
@@ -154,17 +202,8 @@ Result<Config> parse_config(std::string_view yaml_text, std::string_view source_
 }
 
 Result<Config> load_config(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) return fail(ErrorCode::invalid_config, "config file " + path.string() + ": not found");
-    return fail(ErrorCode::invalid_config, "config file " + path.string() + ": " + std::system_category().message(err));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail(ErrorCode::invalid_config, "config file " + path.string() + ": read error");
-  return parse_config(text.str(), path.string());
+  KEYD_ASSIGN_OR_RETURN(const std::string text, yaml_text::read_file(path, "config file"));
+  return parse_config(text, path.string());
 }
 
 Result<const SwarmConfig*> select_swarm(const Config& config, std::string_view name) {

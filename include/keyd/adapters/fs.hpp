@@ -43,6 +43,10 @@ FileSystem& posix_file_system();
 [[nodiscard]] Result<Secret> read_secret_file(const std::filesystem::path& path);
 // Read a whole non-secret file (metadata, audit). not_found when it does not exist.
 [[nodiscard]] Result<std::string> read_text_file(const std::filesystem::path& path);
+// Read a user-named file that must be small and regular (a key file to inspect or import): never
+// blocks on a FIFO and never reads a device on and on. invalid_input, naming the path, for anything
+// that is not a regular file or holds more than max_bytes; not_found when it does not exist.
+[[nodiscard]] Result<Secret> read_small_regular_file(const std::filesystem::path& path, std::size_t max_bytes);
 
 // mkdir -p with the given mode for directories it creates.
 [[nodiscard]] Status ensure_directory(const std::filesystem::path& dir, mode_t mode = 0700);

@@ -1,6 +1,7 @@
 // Bad input is refused before anything changes (issue 14 item 7): exit 2, nothing stored, nothing
 // delivered, and an answer within seconds for devices and FIFOs.
 #include "cli_support.hpp"
+#include "scan_cli_support.hpp"
 
 #include <sys/stat.h>
 
@@ -81,6 +82,25 @@ TEST_F(BadInput, AnOversizedKeyFileIsRefused) {
   auto r = bounded({"inspect", "big.key"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("big.key: more than 65536 bytes, not a key file"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace keyd::testing
+
+namespace keyd::testing {
+namespace {
+
+// A file name that is not UTF-8 once made `--output json` throw after the work was done.
+TEST(BadInputOutput, JsonOutputOfANonUtf8FileNameDoesNotFail) {
+  TempDir dir;
+  const TestKey key = make_test_key();
+  write_file(dir / "env\xff.txt", "IPFS_SWARM_KEY=" + key.hex + "\n");
+  const auto r = run_keyd({"scan", "--output", "json"}, dir.path());
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // 1: a key was found
+  const auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["findings"].size(), 1U) << r.out;
+  EXPECT_EQ(doc["findings"][0]["path"], "env\xEF\xBF\xBD.txt");
+  EXPECT_EQ(doc["findings"][0]["fingerprint"], key.fingerprint);
 }
 
 }  // namespace

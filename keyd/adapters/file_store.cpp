@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -154,6 +155,7 @@ class FileStore final : public ports::SecretStore {
     auto text = read_text_file(layout.metadata_file());
     if (!text) {
       if (text.error().code != ErrorCode::not_found) return fail(std::move(text).error());
+      KEYD_TRY(refuse_records_without_metadata(layout));
       if (absent_ok) return std::optional<detail::ParsedMetadata>{};
       return fail(never_written(path));
     }
@@ -164,6 +166,21 @@ class FileStore final : public ports::SecretStore {
           std::move(parsed).error().with_context(fmt::format("metadata file {}", layout.metadata_file().string())));
     }
     return std::optional<detail::ParsedMetadata>(std::move(*parsed));
+  }
+
+  // Record files without a metadata file: the metadata was deleted, or the first write crashed
+  // between its record and its commit. Neither may be taken for a path never written (a write
+  // would overwrite version 1 and prune the rest), so refuse and point to the deliberate repair.
+  static Status refuse_records_without_metadata(const PathLayout& layout) {
+    const std::vector<int> versions = detail::record_versions_in(layout.dir());
+    if (versions.empty()) return {};
+    std::string files;
+    for (const int v : versions) files += (files.empty() ? "" : ", ") + layout.record_file(v).filename().string();
+    return fail(ErrorCode::integrity,
+                fmt::format("directory {} holds record files ({}) but no {}: the metadata was deleted or the first "
+                            "write crashed before its commit; nothing was changed. Rebuild the metadata from the "
+                            "records that verify under the master key with: keyd store repair --config <file>",
+                            layout.dir().string(), files, layout.metadata_file().filename().string()));
   }
 
   Result<ports::VersionData> read_record(std::string_view path, const PathLayout& layout, int version) {
@@ -191,20 +208,25 @@ class FileStore final : public ports::SecretStore {
   }
 
   [[nodiscard]] std::filesystem::path master_key_file() const {
-    return m_options.master_key_file.empty() ? m_options.dir / "master.key" : m_options.master_key_file;
+    return detail::master_key_path(m_options.dir, m_options.master_key_file);
   }
 
   // Best effort, after the commit: record files of versions no longer kept (pruned, or written by
-  // a write that crashed before its commit) and temp files of crashed atomic writes.
+  // a write that crashed before its commit) and temp files of crashed atomic writes. A record inside
+  // the kept range but not kept is one `keyd store repair` could not verify: it stays for inspection
+  // until pruning passes it.
   void remove_leftovers(const PathLayout& layout, const PathMetadata& meta) {
     std::set<int> kept;
     for (const auto& v : meta.versions) kept.insert(v.version);
+    const auto doomed_version = [&](int v) {
+      return !kept.contains(v) && (v < meta.oldest_version || v > meta.current_version);
+    };
     std::error_code ec;
     std::vector<std::filesystem::path> doomed;
     for (std::filesystem::directory_iterator it(layout.dir(), ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
       const auto version = detail::record_version_from_name(name);
-      if ((version && !kept.contains(*version)) || detail::is_store_temp_file(name)) doomed.push_back(it->path());
+      if ((version && doomed_version(*version)) || detail::is_store_temp_file(name)) doomed.push_back(it->path());
     }
     for (const auto& file : doomed) (void)m_fs.unlink(file);
   }

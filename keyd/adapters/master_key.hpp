@@ -11,6 +11,12 @@
 
 namespace keyd::adapters::detail {
 
+// The master key file: the configured one, else <store dir>/master.key.
+[[nodiscard]] inline std::filesystem::path master_key_path(const std::filesystem::path& store_dir,
+                                                           const std::filesystem::path& configured) {
+  return configured.empty() ? store_dir / "master.key" : configured;
+}
+
 // not_found when the file does not exist; invalid_config for loose permissions, a non-regular
 // file or a size other than 32 bytes; io otherwise.
 [[nodiscard]] Result<Secret> load_master_key(const std::filesystem::path& file);

@@ -2,7 +2,9 @@
 
 #include "keyd/domain/store_path.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -27,6 +29,16 @@ std::optional<int> record_version_from_name(std::string_view file_name) {
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
   if (ec != std::errc{} || end != digits.data() + digits.size() || version <= 0) return std::nullopt;
   return version;
+}
+
+std::vector<int> record_versions_in(const std::filesystem::path& dir) {
+  std::vector<int> versions;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (const auto version = record_version_from_name(it->path().filename().string())) versions.push_back(*version);
+  }
+  std::ranges::sort(versions);
+  return versions;
 }
 
 bool is_store_temp_file(std::string_view file_name) {

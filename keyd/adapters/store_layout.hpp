@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace keyd::adapters::detail {
 
@@ -35,6 +36,8 @@ class PathLayout {
 
 // The version in a record file name ("_v12.rec" → 12), nullopt for any other name.
 [[nodiscard]] std::optional<int> record_version_from_name(std::string_view file_name);
+// The versions of the record files in `dir`, ascending; empty when there are none (or no dir).
+[[nodiscard]] std::vector<int> record_versions_in(const std::filesystem::path& dir);
 // True for the temporary files a crashed atomic write leaves in a path directory.
 [[nodiscard]] bool is_store_temp_file(std::string_view file_name);
 

@@ -14,6 +14,15 @@ namespace {
 
 using domain::TimePoint;
 
+// Marks the swarm's store as damaged when `error` is an integrity error, and passes it on.
+const Error& integrity_checked(SwarmState& state, const Error& error) {
+  if (error.code == ErrorCode::integrity) {
+    state.store_integrity_error = true;
+    ++state.store_integrity_errors;
+  }
+  return error;
+}
+
 std::chrono::milliseconds stretched(std::chrono::milliseconds interval, double fraction) {
   return interval + std::chrono::milliseconds{static_cast<std::int64_t>(static_cast<double>(interval.count()) *
                                                                         std::clamp(fraction, 0.0, 1.0))};
@@ -160,10 +169,12 @@ Status Reconciler::refresh(Entry& entry, TimePoint now, Context& ctx) {
   SwarmState& state = entry.state;
   auto meta = ctx.store.metadata(entry.config.swarm.path);
   if (!meta && meta.error().code != ErrorCode::not_found) {
-    state.store_reachable = false;
-    return fail(meta.error());
+    // A damaged path answered: reachable, but never taken for an empty one (no "first" key over it).
+    state.store_reachable = meta.error().code == ErrorCode::integrity;
+    return fail(integrity_checked(state, meta.error()));
   }
   state.store_reachable = true;
+  state.store_integrity_error = false;
   const int current = meta ? meta->current_version : 0;
   if (current == 0) {
     entry.current.reset();
@@ -175,7 +186,7 @@ Status Reconciler::refresh(Entry& entry, TimePoint now, Context& ctx) {
   }
   if (!entry.current || entry.current->info.version != current) {
     auto read = ctx.store.read(entry.config.swarm.path, std::nullopt);
-    if (!read) return fail(read.error());
+    if (!read) return fail(integrity_checked(state, read.error()));
     if (entry.current) {
       spdlog::info("swarm {}: the store's current version changed from {} to {}", state.name,
                    entry.current->info.version, read->info.version);
@@ -296,8 +307,10 @@ Status Reconciler::failed(Entry& entry, TimePoint now, const Error& error) {
   const auto delay =
       domain::backoff_delay(m_options.failure_backoff, state.consecutive_failures, m_jitter(), std::nullopt);
   state.next_check = now + delay;
-  spdlog::warn("swarm {}: {} (failure {} in a row; next attempt in {}s)", state.name, error.message,
-               state.consecutive_failures, std::chrono::duration_cast<std::chrono::seconds>(delay).count());
+  // A damaged store path needs an operator; anything else may pass on its own.
+  spdlog::log(state.store_integrity_error ? spdlog::level::err : spdlog::level::warn,
+              "swarm {}: {} (failure {} in a row; next attempt in {}s)", state.name, error.message,
+              state.consecutive_failures, std::chrono::duration_cast<std::chrono::seconds>(delay).count());
   return fail(error);
 }
 

@@ -84,6 +84,7 @@ json swarm_json(const SwarmState& s, domain::TimePoint now) {
           {"rotation", rotation},
           {"targets", targets},
           {"store_reachable", s.store_reachable},
+          {"store_integrity_error", s.store_integrity_error},
           {"consecutive_failures", s.consecutive_failures},
           {"last_error", s.last_error},
           {"last_check", time_json(s.last_check)},
@@ -340,11 +341,13 @@ ApiResponse DaemonService::read_key(const ApiRequest& request, std::string_view 
 ApiResponse DaemonService::readyz() const {
   const std::lock_guard view(m_view);
   const bool store_ok = std::ranges::all_of(m_swarms, [](const SwarmState& s) { return s.store_reachable; });
-  const bool ready = m_checked_once && store_ok && m_leadership.known;
+  const bool damaged = std::ranges::any_of(m_swarms, [](const SwarmState& s) { return s.store_integrity_error; });
+  const bool ready = m_checked_once && store_ok && !damaged && m_leadership.known;
   json swarms = json::array();
   for (const SwarmState& s : m_swarms) {
     swarms.push_back({{"name", s.name},
                       {"store_reachable", s.store_reachable},
+                      {"store_integrity_error", s.store_integrity_error},
                       {"consecutive_failures", s.consecutive_failures},
                       {"last_error", s.last_error},
                       {"next_check", ports::format_rfc3339(s.next_check)}});
@@ -352,8 +355,9 @@ ApiResponse DaemonService::readyz() const {
   const json body{{"ready", ready},
                   {"config", "loaded"},
                   {"store", !m_checked_once ? "not checked yet"
-                            : store_ok      ? "reachable"
-                                            : "unreachable"},
+                            : !store_ok     ? "unreachable"
+                            : damaged       ? "integrity error (see swarms[].last_error)"
+                                            : "reachable"},
                   {"leadership", !m_leadership.known    ? "unknown"
                                  : m_leadership.leading ? "leader"
                                                         : "follower"},
@@ -413,6 +417,17 @@ std::string DaemonService::metrics_text() const {
   family("keyd_swarm_consecutive_failures", "gauge", "Failed checks in a row (0 when healthy).");
   for (const auto& s : all) {
     out += fmt::format("keyd_swarm_consecutive_failures{{swarm=\"{}\"}} {}\n", label(s.name), s.consecutive_failures);
+  }
+  family("keyd_swarm_store_integrity_error", "gauge",
+         "1 while the store reports the swarm's path as damaged (integrity): nothing is issued over it.");
+  for (const auto& s : all) {
+    out += fmt::format("keyd_swarm_store_integrity_error{{swarm=\"{}\"}} {}\n", label(s.name),
+                       s.store_integrity_error ? 1 : 0);
+  }
+  family("keyd_store_integrity_errors_total", "counter", "Checks that ended in a store integrity error.");
+  for (const auto& s : all) {
+    out +=
+        fmt::format("keyd_store_integrity_errors_total{{swarm=\"{}\"}} {}\n", label(s.name), s.store_integrity_errors);
   }
   if (m_store_metrics) out += m_store_metrics->render();
   return out;

@@ -34,11 +34,17 @@ Result<std::vector<HistoryEntry>> history(Context& ctx, const Swarm& swarm) {
   std::vector<HistoryEntry> entries;
   entries.reserve(meta->versions.size());
   for (const auto& info : meta->versions) {
-    HistoryEntry entry{info.version, {}, info.created_time, {}, {}, info.deleted, info.destroyed};
+    HistoryEntry entry{info.version, {}, info.created_time, {}, {}, info.deleted, info.destroyed, false, {}};
     if (!ctx.store.capabilities().past_versions && info.version != meta->current_version) {
       entry.unreadable = !info.deleted && !info.destroyed;
     } else if (!info.deleted && !info.destroyed) {
       auto stored = ctx.store.read(swarm.path, info.version);
+      if (!stored && stored.error().code == ErrorCode::integrity) {
+        entry.unreadable = true;
+        entry.unreadable_reason = stored.error().message;
+        entries.push_back(std::move(entry));
+        continue;
+      }
       if (!stored) return fail(detail::audit_failure(ctx, fields, stored.error()));
       entry.fingerprint = stored->data.fingerprint;
       entry.issued_by = stored->data.issued_by;

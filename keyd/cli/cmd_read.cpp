@@ -70,6 +70,7 @@ void add_history(CLI::App& app, Action& action) {
           if (e.deleted) row["deleted"] = true;
           if (e.destroyed) row["destroyed"] = true;
           if (e.unreadable) row["unreadable"] = true;
+          if (!e.unreadable_reason.empty()) row["unreadable_reason"] = e.unreadable_reason;
           j.push_back(std::move(row));
         }
         write_json_line(j);
@@ -77,13 +78,19 @@ void add_history(CLI::App& app, Action& action) {
       }
       std::string text = fmt::format("{:<8} {:<31} {:<32}  {:<12} {}\n", "VERSION", "CREATED", "FINGERPRINT",
                                      "ISSUED BY", "REASON");
+      std::string notes;
       for (const auto& e : *entries) {
-        const std::string fp = e.destroyed    ? "(destroyed)"
-                               : e.deleted    ? "(deleted)"
-                               : e.unreadable ? "(not readable here)"
-                                              : e.fingerprint;
+        const std::string fp = e.destroyed                    ? "(destroyed)"
+                               : e.deleted                    ? "(deleted)"
+                               : !e.unreadable_reason.empty() ? "(unreadable)"
+                               : e.unreadable                 ? "(not readable here)"
+                                                              : e.fingerprint;
         text += fmt::format("{:<8} {:<31} {:<32}  {:<12} {}\n", e.version, e.created_time, fp, e.issued_by, e.reason);
+        if (!e.unreadable_reason.empty()) {
+          notes += fmt::format("version {} is unreadable: {}\n", e.version, e.unreadable_reason);
+        }
       }
+      if (!notes.empty()) text += "\n" + notes;
       write_stdout(text);
       return k_exit_ok;
     };

@@ -53,6 +53,7 @@ int run(int argc, char** argv) {
   add_bundle(app, action);
   add_daemon(app, action);
   add_agent(app, action);
+  add_store(app, action);
   add_version(app, action);
 
   try {

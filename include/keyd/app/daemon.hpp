@@ -59,6 +59,10 @@ struct SwarmState {
   std::string window;  // the rotation window's text, empty when any time
   std::vector<TargetState> targets;
   bool store_reachable = false;
+  // The store answered that the path is damaged (integrity: records without metadata, tampered
+  // metadata or record). Nothing is issued, rotated or delivered until an operator repairs it.
+  bool store_integrity_error = false;
+  std::uint64_t store_integrity_errors = 0;  // checks that ended so, since start
   int consecutive_failures = 0;
   std::string last_error;
   std::optional<domain::TimePoint> last_check;

@@ -59,6 +59,9 @@ struct HistoryEntry {
   bool deleted = false;
   bool destroyed = false;
   bool unreadable = false;  // a past version the store cannot read (poly-secret-mcp): only its time is known
+  // Why a version that should be readable is not (a tampered or missing record): it is listed as
+  // unreadable with this reason instead of failing the whole history.
+  std::string unreadable_reason;
 };
 
 // A new random key as version current+1 (check-and-set), then delivered to every target.
@@ -74,7 +77,8 @@ struct HistoryEntry {
 // Read the current version or a given one. Audited as "fetch".
 [[nodiscard]] Result<ports::StoredVersion> fetch(Context& ctx, const Swarm& swarm, std::optional<int> version);
 
-// All versions still kept, oldest first. Audited as "history".
+// All versions still kept, oldest first. Audited as "history". A version whose record fails its
+// integrity check is listed as unreadable with the reason; any other read failure fails the call.
 [[nodiscard]] Result<std::vector<HistoryEntry>> history(Context& ctx, const Swarm& swarm);
 
 // Adopt an existing key file (validated: go-libp2p grammar, not weak) as a new version, reason

@@ -3,6 +3,7 @@
 // same directory with the real file system. It must hold the old current version or the new one,
 // fully readable, and accept a further normal write.
 #include "keyd/adapters/file_store.hpp"
+#include "keyd/adapters/file_store_repair.hpp"
 
 #include "failing_file_system.hpp"
 #include "file_store_test_helpers.hpp"
@@ -42,7 +43,16 @@ std::string join(const std::vector<std::string>& lines) {
 // crashed write reported success), every kept version reads back fully, and a next write works.
 void check_after_reboot(const std::filesystem::path& dir, FakeClock& clock, int old_version, bool write_succeeded) {
   auto store = open_store(dir, clock);
-  const auto meta = store->metadata(k_path);
+  auto meta = store->metadata(k_path);
+  if (!meta && meta.error().code == ErrorCode::integrity && old_version == 0) {
+    // The first write crashed between its record and its commit: refused as records without
+    // metadata (never taken for an empty path); the deliberate repair adopts the record.
+    auto repair = make_file_store_repair({.dir = dir, .master_key_file = {}, .max_versions = k_max_versions}, clock);
+    ASSERT_TRUE(repair);
+    const auto repaired = (*repair)->repair(k_path);
+    ASSERT_TRUE(repaired) << repaired.error().message;
+    meta = store->metadata(k_path);
+  }
   int current = 0;
   if (!meta) {
     ASSERT_EQ(meta.error().code, ErrorCode::not_found) << meta.error().message;

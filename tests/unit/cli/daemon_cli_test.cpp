@@ -247,3 +247,57 @@ TEST_F(DaemonCli, OneOfTwoDaemonsLeadsAndTheOtherTakesOverWhenItIsKilled) {
 
 }  // namespace
 }  // namespace keyd::testing
+
+namespace keyd::testing {
+namespace {
+
+// Issue 14 item 1: records whose metadata was deleted are never taken for an empty path.
+TEST_F(DaemonCli, NeverIssuesAFirstKeyOverRecordsWithoutMetadataAndReportsIt) {
+  for (int i = 0; i < 3; ++i) {
+    const auto r = run_keyd({"rotate", "--config", "keyd.yaml"}, dir.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  const auto path_dir = dir / ".keyd/store/ipfs-overlay/swarm-key";
+  ASSERT_TRUE(std::filesystem::remove(path_dir / "_metadata.json"));
+  std::map<std::string, std::string> before;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / ".keyd/store")) {
+    if (e.is_regular_file() && e.path().filename() != "_lock") before[e.path().string()] = read_file(e.path());
+  }
+  const std::string key = read_file(dir / "ipfs" / "swarm.key");
+
+  Daemon d(dir.path(), "damaged");
+  const int port = d.port();
+  ASSERT_GT(port, 0) << d.log();
+  EXPECT_FALSE(d.wait_log(R"(\[error\].*(_v1\.rec, _v2\.rec, _v3\.rec))").empty()) << d.log();
+  json body;
+  for (int i = 0; i < 200; ++i) {
+    auto r = get(port, "/readyz");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503) << r->body;
+    body = json::parse(r->body);
+    if (body["swarms"][0]["store_integrity_error"] == true) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(body["swarms"][0]["name"], "ipfs-overlay");
+  EXPECT_EQ(body["swarms"][0]["store_integrity_error"], true) << body.dump();
+  EXPECT_NE(body["swarms"][0]["last_error"].get<std::string>().find(".keyd/store/ipfs-overlay/swarm-key"),
+            std::string::npos)
+      << body.dump();
+  const auto metrics = get(port, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("keyd_swarm_store_integrity_error{swarm=\"ipfs-overlay\"} 1"), std::string::npos)
+      << metrics->body;
+
+  d.signal(SIGTERM);
+  EXPECT_EQ(d.wait_exit(), 0) << d.log();
+  EXPECT_EQ(d.log().find("issuing the first one"), std::string::npos) << d.log();
+  std::map<std::string, std::string> after;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / ".keyd/store")) {
+    if (e.is_regular_file() && e.path().filename() != "_lock") after[e.path().string()] = read_file(e.path());
+  }
+  EXPECT_EQ(after, before) << "the daemon changed the store";
+  EXPECT_EQ(read_file(dir / "ipfs" / "swarm.key"), key) << "the daemon delivered a new key";
+}
+
+}  // namespace
+}  // namespace keyd::testing

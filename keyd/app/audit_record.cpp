@@ -44,9 +44,39 @@ Result<int> current_version(Context& ctx, const Swarm& swarm) {
   return fail(meta.error());
 }
 
+namespace {
+
+// A failed write may still have been stored when the store never answered, or answered something
+// other than a refusal: a timeout, a lost connection or a 5xx (unavailable), an unexpected answer
+// (internal), and a conflict, which a retried check-and-set write meets when its first attempt
+// landed. Refusals (unauthorized, invalid_input, not_found, ...) mean nothing was stored.
+bool may_have_landed(ErrorCode code) {
+  return code == ErrorCode::conflict || code == ErrorCode::unavailable || code == ErrorCode::timeout ||
+         code == ErrorCode::internal;
+}
+
+// Proof that this run's write landed: version expected_current + 1 holds exactly `data` (key,
+// fingerprint, issuer, reason). A store without past versions can show it only while it is current.
+// A failed read-back is no proof.
+bool landed(Context& ctx, const Swarm& swarm, const ports::VersionData& data, int expected_current) {
+  const int ours = expected_current + 1;
+  const bool by_number = ctx.store.capabilities().past_versions;
+  const auto back = ctx.store.read(swarm.path, by_number ? std::optional<int>(ours) : std::nullopt);
+  return back && back->info.version == ours && back->data.key_text == data.key_text &&
+         back->data.fingerprint == data.fingerprint && back->data.issued_by == data.issued_by &&
+         back->data.reason == data.reason;
+}
+
+}  // namespace
+
 Result<int> write_version(Context& ctx, const Swarm& swarm, const ports::VersionData& data, int expected_current) {
   auto written = ctx.store.write(swarm.path, data, expected_current);
   if (written) return written;
+  if (may_have_landed(written.error().code) && landed(ctx, swarm, data, expected_current)) {
+    spdlog::warn("swarm {}: version {} was written: the write landed although its reply was lost ({})", swarm.name,
+                 expected_current + 1, written.error().message);
+    return expected_current + 1;
+  }
   if (written.error().code != ErrorCode::conflict) return written;
   // Without check-and-set the store found the conflict itself, possibly after writing: its message says what happened.
   if (!ctx.store.capabilities().check_and_set) return fail(written.error().with_context("swarm " + swarm.name));

@@ -24,7 +24,10 @@ struct AuditFields {
 [[nodiscard]] Error audit_failure(Context& ctx, const AuditFields& fields, Error error);
 
 // Write `data` as a new version with check-and-set against `expected_current`, mapping a
-// conflict to a message that names the winning version. Returns the new version number.
+// conflict to a message that names the winning version. Returns the new version number. After an
+// ambiguous failure (timeout, unavailable, internal, conflict) it reads version expected_current + 1
+// back: when that holds exactly `data`, the write landed although its reply was lost, and it is
+// reported as written (with a warning in the log).
 [[nodiscard]] Result<int> write_version(Context& ctx, const Swarm& swarm, const ports::VersionData& data,
                                         int expected_current);
 

@@ -70,8 +70,8 @@ std::string DoubleProcess::start(const std::string& script, const std::string& t
                                 "--port",           "0",
                                 "--port-file",      port_file.string(),
                                 "--control-port-file", control_port_file.string(),
-                                "--token-file",     token_path.string(),
                                 "--quiet",          "--exit-with-parent"};
+  if (!token_file.empty()) args.insert(args.end(), {"--token-file", token_path.string()});
   args.insert(args.end(), extra_args.begin(), extra_args.end());
 
   std::vector<char*> argv;
@@ -109,6 +109,7 @@ std::string DoubleProcess::start(const std::string& script, const std::string& t
     }
     std::this_thread::sleep_for(10ms);
   }
+  if (token_file.empty()) return {};
   std::string token = trim(read_file(token_path));
   if (token.empty()) throw std::runtime_error(describe_failure("empty " + token_kind + " token file"));
   return token;

@@ -2,7 +2,7 @@
 // a fixture such as KubeDouble or VaultDouble.
 //
 // start() runs /usr/bin/python3 <script> --host 127.0.0.1 --port 0 --port-file <dir>/port
-// --control-port-file <dir>/control-port --token-file <dir>/<token file> --quiet --exit-with-parent
+// --control-port-file <dir>/control-port [--token-file <dir>/<token file>] --quiet --exit-with-parent
 // <extra args> in `dir`, stdin from /dev/null and stdout/stderr to <dir>/double.log, then waits up to
 // 10 s for both port files. stop() (also run by the destructor) sends SIGTERM, waits up to 5 s, then
 // SIGKILLs, and reaps the process. Failures throw std::runtime_error starting with `name` and carrying
@@ -26,7 +26,8 @@ class DoubleProcess {
   DoubleProcess& operator=(const DoubleProcess&) = delete;
 
   // Starts the double and waits for its ports. Returns the token the double wrote to
-  // <dir>/<token_file> (throws "empty <token_kind> token file" when it is empty).
+  // <dir>/<token_file> (throws "empty <token_kind> token file" when it is empty); an empty
+  // token_file passes no --token-file and returns "" (a double without a token, e.g. the fault proxy).
   std::string start(const std::string& script, const std::string& token_file, const std::string& token_kind,
                     const std::vector<std::string>& extra_args);
   void stop() noexcept;

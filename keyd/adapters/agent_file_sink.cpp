@@ -4,15 +4,12 @@
 #include "errno_text.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
-#include <array>
 #include <cerrno>
 #include <vector>
 
@@ -26,16 +23,6 @@ constexpr off_t k_max_key_file = 64 * 1024;
 
 std::unexpected<Error> path_error(std::string_view what, const std::filesystem::path& path, int err) {
   return fail(ErrorCode::io, fmt::format("{} {}: {}", what, path.string(), errno_text(err)));
-}
-
-Result<std::string> random_suffix() {
-  std::array<unsigned char, 6> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    return fail(ErrorCode::internal, "RAND_bytes failed while naming a temporary file");
-  }
-  std::string out;
-  for (const unsigned char b : bytes) out += fmt::format("{:02x}", b);
-  return out;
 }
 
 class FileSink final : public ports::KeySink {
@@ -83,41 +70,11 @@ class FileSink final : public ports::KeySink {
     const std::filesystem::path dir =
         m_options.path.has_parent_path() ? m_options.path.parent_path() : std::filesystem::path(".");
     if (auto st = make_directories(dir); !st) return fail(st.error().with_context(context));
-    KEYD_ASSIGN_OR_RETURN(const std::string suffix, random_suffix());
-    std::filesystem::path temp = m_options.path;
-    temp += fmt::format(".tmp-{}-{}", ::getpid(), suffix);
-
-    const auto created = m_fs.create_exclusive(temp, m_options.mode);
-    if (!created) return fail(created.error().with_context(context));
-    const int fd = *created;
-    const auto abandon = [&](Error error, bool fd_open) -> Status {
-      if (fd_open) (void)m_fs.close(fd);
-      (void)m_fs.unlink(temp);
-      return fail(std::move(error).with_context(context));
-    };
-    // The owner is set before a single key byte is written, so no one else can ever read them.
-    if (m_options.uid || m_options.gid) {
-      if (::fchown(fd, m_options.uid ? *m_options.uid : static_cast<uid_t>(-1),
-                   m_options.gid ? *m_options.gid : static_cast<gid_t>(-1)) != 0) {
-        return abandon(
-            Error{ErrorCode::io, fmt::format("chown {} to {}: {}", temp.string(), owner_text(), errno_text(errno))},
-            true);
-      }
-    }
-    if (auto s = m_fs.write_all(fd, delivery.key_text.bytes()); !s) return abandon(std::move(s).error(), true);
-    if (auto s = m_fs.fsync(fd); !s) return abandon(std::move(s).error(), true);
-    if (auto s = m_fs.close(fd); !s) return abandon(std::move(s).error(), false);
-    if (auto s = m_fs.rename(temp, m_options.path); !s) return abandon(std::move(s).error(), false);
-    if (auto s = m_fs.fsync_dir(dir); !s) return fail(std::move(s).error().with_context(context));
-    return {};
+    const KeyFileOptions options{m_options.mode, m_options.uid, m_options.gid};
+    return replace_key_file(m_options.path, delivery.key_text.bytes(), options, m_fs);
   }
 
  private:
-  [[nodiscard]] std::string owner_text() const {
-    return fmt::format("{}:{}", m_options.uid ? std::to_string(*m_options.uid) : "-",
-                       m_options.gid ? std::to_string(*m_options.gid) : "-");
-  }
-
   // mkdir -p; the directories created here get mode 0700 and the sink's owner.
   [[nodiscard]] Status make_directories(const std::filesystem::path& dir) const {
     std::vector<std::filesystem::path> missing;

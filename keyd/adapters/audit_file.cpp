@@ -17,7 +17,15 @@
 //
 // Appends refuse (integrity) when the head file disagrees with the end of the file: appending would
 // overwrite the only evidence that entries were removed. The head may lag by one entry (a crash
-// between the append and the head update); that is accepted and repaired by the next append.
+// between the append and the head update, or a head update that failed); that is accepted.
+//
+// Failures (a full disk): an append either completes or leaves the log as it was, apart from one
+// case. A failed or short line write, or a failed fsync of it, truncates the file back to its size
+// before the append (no torn line). A head update that fails after the line is durable keeps the
+// line (it records what happened) and reports the failure; the head then lags by exactly one entry.
+// Every append first brings a lagging head up to the last entry and appends nothing if it cannot, so
+// failed appends never make the head lag by more than one: a longer lag was not caused by keyd and
+// is refused like any other mismatch. Once there is space again the next append repairs the head.
 #include "keyd/adapters/audit_file.hpp"
 
 #include "audit_chain.hpp"
@@ -99,6 +107,7 @@ Status pread_all(int fd, char* buf, std::size_t size, off_t offset, const std::f
 // The end of the file, read backwards in chunks (never the whole file).
 struct Tail {
   ChainEnd end;
+  std::string last_entry;               // the line of `end` (empty when there is none)
   bool needs_newline = false;           // the file does not end with '\n'
   std::optional<std::string> torn_line;  // the unterminated, invalid last line
 };
@@ -148,6 +157,7 @@ Result<Tail> read_tail(int fd, off_t size, const std::filesystem::path& file) {
                                           ": the last line is not a valid entry; refusing to append (verify the log)");
   }
   tail.end = ChainEnd{parsed.link.seq, sha256_hex(lines.back()), parsed.link.prev};
+  tail.last_entry = lines.back();
   return tail;
 }
 
@@ -171,6 +181,35 @@ Result<int> open_for_append(const std::filesystem::path& file) {
   fd = ::open(file.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::io, "open " + file.string() + ": " + errno_text(errno));
   return fd;
+}
+
+Status write_head(const std::filesystem::path& head_file, std::int64_t seq, std::string_view line) {
+  const std::string json = format_head(seq, line);
+  return atomic_write_file(head_file, std::span(reinterpret_cast<const std::uint8_t*>(json.data()), json.size()), 0600);
+}
+
+// Undo a failed append: cut the file back to `size` so no partial line stays behind.
+std::unexpected<Error> roll_back(int fd, off_t size, const std::string& what) {
+  if (::ftruncate(fd, size) == 0 && ::fsync(fd) == 0) {
+    return fail(ErrorCode::io, what + "; the log was left as it was before this append");
+  }
+  return fail(ErrorCode::io, what + "; removing the partial entry failed too (" + errno_text(errno) +
+                                 "), so the next append starts on a new line");
+}
+
+// Append `bytes` with one write() and fsync it; on any failure the file is cut back to `size`.
+Status write_durably(int fd, std::string_view bytes, off_t size, const std::filesystem::path& file) {
+  ssize_t written = -1;
+  do {
+    written = ::write(fd, bytes.data(), bytes.size());
+  } while (written < 0 && errno == EINTR);
+  if (written < 0) return roll_back(fd, size, "append to " + file.string() + ": " + errno_text(errno));
+  if (static_cast<std::size_t>(written) != bytes.size()) {
+    return roll_back(fd, size, "append to " + file.string() + ": short write (" + std::to_string(written) +
+                                         " of " + std::to_string(bytes.size()) + " bytes)");
+  }
+  if (::fsync(fd) != 0) return roll_back(fd, size, "fsync " + file.string() + ": " + errno_text(errno));
+  return {};
 }
 
 class AuditFile final : public ports::AuditLog {
@@ -197,24 +236,27 @@ class AuditFile final : public ports::AuditLog {
                                             "log and its head file aside)");
     }
 
+    // A lagging head (a failed head update, or a crash before it) is brought up to date first, so
+    // that failed appends never leave it more than one entry behind.
+    if (tail.end.seq > 0 && (!head || head->seq != tail.end.seq)) {
+      if (auto repaired = write_head(head_file, tail.end.seq, tail.last_entry); !repaired) {
+        return fail(repaired.error().with_context("audit log " + m_file.string() + ": bringing the head file up to seq " +
+                                            std::to_string(tail.end.seq) + " before appending (nothing appended)"));
+      }
+    }
+
     const std::int64_t seq = tail.end.seq + 1;
     const std::string prev = tail.torn_line ? sha256_hex(*tail.torn_line) : tail.end.hash;
     const std::string line = format_line(event, seq, prev, tail.torn_line.has_value());
     const std::string bytes = (tail.needs_newline ? "\n" : "") + line + "\n";
-    ssize_t written = -1;
-    do {
-      written = ::write(fd.get(), bytes.data(), bytes.size());
-    } while (written < 0 && errno == EINTR);
-    if (written < 0) return fail(ErrorCode::io, "append to " + m_file.string() + ": " + errno_text(errno));
-    if (static_cast<std::size_t>(written) != bytes.size()) {
-      // The rest stays torn; the next append repairs it.
-      return fail(ErrorCode::io, "append to " + m_file.string() + ": short write");
-    }
-    if (::fsync(fd.get()) != 0) return fail(ErrorCode::io, "fsync " + m_file.string() + ": " + errno_text(errno));
+    KEYD_TRY(write_durably(fd.get(), bytes, st.st_size, m_file));
 
-    const std::string head_json = format_head(seq, line);
-    return atomic_write_file(head_file, std::span(reinterpret_cast<const std::uint8_t*>(head_json.data()), head_json.size()),
-                             0600);
+    if (auto updated = write_head(head_file, seq, line); !updated) {
+      return fail(updated.error().with_context("audit log " + m_file.string() + ": entry seq " + std::to_string(seq) +
+                                               " was appended but the head file still records seq " +
+                                               std::to_string(tail.end.seq) + "; the next append updates it"));
+    }
+    return {};
   }
 
  private:

@@ -19,7 +19,7 @@ class FileTarget final : public ports::Target {
 
   [[nodiscard]] Result<ports::ApplyOutcome> apply(const ports::Delivery& delivery) override {
     if (already_current(delivery.fingerprint)) return ports::ApplyOutcome::unchanged;
-    if (auto st = atomic_write_file(m_path, delivery.key_text.bytes(), 0600, m_fs); !st) {
+    if (auto st = replace_key_file(m_path, delivery.key_text.bytes(), KeyFileOptions{}, m_fs); !st) {
       return fail(st.error().with_context(describe()));
     }
     return ports::ApplyOutcome::changed;

@@ -3,12 +3,11 @@
 #include "keyd/adapters/fs.hpp"
 
 #include "errno_text.hpp"
+#include "temp_name.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/rand.h>
 
 #include <array>
 #include <cerrno>
@@ -105,17 +104,31 @@ class PosixFileSystem final : public FileSystem {
     if (::unlink(path.c_str()) != 0) return errno_error("unlink", path, errno);
     return {};
   }
-};
 
-Result<std::string> random_suffix() {
-  std::array<unsigned char, 6> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    return fail(ErrorCode::internal, "RAND_bytes failed while naming a temporary file");
+  Result<std::optional<int>> create_unnamed(const std::filesystem::path& dir, mode_t mode) override {
+    const int fd = open_retrying(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    if (fd < 0) {
+      const int err = errno;
+      if (err == EOPNOTSUPP || err == EISDIR || err == EINVAL) return std::optional<int>{};
+      return errno_error("create an unnamed file in", dir, err);
+    }
+    if (::fchmod(fd, mode) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return errno_error("chmod an unnamed file in", dir, err);
+    }
+    return std::optional<int>{fd};
   }
-  std::string out;
-  for (const unsigned char b : bytes) out += fmt::format("{:02x}", b);
-  return out;
-}
+
+  Status link_unnamed(int fd, const std::filesystem::path& path) override {
+    // Through /proc (any user); AT_EMPTY_PATH is the fallback without /proc (needs CAP_DAC_READ_SEARCH).
+    const std::string self = fmt::format("/proc/self/fd/{}", fd);
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) return {};
+    const int err = errno;
+    if (err == ENOENT && ::linkat(fd, "", AT_FDCWD, path.c_str(), AT_EMPTY_PATH) == 0) return {};
+    return errno_error("link", path, err);
+  }
+};
 
 std::filesystem::path parent_or_dot(const std::filesystem::path& path) {
   return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
@@ -154,6 +167,14 @@ Status read_whole(const std::filesystem::path& path, Append&& append) {
 
 }  // namespace
 
+Result<std::optional<int>> FileSystem::create_unnamed(const std::filesystem::path& /*dir*/, mode_t /*mode*/) {
+  return std::optional<int>{};
+}
+
+Status FileSystem::link_unnamed(int fd, const std::filesystem::path& path) {
+  return fail(ErrorCode::internal, fmt::format("link {} (fd {}): this file system has no unnamed files", path.string(), fd));
+}
+
 FileSystem& posix_file_system() {
   static PosixFileSystem fs;
   return fs;
@@ -163,9 +184,7 @@ Status atomic_write_file(const std::filesystem::path& path, std::span<const std:
                          FileSystem& fs) {
   const std::filesystem::path dir = parent_or_dot(path);
   KEYD_TRY(ensure_directory(dir, 0700));
-  KEYD_ASSIGN_OR_RETURN(const std::string suffix, random_suffix());
-  std::filesystem::path temp = path;
-  temp += fmt::format(".tmp-{}-{}", ::getpid(), suffix);
+  KEYD_ASSIGN_OR_RETURN(const std::filesystem::path temp, detail::temp_path_for(path));
 
   const auto context = fmt::format("write {}", path.string());
   const auto created = fs.create_exclusive(temp, mode);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -28,6 +29,13 @@ class FileSystem {
   [[nodiscard]] virtual Status rename(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
   [[nodiscard]] virtual Status fsync_dir(const std::filesystem::path& dir) = 0;
   [[nodiscard]] virtual Status unlink(const std::filesystem::path& path) = 0;
+  // An unnamed file in `dir` (open(dir, O_TMPFILE|O_WRONLY|O_CLOEXEC), mode set exactly): it has no
+  // name until link_unnamed(), so a crash before that leaves nothing behind. nullopt when the file
+  // system or the kernel has no unnamed files (EOPNOTSUPP, EISDIR); callers then use a named temp
+  // file. The default is nullopt, so a FileSystem without it behaves like such a file system.
+  [[nodiscard]] virtual Result<std::optional<int>> create_unnamed(const std::filesystem::path& dir, mode_t mode);
+  // Give the unnamed file `fd` the name `path`, which must not exist (linkat).
+  [[nodiscard]] virtual Status link_unnamed(int fd, const std::filesystem::path& path);
 };
 
 FileSystem& posix_file_system();
@@ -38,6 +46,25 @@ FileSystem& posix_file_system();
 // Creates missing parent directories with mode 0700. Errors name the path, never the data.
 [[nodiscard]] Status atomic_write_file(const std::filesystem::path& path, std::span<const std::uint8_t> data,
                                        mode_t mode = 0600, FileSystem& fs = posix_file_system());
+
+// How replace_key_file() creates the file: its mode and, when set, its owner and group (set before
+// a single byte is written).
+struct KeyFileOptions {
+  mode_t mode = 0600;
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+};
+
+// atomic_write_file() for files that hold key material, such that no other name keeps the key: the
+// data goes into an unnamed file (O_TMPFILE) that gets a temporary name only just before it is
+// renamed over `path`; where the file system has no unnamed files, into a named temp file. Before
+// writing, it removes keyd's own temporary files for `path` that a crashed earlier write left
+// behind (names of exactly the form keyd makes, regular files, whose writer process is gone or
+// that are older than ten minutes); nothing else in the directory is touched.
+// Test hook: KEYD_TEST_FS_PAUSE_BEFORE_RENAME_MS=<ms> sleeps with the named temp file complete,
+// just before the rename, so that tests can kill the process there.
+[[nodiscard]] Status replace_key_file(const std::filesystem::path& path, std::span<const std::uint8_t> data,
+                                      const KeyFileOptions& options = {}, FileSystem& fs = posix_file_system());
 
 // Read a whole file into a Secret. not_found when it does not exist; io otherwise.
 [[nodiscard]] Result<Secret> read_secret_file(const std::filesystem::path& path);

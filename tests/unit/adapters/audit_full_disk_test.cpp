@@ -1,0 +1,101 @@
+// The audit file on a real full disk (a small tmpfs): a head update or a line write that fails with
+// ENOSPC leaves a log that the next append accepts and repairs once there is space again.
+#include "keyd/adapters/audit_file.hpp"
+
+#include "support/small_tmpfs.hpp"
+#include "support/test_support.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <string>
+
+namespace keyd::adapters {
+namespace {
+
+using keyd::testing::read_file;
+using keyd::testing::SmallTmpfs;
+
+constexpr std::size_t k_page = 4096;
+
+ports::AuditEvent event(int i, std::string error = {}) {
+  return ports::AuditEvent{"2026-12-03T14:00:00.000000000Z", "alice", "rotate", "ipfs-overlay", i,
+                           "fp-" + std::to_string(i), error.empty() ? "success" : "failure", std::move(error), ""};
+}
+
+std::size_t size_of(const std::filesystem::path& file) { return std::filesystem::file_size(file); }
+
+// Room left in the last page of `file`: what it can still grow by on a full tmpfs.
+std::size_t slack_of(const std::filesystem::path& file) { return (k_page - size_of(file) % k_page) % k_page; }
+
+class AuditFullDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!m_fs.skip_reason().empty()) GTEST_SKIP() << m_fs.skip_reason();
+  }
+
+  SmallTmpfs m_fs{256 * 1024};
+  std::filesystem::path m_file = m_fs / "audit.jsonl";
+  std::unique_ptr<ports::AuditLog> m_log = make_audit_file(m_file);
+};
+
+TEST_F(AuditFullDisk, AFailedHeadUpdateIsRepairedOnceThereIsSpace) {
+  ASSERT_TRUE(m_log->append(event(1)));
+  ASSERT_TRUE(m_log->append(event(2)));
+  ASSERT_GE(slack_of(m_file), 1000U) << "the next lines must fit into the log's last page";
+  ASSERT_EQ(m_fs.fill(), 0U);
+
+  // The line fits into the last page, the new head file needs a page: the head update fails.
+  const auto first = m_log->append(event(3));
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code, ErrorCode::io) << first.error().message;
+  EXPECT_NE(first.error().message.find("No space left on device"), std::string::npos) << first.error().message;
+  EXPECT_NE(first.error().message.find("entry seq 3 was appended"), std::string::npos) << first.error().message;
+
+  // Still full: later appends fail for lack of space, never as tampering, and add nothing.
+  const auto size_after_first = size_of(m_file);
+  for (int i = 4; i <= 6; ++i) {
+    const auto again = m_log->append(event(i));
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, ErrorCode::io) << again.error().message;
+    EXPECT_NE(again.error().message.find("No space left on device"), std::string::npos) << again.error().message;
+  }
+  EXPECT_EQ(size_of(m_file), size_after_first);
+  auto report = verify_audit_file(m_file);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+
+  m_fs.free_space();
+  ASSERT_TRUE(m_log->append(event(7))) << "appends work again as soon as there is space";
+  report = verify_audit_file(m_file);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->entries, 4U);  // 1, 2, 3 (whose head update failed) and 7
+  EXPECT_NE(read_file(m_fs / "audit.jsonl.head").find("\"seq\":4"), std::string::npos);
+}
+
+TEST_F(AuditFullDisk, ALineThatDoesNotFitIsRolledBackNotLeftTorn) {
+  ASSERT_TRUE(m_log->append(event(1)));
+  ASSERT_EQ(m_fs.fill(), 0U);
+  const auto size_before = size_of(m_file);
+  const auto head_before = read_file(m_fs / "audit.jsonl.head");
+
+  // A line longer than the room left in the last page: write() stores part of it, then ENOSPC.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto failed = m_log->append(event(2, std::string(slack_of(m_file) + 200, 'x')));
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, ErrorCode::io) << failed.error().message;
+    EXPECT_EQ(size_of(m_file), size_before) << "a partial line stayed in the log";
+  }
+  EXPECT_EQ(read_file(m_fs / "audit.jsonl.head"), head_before);
+
+  m_fs.free_space();
+  ASSERT_TRUE(m_log->append(event(3)));
+  const auto report = verify_audit_file(m_file);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->entries, 2U);
+}
+
+}  // namespace
+}  // namespace keyd::adapters

@@ -69,8 +69,8 @@ TEST(AuditAnchor, NewestWrittenVersionIsTheLastSuccessOrRecoveredEntryOfThatSwar
   ASSERT_TRUE(log->append(entry("recovered", "a", 2, "success")));
   // Enough later entries that the scan crosses several 64 KiB chunks, none a store write of "a".
   auto filler = entry("fetch", "a", 2, "success");
-  filler.detail = std::string(300, 'x');
-  for (int i = 0; i < 400; ++i) {
+  filler.detail = std::string(2000, 'x');
+  for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(log->append(filler));
     ASSERT_TRUE(log->append(entry("rotate", "b", 10 + i, "success")));
     ASSERT_TRUE(log->append(entry("rotate", "a", 3, "intent")));
@@ -83,7 +83,7 @@ TEST(AuditAnchor, NewestWrittenVersionIsTheLastSuccessOrRecoveredEntryOfThatSwar
   EXPECT_EQ(*newest, 2);
   newest = log->newest_written_version("b");
   ASSERT_TRUE(newest);
-  EXPECT_EQ(*newest, 409);
+  EXPECT_EQ(*newest, 109);
   newest = log->newest_written_version("c");
   ASSERT_TRUE(newest);
   EXPECT_EQ(*newest, std::nullopt);

@@ -139,7 +139,7 @@ TEST_F(AuditAccounting, CrashAfterTheStoreWriteIsRecordedAsRecoveredByTheNextCom
   EXPECT_NE(verified.out.find("2 stored version(s) of 1 swarm(s) accounted for, 2 anchored"), std::string::npos)
       << verified.out;
 
-  ok({"fetch"});  // accounted once: no second recovered entry
+  ok({"sync"});  // accounted once: no second recovered entry
   int recovered_entries = 0;
   for (const auto& e : audit_entries(audit_file())) recovered_entries += e.value("action", "") == "recovered";
   EXPECT_EQ(recovered_entries, 1);

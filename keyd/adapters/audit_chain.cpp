@@ -66,9 +66,23 @@ std::string format_line(const ports::AuditEvent& e, std::int64_t seq, const std:
   j["outcome"] = e.outcome;
   if (!e.error.empty()) j["error"] = e.error;
   if (!e.target.empty()) j["target"] = e.target;
+  if (!e.detail.empty()) j["detail"] = e.detail;
   if (after_torn) j[k_torn_flag] = true;
   j["prev"] = prev;
   return j.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+}
+
+std::optional<ports::AuditEvent> parse_event(std::string_view line) {
+  const OrderedJson j = OrderedJson::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  const auto text = [&j](const char* name) {
+    const auto it = j.find(name);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  ports::AuditEvent e{text("time"), text("actor"), text("action"), text("swarm"), std::nullopt, text("fingerprint"),
+                      text("outcome"),  text("error"), text("target"), text("detail")};
+  if (const auto v = j.find("version"); v != j.end() && v->is_number_integer()) e.version = v->get<int>();
+  return e;
 }
 
 std::filesystem::path with_suffix(const std::filesystem::path& file, std::string_view suffix) {

@@ -4,7 +4,7 @@
 // One compact JSON object per line (keys in this order; swarm, version, fingerprint, error and
 // target are omitted when empty/absent):
 //   {"seq":3,"time":"…Z","actor":"alice","action":"rotate","swarm":"ipfs-overlay","version":4,
-//    "fingerprint":"…","outcome":"success","prev":"<sha256 hex of line 2's bytes, without '\n'>"}
+//    "fingerprint":"…","outcome":"success","detail":"…","prev":"<sha256 hex of line 2's bytes, without '\n'>"}
 // "seq" is the 1-based entry number, "prev" is 64 zeros for the first entry. An entry written over
 // a torn line also carries "after_torn_line":true (see audit_file.cpp).
 //
@@ -44,6 +44,9 @@ struct ParsedLine {
 };
 
 [[nodiscard]] ParsedLine parse_line(std::string_view line);
+
+// The event fields of an entry line (nullopt when the line is not a JSON object).
+[[nodiscard]] std::optional<ports::AuditEvent> parse_event(std::string_view line);
 
 // The line for an event (without its '\n').
 [[nodiscard]] std::string format_line(const ports::AuditEvent& e, std::int64_t seq, const std::string& prev,

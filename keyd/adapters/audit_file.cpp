@@ -29,6 +29,7 @@
 #include "keyd/adapters/audit_file.hpp"
 
 #include "audit_chain.hpp"
+#include "audit_scan.hpp"
 #include "errno_text.hpp"
 #include "keyd/adapters/fs.hpp"
 
@@ -79,9 +80,10 @@ class Fd {
 };
 
 Status refuse_key_material(const ports::AuditEvent& e) {
-  const std::array<std::pair<std::string_view, const std::string*>, 8> fields{{
+  const std::array<std::pair<std::string_view, const std::string*>, 9> fields{{
       {"time", &e.time}, {"actor", &e.actor}, {"action", &e.action}, {"swarm", &e.swarm},
-      {"fingerprint", &e.fingerprint}, {"outcome", &e.outcome}, {"error", &e.error}, {"target", &e.target}}};
+      {"fingerprint", &e.fingerprint}, {"outcome", &e.outcome}, {"error", &e.error}, {"target", &e.target},
+      {"detail", &e.detail}}};
   for (const auto& [name, value] : fields) {
     if (value->find(k_key_path_marker) != std::string::npos) {
       return fail(ErrorCode::internal, "refusing to write an audit entry whose '" + std::string(name) +
@@ -217,6 +219,18 @@ class AuditFile final : public ports::AuditLog {
   explicit AuditFile(std::filesystem::path file) : m_file(std::move(file)) {}
 
   Status append(const ports::AuditEvent& event) override {
+    auto anchor = append_anchored(event);
+    if (!anchor) return fail(anchor.error());
+    return {};
+  }
+
+  Result<std::optional<int>> newest_written_version(std::string_view swarm) override {
+    return detail::newest_written_version(m_file, swarm);
+  }
+
+  Result<std::vector<ports::AuditRecord>> records() override { return detail::read_records(m_file); }
+
+  Result<ports::AuditAnchor> append_anchored(const ports::AuditEvent& event) override {
     KEYD_TRY(refuse_key_material(event));
     const auto parent = m_file.parent_path();
     if (!parent.empty()) KEYD_TRY(ensure_directory(parent, 0700));
@@ -256,7 +270,7 @@ class AuditFile final : public ports::AuditLog {
                                                " was appended but the head file still records seq " +
                                                std::to_string(tail.end.seq) + "; the next append updates it"));
     }
-    return {};
+    return ports::AuditAnchor{seq, sha256_hex(line)};
   }
 
  private:

@@ -82,7 +82,7 @@ class DaemonStore final : public ports::SecretStore {
   [[nodiscard]] std::string describe() const override { return fmt::format("keyd daemon {}", m_options.url); }
 
   [[nodiscard]] ports::StoreCapabilities capabilities() const override {
-    return {.past_versions = false, .check_and_set = false};
+    return {.past_versions = false, .check_and_set = false, .writes = false};
   }
 
   Result<ports::PathMetadata> metadata(std::string_view path) override {

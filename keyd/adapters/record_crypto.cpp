@@ -99,6 +99,7 @@ Result<std::vector<std::uint8_t>> seal_record(const Secret& record_key, std::str
     doc["fingerprint"] = data.fingerprint;
     doc["issued_by"] = data.issued_by;
     doc["reason"] = data.reason;
+    if (!data.audit_anchor.empty()) doc["audit_anchor"] = data.audit_anchor;
     doc["version"] = version;
     RecordJson::to_cbor(doc, plain);
   }
@@ -170,6 +171,11 @@ Result<ports::VersionData> open_record(const Secret& record_key, std::string_vie
     const auto it = doc.find(name);
     if (it == doc.end() || !it->is_string()) return malformed();
     *field = it->get<std::string>();
+  }
+  // Optional: records sealed before keyd anchored the audit trail have none.
+  if (const auto anchor = doc.find("audit_anchor"); anchor != doc.end()) {
+    if (!anchor->is_string()) return malformed();
+    data.audit_anchor = anchor->get<std::string>();
   }
   data.key_text = Secret(std::span<const std::uint8_t>(key->get_binary().data(), key->get_binary().size()));
   return data;

@@ -41,7 +41,9 @@ bool agent_should_retry(const Error& error) {
 
 Agent::Agent(Context& ctx, const Swarm& swarm, ports::KeySink& sink, ports::ChangeAction* action, AgentOptions options,
              AgentHooks hooks)
-    : m_ctx(ctx), m_swarm(swarm), m_sink(sink), m_action(action), m_options(options), m_hooks(std::move(hooks)) {}
+    : m_ctx(ctx), m_swarm(swarm), m_sink(sink), m_action(action), m_options(options), m_hooks(std::move(hooks)) {
+  m_ctx.account_versions = false;  // the writer's keyd accounts for versions in its own audit trail
+}
 
 Result<AgentReport> Agent::once() {
   const int attempts = std::max(1, m_options.retries + 1);

@@ -30,6 +30,13 @@ Status audit_success(Context& ctx, const AuditFields& fields) {
   return {};
 }
 
+Result<std::string> audit_intent(Context& ctx, const AuditFields& fields) {
+  auto anchor = ctx.audit.append_anchored(make_event(ctx, fields, ports::k_outcome_intent, {}));
+  if (!anchor) return fail(anchor.error().with_context("audit trail"));
+  if (anchor->seq <= 0 || anchor->hash.empty()) return std::string();
+  return fmt::format("{}:{}", anchor->seq, anchor->hash);
+}
+
 Error audit_failure(Context& ctx, const AuditFields& fields, Error error) {
   if (auto st = ctx.audit.append(make_event(ctx, fields, "failure", error.message)); !st) {
     error.message += fmt::format(" (and the audit entry could not be written: {})", st.error().message);

@@ -185,6 +185,7 @@ Status Reconciler::refresh(Entry& entry, TimePoint now, Context& ctx) {
     return {};
   }
   if (!entry.current || entry.current->info.version != current) {
+    detail::account_for_versions(ctx, entry.config.swarm);  // a writer may have crashed before auditing it
     auto read = ctx.store.read(entry.config.swarm.path, std::nullopt);
     if (!read) return fail(integrity_checked(state, read.error()));
     if (entry.current) {

@@ -6,6 +6,7 @@
 namespace keyd::app {
 
 Result<KeyReport> sync(Context& ctx, Swarm& swarm) {
+  detail::account_for_versions(ctx, swarm);
   auto current = ctx.store.read(swarm.path, std::nullopt);
   if (!current) {
     return fail(detail::audit_failure(ctx, {"sync", swarm.name, std::nullopt, {}, {}}, current.error()));
@@ -16,6 +17,7 @@ Result<KeyReport> sync(Context& ctx, Swarm& swarm) {
 }
 
 Result<ports::StoredVersion> fetch(Context& ctx, const Swarm& swarm, std::optional<int> version) {
+  detail::account_for_versions(ctx, swarm);
   detail::AuditFields fields{"fetch", swarm.name, version, {}, {}};
   auto stored = ctx.store.read(swarm.path, version);
   if (!stored) return fail(detail::audit_failure(ctx, fields, stored.error()));
@@ -28,6 +30,7 @@ Result<ports::StoredVersion> fetch(Context& ctx, const Swarm& swarm, std::option
 }
 
 Result<std::vector<HistoryEntry>> history(Context& ctx, const Swarm& swarm) {
+  detail::account_for_versions(ctx, swarm);
   const detail::AuditFields fields{"history", swarm.name, std::nullopt, {}, {}};
   auto meta = ctx.store.metadata(swarm.path);
   if (!meta) return fail(detail::audit_failure(ctx, fields, meta.error()));

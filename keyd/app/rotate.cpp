@@ -18,12 +18,19 @@ namespace {
 // Store `key` as a new version after `expected_current`, audit it as `action`, then deliver.
 Result<KeyReport> store_and_deliver(Context& ctx, Swarm& swarm, const domain::SwarmKey& key, int expected_current,
                                     std::string_view action, std::string_view reason) {
-  ports::VersionData data{key.canonical_text(), key.fingerprint().hex(), ctx.actor, std::string(reason)};
-  detail::AuditFields fields{action, swarm.name, std::nullopt, data.fingerprint, {}};
+  ports::VersionData data{key.canonical_text(), key.fingerprint().hex(), ctx.actor, std::string(reason), {}};
+  // Intent before the write, result after: a crash in between leaves an intent whose version the
+  // next command records as recovered. The intent's place in the chain is stored with the version.
+  detail::AuditFields fields{action, swarm.name, expected_current + 1, data.fingerprint, {}};
+  KEYD_ASSIGN_OR_RETURN(data.audit_anchor, detail::audit_intent(ctx, fields));
+  detail::test_crash_point("after-intent");
+  fields.version = std::nullopt;
   auto version = detail::write_version(ctx, swarm, data, expected_current);
   if (!version) return fail(detail::audit_failure(ctx, fields, version.error()));
+  detail::test_crash_point("after-store-write");
   fields.version = *version;
   KEYD_TRY(detail::audit_success(ctx, fields));
+  detail::test_crash_point("after-result");
   spdlog::info("swarm {}: stored version {} (fingerprint {}, reason {})", swarm.name, *version, data.fingerprint,
                reason);
 
@@ -47,6 +54,7 @@ bool wants_rollback(const Swarm& swarm, const KeyReport& report) {
 }  // namespace
 
 Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason) {
+  detail::account_for_versions(ctx, swarm);
   const detail::AuditFields fields{"rotate", swarm.name, std::nullopt, {}, {}};
   auto current = detail::current_version(ctx, swarm);
   if (!current) return fail(detail::audit_failure(ctx, fields, current.error()));
@@ -74,6 +82,7 @@ Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason) {
 }
 
 Result<KeyReport> import_key(Context& ctx, Swarm& swarm, const Secret& key_file) {
+  detail::account_for_versions(ctx, swarm);
   const detail::AuditFields fields{"import", swarm.name, std::nullopt, {}, {}};
   auto parsed = domain::parse_and_validate(key_file);
   if (!parsed) return fail(detail::audit_failure(ctx, fields, parsed.error().with_context("import")));
@@ -85,6 +94,7 @@ Result<KeyReport> import_key(Context& ctx, Swarm& swarm, const Secret& key_file)
 }
 
 Result<KeyReport> rollback(Context& ctx, Swarm& swarm, int to_version) {
+  detail::account_for_versions(ctx, swarm);
   detail::AuditFields fields{"rollback", swarm.name, to_version, {}, {}};
   auto current = detail::current_version(ctx, swarm);
   if (!current) return fail(detail::audit_failure(ctx, fields, current.error()));

@@ -38,6 +38,11 @@ class InMemoryStore final : public ports::SecretStore {
 class RecordingAudit final : public ports::AuditLog {
  public:
   [[nodiscard]] Status append(const ports::AuditEvent& event) override;
+  [[nodiscard]] Result<ports::AuditAnchor> append_anchored(const ports::AuditEvent& event) override;
+  [[nodiscard]] Result<std::optional<int>> newest_written_version(std::string_view swarm) override;
+  [[nodiscard]] Result<std::vector<ports::AuditRecord>> records() override;
+  // Each entry's seq and chained hash (see fakes.cpp), as records() reports them.
+  [[nodiscard]] std::vector<ports::AuditAnchor> chain() const;
   std::vector<ports::AuditEvent> events;
   std::optional<Error> failure;
 };

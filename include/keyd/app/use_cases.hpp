@@ -21,6 +21,9 @@ struct Context {
   ports::AuditLog& audit;
   const ports::Clock& clock;
   std::string actor;  // who is acting: OS user now, a token identity later
+  // Record kept versions the audit trail lacks as "recovered" before working on a swarm. keyd agent
+  // turns it off: its log is node-local and the versions it reads are audited by the keyd that wrote them.
+  bool account_versions = true;
 };
 
 // A configured swarm with its targets, built by the wiring from the config.

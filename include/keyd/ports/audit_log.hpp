@@ -3,8 +3,11 @@
 
 #include "keyd/common/result.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace keyd::ports {
 
@@ -18,12 +21,57 @@ struct AuditEvent {
   std::string outcome;      // "success" or "failure"
   std::string error;        // failure message (names paths/statuses, never secrets)
   std::string target;       // for sync entries: which target
+  std::string detail{};     // recovered entries: what the store says of the version (issued_by, reason)
 };
+
+// Where an appended entry sits in the chain: its seq and the SHA-256 (hex) of its line. Stored with
+// the version the entry announces, so that a rewritten log no longer matches the store.
+struct AuditAnchor {
+  std::int64_t seq = 0;
+  std::string hash;
+};
+
+// One entry read back from the log, with its place in the chain.
+struct AuditRecord {
+  AuditAnchor anchor;
+  AuditEvent event;
+};
+
+// Outcomes beside "success" and "failure": "intent" is appended before a store write (rotate,
+// import, rollback) with the version it expects to create; a "recovered" action records a kept
+// version that the store holds but whose writer never recorded the result (a crash in between).
+inline constexpr std::string_view k_outcome_intent = "intent";
+inline constexpr std::string_view k_action_recovered = "recovered";
 
 class AuditLog {
  public:
   virtual ~AuditLog() = default;
   [[nodiscard]] virtual Status append(const AuditEvent& event) = 0;
+
+  // append(), returning where the entry sits in the chain. A log that cannot say returns an empty anchor.
+  [[nodiscard]] virtual Result<AuditAnchor> append_anchored(const AuditEvent& event) {
+    if (auto st = append(event); !st) return fail(st.error());
+    return AuditAnchor{};
+  }
+
+  // The version of the newest entry (by position) that records a store write of `swarm` as done:
+  // outcome "success" of rotate, import or rollback, or a "recovered" entry. nullopt when there is
+  // none. Reads the log backwards and stops at the first such entry (the common case reads a tail).
+  [[nodiscard]] virtual Result<std::optional<int>> newest_written_version(std::string_view /*swarm*/) {
+    return fail(ErrorCode::internal, "this audit log cannot be read back");
+  }
+
+  // Every entry, in order (audit verify --config).
+  [[nodiscard]] virtual Result<std::vector<AuditRecord>> records() {
+    return fail(ErrorCode::internal, "this audit log cannot be read back");
+  }
 };
+
+// Does this entry record a store write of a version as done (see newest_written_version)?
+[[nodiscard]] inline bool records_written_version(const AuditEvent& e) {
+  if (!e.version) return false;
+  if (e.action == k_action_recovered) return e.outcome == "success";
+  return e.outcome == "success" && (e.action == "rotate" || e.action == "import" || e.action == "rollback");
+}
 
 }  // namespace keyd::ports

@@ -19,6 +19,10 @@ struct VersionData {
   std::string fingerprint;  // Kubo fingerprint, 32 lowercase hex
   std::string issued_by;    // actor that wrote this version
   std::string reason;       // rotate, import, rollback, initial, ...
+  // "<seq>:<sha256 hex>" of the audit entry appended just before this version was written (its
+  // intent), so that a rewritten audit log is detected (audit verify --config). Empty in versions
+  // written before keyd stored it, and when the audit log cannot anchor.
+  std::string audit_anchor{};
 };
 
 struct VersionInfo {
@@ -49,6 +53,9 @@ struct StoreCapabilities {
   // write() checks cas atomically. false: cas is checked before writing and the result verified
   // after, so a conflict may be reported after a version was written (its message says so).
   bool check_and_set = true;
+  // false: keyd never writes here (the read-only daemon backend); its versions are audited by the
+  // keyd that wrote them, so this keyd's audit trail does not account for them.
+  bool writes = true;
 };
 
 class SecretStore {

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include <array>
+#include <vector>
 
 namespace keyd::adapters::mcp {
 
@@ -27,9 +27,10 @@ SecretJson path_arguments(std::string_view cli_path) { return SecretJson{{"path"
 
 Result<SecretJson> write_arguments(std::string_view cli_path, const ports::VersionData& data) {
   if (data.key_text.empty()) return fail(ErrorCode::invalid_input, "the key text to store is empty");
-  const std::array<std::pair<std::string_view, std::string_view>, 3> plain{
+  std::vector<std::pair<std::string_view, std::string_view>> plain{
       std::pair{"fingerprint", std::string_view(data.fingerprint)},
       std::pair{"issued_by", std::string_view(data.issued_by)}, std::pair{"reason", std::string_view(data.reason)}};
+  if (!data.audit_anchor.empty()) plain.emplace_back("audit_anchor", data.audit_anchor);
   if (special_to_vault_cli(data.key_text.reveal_text())) {
     return fail(ErrorCode::invalid_input,
                 "the key text starts with '@' or is '-', which the vault CLI would not store");

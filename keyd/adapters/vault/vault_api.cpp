@@ -79,6 +79,7 @@ Secret write_body(const ports::VersionData& data, int cas) {
   doc["data"]["fingerprint"] = data.fingerprint;
   doc["data"]["issued_by"] = data.issued_by;
   doc["data"]["reason"] = data.reason;
+  if (!data.audit_anchor.empty()) doc["data"]["audit_anchor"] = data.audit_anchor;
   return to_secret(doc);
 }
 
@@ -134,6 +135,7 @@ Result<ports::StoredVersion> parse_read(const SecretJson& doc, std::string_view 
   out.data.fingerprint = str(*data, "fingerprint");
   out.data.issued_by = str(*data, "issued_by");
   out.data.reason = str(*data, "reason");
+  out.data.audit_anchor = str(*data, "audit_anchor");  // absent in versions written before keyd anchored
   return out;
 }
 

@@ -62,10 +62,11 @@ TEST_F(UseCases, FirstRotationCreatesVersionOneAndDeliversEverywhere) {
   EXPECT_EQ(parsed->key.fingerprint().hex(), report->fingerprint);
   EXPECT_TRUE(parsed->warnings.empty());
 
-  ASSERT_EQ(events_for("rotate").size(), 1U);
-  EXPECT_EQ(events_for("rotate")[0].outcome, "success");
-  EXPECT_EQ(events_for("rotate")[0].version, 1);
-  EXPECT_EQ(events_for("rotate")[0].actor, "alice");
+  ASSERT_EQ(events_for("rotate").size(), 2U);  // the intent before the store write, then the result
+  EXPECT_EQ(events_for("rotate")[0].outcome, "intent");
+  EXPECT_EQ(events_for("rotate")[1].outcome, "success");
+  EXPECT_EQ(events_for("rotate")[1].version, 1);
+  EXPECT_EQ(events_for("rotate")[1].actor, "alice");
   EXPECT_EQ(events_for("sync").size(), 2U);
 }
 
@@ -294,9 +295,10 @@ TEST_F(UseCases, AFailedRolloutPutsThePreviousKeyBackWhenTheTargetAsksForIt) {
   EXPECT_EQ(target_a->fingerprint, old_fp);
   EXPECT_EQ(target_b->fingerprint, old_fp);  // every target is back on one key
   auto rollbacks = events_for("rollback");
-  ASSERT_EQ(rollbacks.size(), 1U);
-  EXPECT_EQ(rollbacks[0].outcome, "success");
-  EXPECT_EQ(rollbacks[0].version, 3);
+  ASSERT_EQ(rollbacks.size(), 2U);
+  EXPECT_EQ(rollbacks[0].outcome, "intent");
+  EXPECT_EQ(rollbacks[1].outcome, "success");
+  EXPECT_EQ(rollbacks[1].version, 3);
 }
 
 TEST_F(UseCases, NoRollbackWhenTheFailingTargetDoesNotAskOrThereIsNoPreviousKey) {

@@ -23,7 +23,8 @@ TEST_F(McpCli, RotateSyncFetchHistoryImportThroughMcp) {
   EXPECT_EQ(v2["data"]["reason"], "rotate");
   EXPECT_FALSE(v2["data"]["issued_by"].get<std::string>().empty());
   EXPECT_EQ(v2["data"]["swarm.key"].get<std::string>(), read_file(target()));
-  EXPECT_EQ(v2["data"].size(), 4U);
+  EXPECT_EQ(v2["data"].size(), 5U);  // and the audit anchor of the intent entry (issue 14 item 5)
+  EXPECT_FALSE(v2["data"].value("audit_anchor", "").empty());
 
   ok({"fetch", "--out", "current.key"});
   EXPECT_EQ(read_file(dir / "current.key"), read_file(target()));

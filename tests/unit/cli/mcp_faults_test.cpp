@@ -79,7 +79,13 @@ TEST_F(McpCliFaults, ConcurrentWriterAndTamperingAreReportedAndNothingIsDelivere
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(has(r.err, "does not hold what keyd wrote")) << r.err;
   EXPECT_EQ(read_file(target()), m_delivered);
-  ok({"audit", "verify"});
+  ok({"audit", "verify", "--chain-only"});
+  // The store now holds a version keyd never recorded as written, and whose content is not what
+  // keyd's intent entry announced: the cross-check names it.
+  r = keyd({"audit", "verify"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(has(r.err, "version 4: no audit entry records it as written")) << r.err;
+  EXPECT_TRUE(has(r.err, "version 4: the audit entry at seq")) << r.err;
 }
 
 TEST_F(McpCliFaults, OutOfOrderAndStderrFloodDoNotMatter) {

@@ -29,7 +29,8 @@ std::vector<json> audit_entries(const std::filesystem::path& file, const std::st
   for (std::string line; std::getline(lines, line);) {
     if (line.empty()) continue;
     json entry = json::parse(line);
-    if (entry.value("action", "") == action) out.push_back(std::move(entry));
+    // A store write's "intent" entry comes before its result; these tests count results.
+    if (entry.value("action", "") == action && entry.value("outcome", "") != "intent") out.push_back(std::move(entry));
   }
   return out;
 }

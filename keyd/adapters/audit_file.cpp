@@ -31,6 +31,7 @@
 #include "audit_chain.hpp"
 #include "audit_scan.hpp"
 #include "errno_text.hpp"
+#include "process_spawn.hpp"
 #include "keyd/adapters/fs.hpp"
 
 #include <fcntl.h>
@@ -64,20 +65,6 @@ using detail::with_suffix;
 
 constexpr std::string_view k_key_path_marker = "/key/swarm/psk/";
 constexpr std::size_t k_tail_chunk = 4096;
-
-class Fd {
- public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (m_fd >= 0) ::close(m_fd);
-  }
-  [[nodiscard]] int get() const { return m_fd; }
-
- private:
-  int m_fd;
-};
 
 Status refuse_key_material(const ports::AuditEvent& e) {
   const std::array<std::pair<std::string_view, const std::string*>, 9> fields{{
@@ -236,7 +223,7 @@ class AuditFile final : public ports::AuditLog {
     if (!parent.empty()) KEYD_TRY(ensure_directory(parent, 0700));
     KEYD_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire(with_suffix(m_file, ".lock")));
     KEYD_ASSIGN_OR_RETURN(const int raw_fd, open_for_append(m_file));
-    const Fd fd(raw_fd);
+    const detail::UniqueFd fd(raw_fd);
     struct stat st{};
     if (::fstat(fd.get(), &st) != 0) return fail(ErrorCode::io, "stat " + m_file.string() + ": " + errno_text(errno));
     KEYD_ASSIGN_OR_RETURN(const Tail tail, read_tail(fd.get(), st.st_size, m_file));

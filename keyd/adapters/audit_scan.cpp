@@ -4,6 +4,7 @@
 
 #include "audit_chain.hpp"
 #include "errno_text.hpp"
+#include "process_spawn.hpp"
 #include "keyd/adapters/fs.hpp"
 
 #include <fcntl.h>
@@ -19,20 +20,6 @@ namespace keyd::adapters::detail {
 namespace {
 
 constexpr std::size_t k_scan_chunk = 64 * 1024;
-
-class ReadFd {
- public:
-  explicit ReadFd(int fd) : m_fd(fd) {}
-  ReadFd(const ReadFd&) = delete;
-  ReadFd& operator=(const ReadFd&) = delete;
-  ~ReadFd() {
-    if (m_fd >= 0) ::close(m_fd);
-  }
-  [[nodiscard]] int get() const { return m_fd; }
-
- private:
-  int m_fd;
-};
 
 Status pread_exact(int fd, std::string& buf, off_t offset, const std::filesystem::path& file) {
   std::size_t done = 0;
@@ -60,7 +47,7 @@ std::optional<int> written_version(std::string_view line, std::string_view needl
 }  // namespace
 
 Result<std::optional<int>> newest_written_version(const std::filesystem::path& file, std::string_view swarm) {
-  const ReadFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  const detail::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return std::optional<int>{};
     return fail(ErrorCode::io, "open " + file.string() + ": " + errno_text(errno));

@@ -64,6 +64,7 @@ constexpr std::array k_swarm_fields{
     Field<SwarmConfig>{"targets", false, schema::parse_targets},
     Field<SwarmConfig>{"rotation", false, schema::parse_rotation},
     Field<SwarmConfig>{"key_readers", false, schema::parse_key_readers},
+    Field<SwarmConfig>{"operators", false, schema::parse_operators},
 };
 
 // Where something was first claimed, to report a second claim against it.

@@ -165,8 +165,10 @@ void parse_rotation(const YAML::Node& value, const Where& where, Problems& probl
   }
 }
 
+namespace {
+
 // A list of caller names as ports::Caller spells them; [] (nobody) is allowed and the default.
-void parse_key_readers(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out) {
+void parse_callers(const YAML::Node& value, const Where& where, Problems& problems, std::vector<std::string>& out) {
   if (!value.IsSequence()) {
     problems.add(where.mark,
                  where.prefix() + "expected a list of caller names (token:<name>, k8s:<user>), got " + describe(value));
@@ -186,8 +188,18 @@ void parse_key_readers(const YAML::Node& value, const Where& where, Problems& pr
                                 "k8s:<TokenReview user name, e.g. system:serviceaccount:ipfs:ipfs-overlay>");
       continue;
     }
-    if (std::ranges::find(out.key_readers, *text) == out.key_readers.end()) out.key_readers.push_back(std::move(*text));
+    if (std::ranges::find(out, *text) == out.end()) out.push_back(std::move(*text));
   }
+}
+
+}  // namespace
+
+void parse_key_readers(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out) {
+  parse_callers(value, where, problems, out.key_readers);
+}
+
+void parse_operators(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out) {
+  parse_callers(value, where, problems, out.operators);
 }
 
 }  // namespace keyd::config::schema

@@ -213,11 +213,12 @@ void parse_targets(const YAML::Node& value, const Where& where, Problems& proble
 void parse_kubernetes_section(const YAML::Node& value, const Where& where, Problems& problems, Config& out);
 
 // keyd daemon: the top-level sync_interval, server and leader_election sections,
-// swarms[].rotation and swarms[].key_readers (daemon_schema.cpp).
+// swarms[].rotation, swarms[].key_readers and swarms[].operators (daemon_schema.cpp).
 void parse_sync_interval(const YAML::Node& value, const Where& where, Problems& problems, Config& out);
 void parse_server_section(const YAML::Node& value, const Where& where, Problems& problems, Config& out);
 void parse_leader_election_section(const YAML::Node& value, const Where& where, Problems& problems, Config& out);
 void parse_rotation(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out);
 void parse_key_readers(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out);
+void parse_operators(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out);
 
 }  // namespace keyd::config::schema

@@ -131,13 +131,17 @@ struct SwarmConfig {
   // Who may GET the key from the daemon's API: "token:<name in the tokens file>" or
   // "k8s:<TokenReview username>" (keyd/config/daemon_schema.cpp). Empty: nobody.
   std::vector<std::string> key_readers{};
+  // Who may POST rotate and sync for this swarm through the daemon's API; same forms. Empty: nobody.
+  std::vector<std::string> operators{};
 };
 
 // server.auth.tokenreview: Kubernetes service-account tokens checked with a TokenReview.
 struct TokenReviewConfig {
   bool enabled = false;
   std::vector<std::string> audiences;  // empty: the API server's default audience
-  std::vector<std::string> allowed_users;  // may rotate and sync (e.g. system:serviceaccount:ops:ci); empty: all
+  // An extra gate on rotate and sync for TokenReview callers (e.g. system:serviceaccount:ops:ci); empty: no
+  // extra gate. The caller must also be in the swarm's operators.
+  std::vector<std::string> allowed_users;
 };
 
 struct ServerAuthConfig {

@@ -62,7 +62,7 @@ const std::vector<ErrorCase>& error_cases() {
       {"a swarm must be a map", "swarms:\n  - a\n", "t.yaml:2:5: swarms[0]: expected a map, got 'a'"},
       {"a swarm needs a name", "swarms:\n  - path: a/b\n", "t.yaml:2:5: swarms[0].name: required"},
       {"unknown key in a swarm", "swarms:\n  - name: a\n    tagets: []\n",
-       "t.yaml:3:5: unknown key 'tagets' in swarms[0] (expected: name, path, targets, rotation, key_readers)"},
+       "t.yaml:3:5: unknown key 'tagets' in swarms[0] (expected: name, path, targets, rotation, key_readers, operators)"},
       {"duplicate swarm names", "swarms:\n  - name: a\n  - name: b\n  - name: a\n",
        "t.yaml:4:11: swarms[2].name: duplicate swarm name 'a' (first at line 2)"},
       {"uppercase in a swarm name", "swarms:\n  - name: Overlay\n",

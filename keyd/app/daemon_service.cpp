@@ -100,8 +100,8 @@ json report_json(const KeyReport& r) {
           {"reason", r.reason}, {"warnings", r.warnings}, {"targets", targets}};
 }
 
-// 401/403/503 when the request may not go on; nullopt when it may.
-std::optional<ApiResponse> refuse(const ApiRequest& request, bool write) {
+// 401/503 when the request is not authenticated; nullopt when it is. Grants are checked per endpoint.
+std::optional<ApiResponse> refuse(const ApiRequest& request) {
   using Kind = ports::Authentication::Kind;
   switch (request.auth.kind) {
     case Kind::none:
@@ -112,10 +112,6 @@ std::optional<ApiResponse> refuse(const ApiRequest& request, bool write) {
       return error_response(503, "unavailable", "the bearer token cannot be checked now: " + request.auth.reason);
     case Kind::ok:
       break;
-  }
-  if (write && !request.auth.caller->may_write) {
-    return error_response(403, "forbidden",
-                          fmt::format("{} may read but not rotate or sync", request.auth.caller->name));
   }
   return std::nullopt;
 }
@@ -248,7 +244,7 @@ ApiResponse DaemonService::handle(const ApiRequest& request) {
   }
   if (parts.size() == 4 && parts[3] == "key") {
     if (request.method != "GET") return method_not_allowed("GET");
-    if (auto refused = refuse(request, false)) return *refused;
+    if (auto refused = refuse(request)) return *refused;
     return read_key(request, parts[2]);
   }
   if (parts.size() == 4) {
@@ -256,11 +252,12 @@ ApiResponse DaemonService::handle(const ApiRequest& request) {
       return error_response(404, "not_found", fmt::format("no such resource: {}", request.path));
     }
     if (request.method != "POST") return method_not_allowed("POST");
-    if (auto refused = refuse(request, true)) return *refused;
+    if (auto refused = refuse(request)) return *refused;
+    if (auto refused = refuse_action(request, parts[2], parts[3])) return *refused;
     return swarm_action(request, parts[2], parts[3]);
   }
   if (request.method != "GET" && request.method != "HEAD") return method_not_allowed("GET");
-  if (auto refused = refuse(request, false)) return *refused;
+  if (auto refused = refuse(request)) return *refused;  // any authenticated caller may list: no keys in it
   const auto now = m_clock.now();
   const auto all = swarms();
   if (parts.size() == 2) {
@@ -271,6 +268,35 @@ ApiResponse DaemonService::handle(const ApiRequest& request) {
   const auto it = std::ranges::find_if(all, [&](const SwarmState& s) { return s.name == parts[2]; });
   if (it == all.end()) return error_response(404, "not_found", fmt::format("no swarm named '{}'", parts[2]));
   return json_response(200, swarm_json(*it, now));
+}
+
+std::optional<ApiResponse> DaemonService::refuse_action(const ApiRequest& request, std::string_view name,
+                                                        std::string_view action) {
+  const ports::Caller& caller = *request.auth.caller;
+  const auto all = swarms();
+  if (std::ranges::none_of(all, [&](const SwarmState& s) { return s.name == name; })) {
+    return error_response(404, "not_found", fmt::format("no swarm named '{}'", name));
+  }
+  const KeyReaders* swarm = nullptr;
+  if (m_keys) {
+    const auto it = std::ranges::find_if(m_keys->swarms, [&](const KeyReaders& k) { return k.swarm == name; });
+    if (it != m_keys->swarms.end()) swarm = &*it;
+  }
+  std::string message;
+  if (swarm == nullptr || std::ranges::find(swarm->operators, caller.name) == swarm->operators.end()) {
+    message = fmt::format("caller {} is not an operator of swarm {} (swarms[].operators)", caller.name, name);
+  } else if (!caller.may_write) {
+    message = fmt::format("caller {} may not {} (not in server.auth.tokenreview.allowed_users)", caller.name, action);
+  } else {
+    return std::nullopt;
+  }
+  spdlog::warn("api: {}: refused to {} swarm {}: {}", caller.actor(), action, name, message);
+  if (m_keys) {
+    Context ctx{m_keys->store, m_keys->audit, m_clock, caller.actor()};
+    (void)detail::audit_failure(ctx, {action, name, std::nullopt, {}, {}},
+                                Error{ErrorCode::unauthorized, message});
+  }
+  return error_response(403, "forbidden", message);
 }
 
 ApiResponse DaemonService::swarm_action(const ApiRequest& request, std::string_view name, std::string_view action) {

@@ -157,7 +157,7 @@ int run_daemon(const DaemonFlags& flags) {
       std::make_unique<app::Reconciler>(app::Context{store, *w.audit, w.clock, "keyd-daemon@" + elector->identity()},
                                         std::move(*swarms), options, jitter);
   app::KeyAccess keys{store, *w.audit, {}};
-  for (const auto& s : cfg.swarms) keys.swarms.push_back(app::KeyReaders{s.name, s.path, s.key_readers});
+  for (const auto& s : cfg.swarms) keys.swarms.push_back(app::KeyReaders{s.name, s.path, s.key_readers, s.operators});
   app::DaemonService service(std::move(reconciler), store_metrics, w.clock, KEYD_VERSION, std::move(keys));
 
   auto listen = adapters::parse_listen_address(flags.listen.empty() ? cfg.server.listen : flags.listen);

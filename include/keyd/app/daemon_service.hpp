@@ -19,11 +19,13 @@
 
 namespace keyd::app {
 
-// GET /v1/swarms/{name}/key: one swarm's store path and who may read its key.
+// One swarm's store path and its grants: who may GET /v1/swarms/{name}/key, and who may POST
+// …/rotate and …/sync.
 struct KeyReaders {
   std::string swarm;
-  std::string path;                  // store path
-  std::vector<std::string> readers;  // Caller::name values (swarms[].key_readers); empty: nobody
+  std::string path;                      // store path
+  std::vector<std::string> readers;      // Caller::name values (swarms[].key_readers); empty: nobody
+  std::vector<std::string> operators{};  // Caller::name values (swarms[].operators); empty: nobody
 };
 
 // What the key endpoint reads and audits with. Called from the API's worker threads while the
@@ -53,7 +55,7 @@ class SerialisedStore final : public ports::SecretStore {
 
 class DaemonService final : public ports::ApiHandler {
  public:
-  // Without `keys` the key endpoint serves nobody (403).
+  // Without `keys` the key, rotate and sync endpoints serve nobody (403).
   DaemonService(std::unique_ptr<Reconciler> reconciler, std::shared_ptr<StoreMetrics> store_metrics,
                 const ports::Clock& clock, std::string version, std::optional<KeyAccess> keys = std::nullopt);
 
@@ -73,6 +75,9 @@ class DaemonService final : public ports::ApiHandler {
   [[nodiscard]] ports::ApiResponse swarm_action(const ports::ApiRequest& request, std::string_view name,
                                                 std::string_view action);
   [[nodiscard]] ports::ApiResponse read_key(const ports::ApiRequest& request, std::string_view name);
+  // 404 for an unknown swarm, 403 (audited) for a caller that is not one of its operators.
+  [[nodiscard]] std::optional<ports::ApiResponse> refuse_action(const ports::ApiRequest& request, std::string_view name,
+                                                                std::string_view action);
 
   std::unique_ptr<Reconciler> m_reconciler;
   std::shared_ptr<StoreMetrics> m_store_metrics;

@@ -15,7 +15,9 @@ namespace keyd::ports {
 
 struct Caller {
   std::string name;        // "token:<name from the tokens file>" or "k8s:<username>"; what allow-lists name
-  bool may_write = false;  // may rotate and sync
+  // false when the authenticator forbids rotate and sync (tokenreview.allowed_users); the caller
+  // must also be one of the swarm's operators (app::DaemonService).
+  bool may_write = false;
   // The pod a TokenReview said the token is bound to (user.extra authentication.kubernetes.io/pod-name
   // and pod-uid); empty when the token is not bound to a pod or is not a Kubernetes token.
   std::string pod{};

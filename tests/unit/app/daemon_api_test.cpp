@@ -141,6 +141,8 @@ class DaemonApiTest : public ::testing::Test {
                                                    DaemonOptions{}, [] { return 0.0; });
     KeyAccess keys{*store, f.audit, {}};
     keys.swarms.push_back(KeyReaders{"ipfs-overlay", "ipfs-overlay/swarm-key", {"token:agent", k_overlay_sa}});
+    keys.swarms.back().operators = {"token:ci", "token:ci-bot", "token:agent", "k8s:system:serviceaccount:ops:deployer",
+                                    "k8s:system:serviceaccount:ops:ci"};
     service = std::make_unique<DaemonService>(std::move(reconciler), metrics, f.clock, "1.2.3", std::move(keys));
   }
 

@@ -237,6 +237,10 @@ std::string render_keyd_config_text(const BundleValues& v) {
     Json rotation{{"max_age", v.keyd.daemon.max_age}};
     if (!v.keyd.daemon.window.empty()) rotation["window"] = v.keyd.daemon.window;
     swarm["rotation"] = rotation;
+    swarm[comment("operators")] =
+        "Who may POST /v1/swarms/<name>/rotate and /sync (docs/daemon.md): k8s:<user>, e.g. "
+        "k8s:system:serviceaccount:ops:ci; [] = nobody. Scheduled rotations do not need it.";
+    swarm["operators"] = Json::array();
   }
   swarm["targets"] = Json::array({target});
   Json config{{"store", {{"backend", "vault"}, {"vault", store_vault}}},

@@ -189,6 +189,7 @@ class AgentAgainstKeydDaemon : public ::testing::Test {
                "server:\n  listen: 127.0.0.1:0\n  auth: {tokens_file: tokens}\n"
                "leader_election: {lock_file: .keyd/daemon.lock}\n"
                "swarms:\n  - name: ipfs-overlay\n    key_readers: [\"token:reader\"]\n"
+               "    operators: [\"token:reader\"]\n"
                "    targets: [{type: file, path: ipfs/swarm.key}]\n");
     write_file(dir / "daemon/tokens", sha256_hex(k_token) + " reader\n" + sha256_hex("other-token") + " other\n");
     ::chmod((dir / "daemon/tokens").c_str(), 0600);

@@ -113,13 +113,13 @@ std::string config(const std::string& extra = {}) {
   return R"(store: {backend: file, file: {dir: .keyd/store}}
 audit: {file: .keyd/audit.jsonl}
 sync_interval: 1s
-server:
-  listen: 127.0.0.1:0
-  auth: {tokens_file: tokens}
+server: {listen: "127.0.0.1:0",
+         auth: {tokens_file: tokens}}
 leader_election: {lock_file: .keyd/daemon.lock}
 swarms:
   - name: ipfs-overlay
     rotation: {max_age: 720h}
+    operators: ["token:ci"]
     targets: [{type: file, path: ipfs/swarm.key}]
 )" + extra;
 }

@@ -163,6 +163,7 @@ class DaemonLease : public ::testing::Test {
            "swarms:\n"
            "  - name: ipfs-overlay\n"
            "    rotation: {max_age: 720h}\n"
+           "    operators: [\"token:ci\"]\n"
            "    targets: [{type: file, path: ipfs/swarm.key}]\n" +
            extra;
   }

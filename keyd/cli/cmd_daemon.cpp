@@ -140,8 +140,11 @@ int run_daemon(const DaemonFlags& flags) {
   if (cfg.server.auth.tokenreview.enabled) {
     auto api = kube->api();
     if (!api) return report_error(api.error());
-    adapters::TokenReviewOptions review{cfg.server.auth.tokenreview.audiences,
-                                        cfg.server.auth.tokenreview.allowed_users, std::chrono::seconds{10}};
+    const auto& tr = cfg.server.auth.tokenreview;
+    adapters::TokenReviewOptions review{tr.audiences, tr.allowed_users, tr.cache_ttl,
+                                        adapters::ReviewLimits{tr.cache_ttl, tr.negative_cache_ttl,
+                                                               static_cast<std::size_t>(tr.cache_size),
+                                                               tr.reviews_per_second, tr.burst}};
     authenticators.push_back(adapters::make_tokenreview_authenticator(review, *api, w.clock));
   }
 

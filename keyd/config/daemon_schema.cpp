@@ -69,6 +69,12 @@ constexpr std::array k_tokenreview_fields{
     Field<TokenReviewConfig>{"enabled", false, bool_field<&TokenReviewConfig::enabled>},
     Field<TokenReviewConfig>{"audiences", false, parse_audiences},
     Field<TokenReviewConfig>{"allowed_users", false, parse_allowed_users},
+    Field<TokenReviewConfig>{"cache_ttl", false, duration_field<&TokenReviewConfig::cache_ttl, k_second_ms, k_hour_ms>},
+    Field<TokenReviewConfig>{"negative_cache_ttl", false,
+                             duration_field<&TokenReviewConfig::negative_cache_ttl, k_second_ms, k_hour_ms>},
+    Field<TokenReviewConfig>{"cache_size", false, int_field<&TokenReviewConfig::cache_size, 16, 1 << 20>},
+    Field<TokenReviewConfig>{"reviews_per_second", false, int_field<&TokenReviewConfig::reviews_per_second, 1, 10'000>},
+    Field<TokenReviewConfig>{"burst", false, int_field<&TokenReviewConfig::burst, 1, 100'000>},
 };
 
 constexpr std::array k_auth_fields{

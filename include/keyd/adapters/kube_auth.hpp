@@ -5,6 +5,7 @@
 #pragma once
 
 #include "keyd/adapters/kube_target.hpp"
+#include "keyd/adapters/review_limiter.hpp"
 #include "keyd/ports/api.hpp"
 #include "keyd/ports/clock.hpp"
 
@@ -18,8 +19,11 @@ namespace keyd::adapters {
 struct TokenReviewOptions {
   std::vector<std::string> audiences;      // empty: the API server's default audience
   std::vector<std::string> allowed_users;  // may rotate and sync; empty: every authenticated user
-  std::chrono::seconds cache_ttl{10};      // answers are cached (by the token's SHA-256) this long
+  std::chrono::milliseconds cache_ttl{10'000};  // accepted answers are cached (by the token's SHA-256) this long
+  ReviewLimits limits{};                   // refused answers, cache size, reviews per second (not cache_ttl)
 };
+
+// A TokenReview is made once (no retries while the client waits), behind make_review_limiter.
 
 [[nodiscard]] std::shared_ptr<ports::Authenticator> make_tokenreview_authenticator(TokenReviewOptions options,
                                                                                    std::shared_ptr<KubeApi> api,

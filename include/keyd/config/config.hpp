@@ -142,6 +142,12 @@ struct TokenReviewConfig {
   // An extra gate on rotate and sync for TokenReview callers (e.g. system:serviceaccount:ops:ci); empty: no
   // extra gate. The caller must also be in the swarm's operators.
   std::vector<std::string> allowed_users;
+  // Bounds on what unauthenticated clients can make keyd ask the API server (see review_limiter.hpp).
+  std::chrono::milliseconds cache_ttl{10'000};          // an accepted token is not reviewed again this long
+  std::chrono::milliseconds negative_cache_ttl{5'000};  // nor is a refused one
+  int cache_size = 4096;                                // answers kept, least recently used dropped first
+  int reviews_per_second = 20;                          // new tokens reviewed per second; beyond: 503
+  int burst = 40;                                       // and at once
 };
 
 struct ServerAuthConfig {

@@ -1,6 +1,7 @@
 #include "keyd/adapters/http_server.hpp"
 
 #include "httplib_system.hpp"
+#include "request_checks.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -46,8 +47,12 @@ std::string_view status_code_name(int status) {
 ports::Authentication authenticate(const httplib::Request& req,
                                    const std::vector<std::shared_ptr<ports::Authenticator>>& authenticators) {
   using Kind = ports::Authentication::Kind;
-  if (!req.has_header("Authorization")) return {};
-  const std::string value = req.get_header_value("Authorization");
+  // From the header map itself: get_header_value() goes through a C string and would cut the
+  // value at an embedded NUL ("Bearer good\0junk" would become "Bearer good").
+  const auto found = req.headers.find("Authorization");
+  if (found == req.headers.end()) return {};
+  if (req.headers.count("Authorization") > 1) return {Kind::rejected, std::nullopt, "more than one Authorization header"};
+  const std::string& value = found->second;
   constexpr std::string_view k_bearer = "Bearer ";
   if (value.size() <= k_bearer.size() || value.size() > k_max_token_length ||
       !std::equal(k_bearer.begin(), k_bearer.end(), value.begin(), [](char a, char b) {
@@ -56,6 +61,7 @@ ports::Authentication authenticate(const httplib::Request& req,
     return {Kind::rejected, std::nullopt, "not a bearer token"};
   }
   const std::string_view token = std::string_view(value).substr(k_bearer.size());
+  if (!http::plausible_token(token)) return {Kind::rejected, std::nullopt, "control characters in the bearer token"};
   std::string unavailable;
   for (const auto& a : authenticators) {
     auto result = a->authenticate(token);
@@ -166,6 +172,12 @@ Result<std::unique_ptr<HttpServer>> start_http_server(
   server->set_keep_alive_max_count(100);
 
   auto route = [&handler, auths = std::move(authenticators)](const httplib::Request& req, httplib::Response& res) {
+    // One spelling per resource: nothing is percent-decoded or collapsed into another path.
+    if (!http::canonical_path(req.target)) {
+      res.status = 404;
+      res.set_content(json_error("not_found", "no such resource (not a canonical path)"), "application/json");
+      return;
+    }
     ports::ApiRequest request{req.method, req.path, authenticate(req, auths), req.body};
     if (request.auth.kind == ports::Authentication::Kind::rejected) {
       spdlog::info("api: {} {} from {}: token rejected ({})", req.method, req.path, req.remote_addr,
@@ -174,6 +186,11 @@ Result<std::unique_ptr<HttpServer>> start_http_server(
     ports::ApiResponse response = handler.handle(request);
     res.status = response.status;
     if (response.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"keyd\"");
+    // The token could not be checked now (the API server is down, or the review rate bound of
+    // review_limiter.hpp is reached): come back later.
+    if (response.status == 503 && request.auth.kind == ports::Authentication::Kind::unavailable) {
+      res.set_header("Retry-After", "1");
+    }
     for (const auto& [name, value] : response.headers) res.set_header(name, value);
     // Moved, not copied: a key endpoint body then exists once, in the library's response.
     res.body = std::move(response.body);

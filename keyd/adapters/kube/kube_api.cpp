@@ -44,6 +44,10 @@ Result<kube::SecretJson> KubeApi::create(std::string_view path, const kube::Secr
   return call_json({"POST", std::string(path), "", "application/json", kube::to_body(body)});
 }
 
+Result<kube::SecretJson> KubeApi::create_once(std::string_view path, const kube::SecretJson& body) {
+  return call_json({"POST", std::string(path), "", "application/json", kube::to_body(body)}, 1);
+}
+
 Result<kube::SecretJson> KubeApi::replace(std::string_view path, const kube::SecretJson& body) {
   return call_json({"PUT", std::string(path), "", "application/json", kube::to_body(body)});
 }
@@ -105,10 +109,11 @@ ports::HttpRequest KubeApi::build(const Call& call) const {
   return request;
 }
 
-Result<ports::HttpResponse> KubeApi::send_with_retries(const Call& call) {
+Result<ports::HttpResponse> KubeApi::send_with_retries(const Call& call, int max_attempts) {
   const std::string what = fmt::format("kubernetes {} {}", call.method, call.path);
   std::uniform_real_distribution<double> jitter(0.0, 1.0);
   const auto& backoff = m_options.backoff;
+  if (max_attempts <= 0) max_attempts = backoff.max_attempts;
   Error last;
   for (int attempt = 1;; ++attempt) {
     std::optional<std::chrono::milliseconds> retry_after;
@@ -125,20 +130,20 @@ Result<ports::HttpResponse> KubeApi::send_with_retries(const Call& call) {
       if (auto header = response->header("retry-after")) retry_after = domain::parse_retry_after(*header);
     }
     if (!retryable) return fail(std::move(last));
-    if (attempt >= backoff.max_attempts) {
+    if (attempt >= max_attempts) {
       last.message += fmt::format(" (after {} attempts)", attempt);
       return fail(std::move(last));
     }
     const auto delay = domain::backoff_delay(backoff, attempt, jitter(m_jitter), retry_after);
-    spdlog::info("{} (attempt {} of {}); retrying in {} ms", last.message, attempt, backoff.max_attempts, delay.count());
+    spdlog::info("{} (attempt {} of {}); retrying in {} ms", last.message, attempt, max_attempts, delay.count());
     m_clock.sleep_for(delay);
   }
 }
 
-Result<ports::HttpResponse> KubeApi::call(const Call& call) {
+Result<ports::HttpResponse> KubeApi::call(const Call& call, int max_attempts) {
   const std::lock_guard lock(m_mutex);
   KEYD_TRY(refresh_credentials(false));
-  auto response = send_with_retries(call);
+  auto response = send_with_retries(call, max_attempts);
   if (!response || response->status != 401) return response;
   // The token may have rotated or expired: fetch the credentials again once, then give up.
   const std::string what = fmt::format("kubernetes {} {}", call.method, call.path);
@@ -147,7 +152,7 @@ Result<ports::HttpResponse> KubeApi::call(const Call& call) {
     return fail(ErrorCode::unauthorized,
                 fmt::format("{}: 401 Unauthorized; refreshing the credentials failed: {}", what, st.error().message));
   }
-  response = send_with_retries(call);
+  response = send_with_retries(call, max_attempts);
   if (response && response->status == 401) {
     return fail(ErrorCode::unauthorized,
                 fmt::format("{}: 401 Unauthorized: the API server rejects the credentials of {} (even after a refresh)",
@@ -156,8 +161,8 @@ Result<ports::HttpResponse> KubeApi::call(const Call& call) {
   return response;
 }
 
-Result<kube::SecretJson> KubeApi::call_json(const Call& call) {
-  KEYD_ASSIGN_OR_RETURN(auto response, this->call(call));
+Result<kube::SecretJson> KubeApi::call_json(const Call& call, int max_attempts) {
+  KEYD_ASSIGN_OR_RETURN(auto response, this->call(call, max_attempts));
   return kube::parse_json(response.body, fmt::format("kubernetes {} {}", call.method, call.path));
 }
 

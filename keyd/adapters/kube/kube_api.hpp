@@ -44,6 +44,9 @@ class KubeApi {
   [[nodiscard]] Result<kube::SecretJson> get(std::string_view path);
   [[nodiscard]] Result<kube::SecretJson> list(std::string_view path, std::string_view label_selector);
   [[nodiscard]] Result<kube::SecretJson> create(std::string_view path, const kube::SecretJson& body);
+  // create() without retries (one attempt, plus the credential refresh after a 401): for calls
+  // made while a client waits, such as a TokenReview, which must not multiply under API errors.
+  [[nodiscard]] Result<kube::SecretJson> create_once(std::string_view path, const kube::SecretJson& body);
   [[nodiscard]] Result<kube::SecretJson> replace(std::string_view path, const kube::SecretJson& body);
   [[nodiscard]] Result<kube::SecretJson> patch(std::string_view path, kube::PatchType type, const kube::SecretJson& body,
                                                std::string_view field_manager);
@@ -60,9 +63,10 @@ class KubeApi {
     std::string content_type;  // empty: no body
     Secret body;
   };
-  [[nodiscard]] Result<ports::HttpResponse> call(const Call& call);
-  [[nodiscard]] Result<kube::SecretJson> call_json(const Call& call);
-  [[nodiscard]] Result<ports::HttpResponse> send_with_retries(const Call& call);
+  // max_attempts 0: the backoff policy's.
+  [[nodiscard]] Result<ports::HttpResponse> call(const Call& call, int max_attempts = 0);
+  [[nodiscard]] Result<kube::SecretJson> call_json(const Call& call, int max_attempts = 0);
+  [[nodiscard]] Result<ports::HttpResponse> send_with_retries(const Call& call, int max_attempts);
   [[nodiscard]] Status refresh_credentials(bool force);
   [[nodiscard]] ports::HttpRequest build(const Call& call) const;
 

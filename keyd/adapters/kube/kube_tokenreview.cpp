@@ -1,15 +1,12 @@
-// TokenReview authenticator: one POST per token and cache period; the token travels only in the
-// request body (wiped memory) and is cached only as its SHA-256, with the whole answer (user,
-// whether it may write, the pod a bound token belongs to).
+// TokenReview authenticator: one POST per token and cache period, never retried while the client
+// waits; the token travels only in the request body (wiped memory). The review limiter in front
+// caches answers by the token's SHA-256 (the whole answer: user, whether it may write, the pod a
+// bound token belongs to), shares a review among concurrent requests and bounds reviews per second.
 #include "keyd/adapters/kube_auth.hpp"
+#include "keyd/adapters/review_limiter.hpp"
 #include "kube_api.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <array>
-#include <map>
-#include <mutex>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -22,7 +19,6 @@ using kube::SecretJson;
 using kube::string_at;
 using kube::wiped;
 
-constexpr std::size_t k_max_cached = 1024;
 constexpr const char* k_path = "/apis/authentication.k8s.io/v1/tokenreviews";
 
 constexpr const char* k_pod_name = "authentication.kubernetes.io/pod-name";
@@ -43,25 +39,12 @@ std::string extra_value(const SecretJson& answer, const char* key) {
   return std::string(text.data(), text.size());
 }
 
-std::string digest_of(std::string_view token) {
-  std::array<unsigned char, 32> digest{};
-  unsigned int length = 0;
-  EVP_Digest(token.data(), token.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
-}
-
 class TokenReviewAuthenticator final : public ports::Authenticator {
  public:
-  TokenReviewAuthenticator(TokenReviewOptions options, std::shared_ptr<KubeApi> api, const ports::Clock& clock)
-      : m_options(std::move(options)), m_api(std::move(api)), m_clock(clock) {}
+  TokenReviewAuthenticator(TokenReviewOptions options, std::shared_ptr<KubeApi> api)
+      : m_options(std::move(options)), m_api(std::move(api)) {}
 
   [[nodiscard]] Result<std::optional<ports::Caller>> authenticate(std::string_view token) override {
-    const std::string key = digest_of(token);
-    const auto now = m_clock.now();
-    {
-      const std::lock_guard lock(m_mutex);
-      if (const auto it = m_cache.find(key); it != m_cache.end() && it->second.until > now) return it->second.caller;
-    }
     SecretJson review;
     review["apiVersion"] = "authentication.k8s.io/v1";
     review["kind"] = "TokenReview";
@@ -69,7 +52,7 @@ class TokenReviewAuthenticator final : public ports::Authenticator {
     auto& audiences = review["spec"]["audiences"];
     audiences = SecretJson::array();
     for (const auto& a : m_options.audiences) audiences.push_back(wiped(a));
-    auto answer = m_api->create(k_path, review);
+    auto answer = m_api->create_once(k_path, review);
     if (!answer) return fail(answer.error().with_context("TokenReview"));
 
     std::optional<ports::Caller> caller;
@@ -83,22 +66,12 @@ class TokenReviewAuthenticator final : public ports::Authenticator {
     } else {
       spdlog::debug("api: TokenReview did not authenticate a token: {}", string_at(*answer, {"status", "error"}));
     }
-    const std::lock_guard lock(m_mutex);
-    if (m_cache.size() >= k_max_cached) m_cache.clear();
-    m_cache[key] = Cached{now + m_options.cache_ttl, caller};
     return caller;
   }
 
  private:
-  struct Cached {
-    std::chrono::system_clock::time_point until;
-    std::optional<ports::Caller> caller;
-  };
   TokenReviewOptions m_options;
   std::shared_ptr<KubeApi> m_api;
-  const ports::Clock& m_clock;
-  std::mutex m_mutex;
-  std::map<std::string, Cached> m_cache;  // SHA-256 of the token → answer
 };
 
 }  // namespace
@@ -106,7 +79,10 @@ class TokenReviewAuthenticator final : public ports::Authenticator {
 std::shared_ptr<ports::Authenticator> make_tokenreview_authenticator(TokenReviewOptions options,
                                                                      std::shared_ptr<KubeApi> api,
                                                                      const ports::Clock& clock) {
-  return std::make_shared<TokenReviewAuthenticator>(std::move(options), std::move(api), clock);
+  ReviewLimits limits = options.limits;
+  limits.cache_ttl = options.cache_ttl;
+  return make_review_limiter(std::make_shared<TokenReviewAuthenticator>(std::move(options), std::move(api)), limits,
+                             clock);
 }
 
 }  // namespace keyd::adapters

@@ -2,7 +2,8 @@
 // `keyd daemon` keeps serving on its running configuration — same PID, same port, same tokens —
 // logs why (naming the file or field), counts it in keyd_config_reloads_total{outcome="rejected"}
 // and, on a Lease in the kube-apiserver double, keeps leading (nothing released). A configuration
-// that can start still restarts in place, counted as "restarted".
+// that can start still restarts in place, counted as "restarted", and a burst of SIGHUPs during
+// the restarts never kills the daemon.
 #include "../../../keyd/adapters/audit_chain.hpp"
 #include "daemon_process.hpp"
 #include "support/kube_double.hpp"

@@ -167,6 +167,14 @@ TEST_F(DaemonReload, KeepsServingWhenTheTlsCertificateIsMissing) {
   expect_kept(*d, port, 1, "TLS certificate missing.crt or key missing.key: cannot be loaded");
 }
 
+TEST_F(DaemonReload, KeepsServingWhenTheNewKubeconfigIsMissing) {
+  std::unique_ptr<DaemonProcess> d;
+  const int port = start(d);
+  ASSERT_GT(port, 0);
+  write_file(dir / "keyd.yaml", config() + "kubernetes: {kubeconfig: missing.kubeconfig}\n");
+  expect_kept(*d, port, 1, "missing.kubeconfig");
+}
+
 TEST_F(DaemonReload, KeepsServingOnInvalidYamlAndCountsIt) {
   std::unique_ptr<DaemonProcess> d;
   const int port = start(d);

@@ -408,7 +408,8 @@ ApiResponse DaemonService::readyz() const {
                             : !store_ok  ? "unreachable"
                             : damaged    ? "integrity error (see swarms[].last_error)"
                                          : "reachable"},
-                  {"first_pass", {{"checked", checked}, {"swarms", m_swarms.size()}, {"complete", checked == m_swarms.size()}}},
+                  {"first_pass",
+                   {{"checked", checked}, {"swarms", m_swarms.size()}, {"complete", checked == m_swarms.size()}}},
                   {"leadership", !m_leadership.known    ? "unknown"
                                  : m_leadership.leading ? "leader"
                                                         : "follower"},

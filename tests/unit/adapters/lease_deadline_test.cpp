@@ -81,9 +81,8 @@ TEST_F(LeaseDeadlineTest, ARoundAgainstAHungApiServerIsOneAttemptWithinHalfTheRe
 }
 
 TEST_F(LeaseDeadlineTest, TheReleaseOnStopIsBoundedToo) {
-  const std::string lease =
-      R"({"metadata":{"name":"keyd","namespace":"default","resourceVersion":"1"},)"
-      R"("spec":{"holderIdentity":"keyd-a","leaseDurationSeconds":15,"leaseTransitions":0}})";
+  const std::string lease = R"({"metadata":{"name":"keyd","namespace":"default","resourceVersion":"1"},)"
+                            R"("spec":{"holderIdentity":"keyd-a","leaseDurationSeconds":15,"leaseTransitions":0}})";
   script->answers = {{404, R"({"kind":"Status","code":404,"reason":"NotFound"})"}, {201, lease}};
   auto e = elector();
   ASSERT_TRUE(e->step().leading);

@@ -119,7 +119,8 @@ TEST_F(DaemonStopTest, AStopRequestEndsThePassAfterTheSwarmInProgress) {
   };
   (void)service->tick();
   const auto checked = store.checked();
-  EXPECT_EQ(std::set<std::string>(checked.begin(), checked.end()), (std::set<std::string>{swarm_path(1), swarm_path(2)}))
+  EXPECT_EQ(std::set<std::string>(checked.begin(), checked.end()),
+            (std::set<std::string>{swarm_path(1), swarm_path(2)}))
       << "the pass must end after s2, the swarm in progress, without starting s3";
   const auto swarms = service->swarms();
   ASSERT_EQ(swarms.size(), static_cast<std::size_t>(k_swarms));
@@ -189,8 +190,7 @@ TEST_F(DaemonStopTest, ASyncRequestWaitsForOneSwarmNotForThePass) {
   ASSERT_GE(checked.size(), before);
   const std::vector<std::string> pass(checked.begin() + static_cast<std::ptrdiff_t>(before), checked.end());
   // s5, just synced, is no longer due when the pass reaches it.
-  EXPECT_EQ(pass, (std::vector<std::string>{swarm_path(1), swarm_path(2), swarm_path(5), swarm_path(3),
-                                            swarm_path(4)}))
+  EXPECT_EQ(pass, (std::vector<std::string>{swarm_path(1), swarm_path(2), swarm_path(5), swarm_path(3), swarm_path(4)}))
       << "the sync of s5 runs right after the swarm in progress (s2), before s3";
 }
 

@@ -85,8 +85,8 @@ TEST(DaemonStopCli, SigtermDuringAFirstPassOfThousandsOfSwarmsExitsPromptly) {
   EXPECT_EQ(body["first_pass"]["swarms"], k_swarms);
   EXPECT_EQ(body["first_pass"]["complete"], false);
   EXPECT_GT(body["first_pass"]["checked"].get<int>(), 0);
-  std::cout << "[ measure  ] /readyz during the first pass: " << probe_ms << " ms, "
-            << body["first_pass"]["checked"] << " of " << k_swarms << " swarms checked\n";
+  std::cout << "[ measure  ] /readyz during the first pass: " << probe_ms << " ms, " << body["first_pass"]["checked"]
+            << " of " << k_swarms << " swarms checked\n";
 
   const auto sigterm = std::chrono::steady_clock::now();
   const int code = d.stop();  // SIGTERM; SIGKILL after 5 s (then -1)

@@ -6,6 +6,8 @@
 #include "daemon_test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include <condition_variable>
@@ -13,6 +15,7 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <thread>
 
 namespace keyd::app {
@@ -79,6 +82,47 @@ class GatedStore final : public ports::SecretStore {
   std::string m_hold;
   bool m_held = false;
   std::vector<std::string> m_checked;
+};
+
+// While alive, the default logger signals the first line that contains `text` (the API logs
+// "asks to sync" just before it waits for the work lock), then restores the previous logger.
+class LogLineWaiter {
+ public:
+  explicit LogLineWaiter(std::string text)
+      : m_sink(std::make_shared<Sink>(std::move(text))), m_previous(spdlog::default_logger()) {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("waiter", m_sink));
+  }
+  ~LogLineWaiter() { spdlog::set_default_logger(m_previous); }
+  LogLineWaiter(const LogLineWaiter&) = delete;
+  LogLineWaiter& operator=(const LogLineWaiter&) = delete;
+  bool wait(std::chrono::milliseconds timeout) { return m_sink->wait(timeout); }
+
+ private:
+  class Sink final : public spdlog::sinks::base_sink<std::mutex> {
+   public:
+    explicit Sink(std::string text) : m_text(std::move(text)) {}
+    bool wait(std::chrono::milliseconds timeout) {
+      std::unique_lock lock(m_seen_mutex);
+      return m_seen_cv.wait_for(lock, timeout, [&] { return m_seen; });
+    }
+
+   protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+      if (std::string_view(msg.payload.data(), msg.payload.size()).find(m_text) == std::string_view::npos) return;
+      const std::lock_guard lock(m_seen_mutex);
+      m_seen = true;
+      m_seen_cv.notify_all();
+    }
+    void flush_() override {}
+
+   private:
+    std::string m_text;
+    std::mutex m_seen_mutex;
+    std::condition_variable m_seen_cv;
+    bool m_seen = false;
+  };
+  std::shared_ptr<Sink> m_sink;
+  std::shared_ptr<spdlog::logger> m_previous;
 };
 
 constexpr int k_swarms = 5;
@@ -175,17 +219,18 @@ TEST_F(DaemonStopTest, ASyncRequestWaitsForOneSwarmNotForThePass) {
   const std::size_t before = store.checked().size();
   store.hold(swarm_path(2));
   std::thread loop([&] { (void)service->tick(); });
-  ASSERT_TRUE(store.wait_held());
-  std::atomic<bool> asked{false};
+  const bool held = store.wait_held();
+  EXPECT_TRUE(held) << "the pass never reached s2";
+  LogLineWaiter asked("asks to sync swarm s5");
   auto sync = std::async(std::launch::async, [&] {
-    asked = true;
     return call("POST", "/v1/swarms/s5/sync", Authentication{Kind::ok, ports::Caller{"token:ci", true}, {}});
   });
-  while (!asked) std::this_thread::yield();
-  std::this_thread::sleep_for(300ms);  // the request reaches the work lock and waits there
+  EXPECT_TRUE(asked.wait(10s));
+  std::this_thread::sleep_for(100ms);  // from that log line to the lock it waits on is one statement
   store.release();
   EXPECT_EQ(sync.get().status, 200);
   loop.join();
+  if (!held) return;
   const auto checked = store.checked();
   ASSERT_GE(checked.size(), before);
   const std::vector<std::string> pass(checked.begin() + static_cast<std::ptrdiff_t>(before), checked.end());

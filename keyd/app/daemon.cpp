@@ -87,13 +87,17 @@ void Reconciler::set_leader(bool leader) {
   m_leader = leader;
 }
 
-TimePoint Reconciler::tick() {
+TimePoint Reconciler::tick(const AfterSwarm& after_swarm) {
   TimePoint now = m_ctx.clock.now();
-  for (Entry& entry : m_entries) {
+  // By index: the callback may run on-demand calls, which change entries but never the vector.
+  for (std::size_t i = 0; i < m_entries.size(); ++i) {
+    Entry& entry = m_entries[i];
     const auto& schedule = entry.state.schedule;
     const bool rotation_due =
         m_leader && schedule && entry.state.consecutive_failures == 0 && schedule->rotate_now(now);
-    if (entry.state.next_check <= now || rotation_due) (void)check(entry, now, m_ctx);
+    if (entry.state.next_check > now && !rotation_due) continue;
+    (void)check(entry, now, m_ctx);
+    if (after_swarm && !after_swarm(i, entry.state)) break;
   }
   now = m_ctx.clock.now();
   TimePoint wake = TimePoint::max();

@@ -200,12 +200,27 @@ DaemonService::DaemonService(std::unique_ptr<Reconciler> reconciler, std::shared
 }
 
 domain::TimePoint DaemonService::tick() {
-  const std::lock_guard work(m_work);
+  std::unique_lock work(m_work);
+  if (m_stopping.load()) return m_clock.now();
   m_reconciler->set_leader(m_leading.load());
-  const auto wake = m_reconciler->tick();
-  publish();
-  return wake;
+  // Each swarm's state is published as soon as it is checked (one copy, not the whole list), so
+  // /readyz and /v1/swarms follow a long pass as it goes.
+  return m_reconciler->tick([&](std::size_t index, const SwarmState& state) {
+    {
+      const std::lock_guard view(m_view);
+      if (index < m_swarms.size()) m_swarms[index] = state;
+    }
+    if (m_stopping.load()) return false;
+    // Hand the work over to a waiting rotate or sync (the mutex is fair: it goes first), then
+    // carry on with the leadership as it is now: one lost in the middle of a pass stops writes.
+    work.unlock();
+    work.lock();
+    m_reconciler->set_leader(m_leading.load());
+    return !m_stopping.load();
+  });
 }
+
+void DaemonService::request_stop() { m_stopping.store(true); }
 
 void DaemonService::set_leadership(const ports::LeadershipStatus& status) {
   // Not behind m_work: the elector must never wait for a long delivery. The reconciler picks the
@@ -219,7 +234,6 @@ void DaemonService::publish() {
   auto swarms = m_reconciler->snapshot();
   const std::lock_guard view(m_view);
   m_swarms = std::move(swarms);
-  m_checked_once = true;
 }
 
 std::vector<SwarmState> DaemonService::swarms() const {
@@ -366,24 +380,36 @@ ApiResponse DaemonService::read_key(const ApiRequest& request, std::string_view 
 
 ApiResponse DaemonService::readyz() const {
   const std::lock_guard view(m_view);
-  const bool store_ok = std::ranges::all_of(m_swarms, [](const SwarmState& s) { return s.store_reachable; });
-  const bool damaged = std::ranges::any_of(m_swarms, [](const SwarmState& s) { return s.store_integrity_error; });
-  const bool ready = m_checked_once && store_ok && !damaged && m_leadership.known;
+  // Only swarms checked so far count: a long first pass does not keep the daemon unready, and a
+  // store that failed for a swarm it did check does.
+  std::size_t checked = 0;
+  bool store_ok = true;
+  bool damaged = false;
   json swarms = json::array();
   for (const SwarmState& s : m_swarms) {
+    const bool was_checked = s.last_check.has_value();
+    if (was_checked) {
+      ++checked;
+      store_ok = store_ok && s.store_reachable;
+      damaged = damaged || s.store_integrity_error;
+    }
     swarms.push_back({{"name", s.name},
+                      {"checked", was_checked},
                       {"store_reachable", s.store_reachable},
                       {"store_integrity_error", s.store_integrity_error},
                       {"consecutive_failures", s.consecutive_failures},
                       {"last_error", s.last_error},
                       {"next_check", ports::format_rfc3339(s.next_check)}});
   }
+  const bool ready = checked > 0 && store_ok && !damaged && m_leadership.known;
   const json body{{"ready", ready},
                   {"config", "loaded"},
-                  {"store", !m_checked_once ? "not checked yet"
-                            : !store_ok     ? "unreachable"
-                            : damaged       ? "integrity error (see swarms[].last_error)"
-                                            : "reachable"},
+                  {"store", checked == 0 ? "not checked yet"
+                            : !store_ok  ? "unreachable"
+                            : damaged    ? "integrity error (see swarms[].last_error)"
+                                         : "reachable"},
+                  {"first_pass",
+                   {{"checked", checked}, {"swarms", m_swarms.size()}, {"complete", checked == m_swarms.size()}}},
                   {"leadership", !m_leadership.known    ? "unknown"
                                  : m_leadership.leading ? "leader"
                                                         : "follower"},

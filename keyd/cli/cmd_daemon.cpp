@@ -176,6 +176,7 @@ int run_daemon(const DaemonFlags& flags) {
     break;
   }
   stop_loop.stop();
+  service.request_stop();  // the pass in progress ends after its current swarm
   (*server)->stop();
   loop.join();
   stop_election.stop();

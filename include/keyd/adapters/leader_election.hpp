@@ -34,7 +34,9 @@ struct LeaseOptions {
 // client-go's leader election on the Lease <namespace>/<name>: a lease held by another is valid
 // until this process's own observation of its last change + leaseDurationSeconds (no clock skew
 // between nodes matters); takeover and renewal are PUTs with the resourceVersion read; release
-// sets holderIdentity "" and leaseDurationSeconds 1.
+// sets holderIdentity "" and leaseDurationSeconds 1. Every call is one attempt within
+// renew_deadline / 2, so a round and the release end within renew_deadline however the API
+// server behaves (the next round retries).
 [[nodiscard]] std::unique_ptr<ports::LeaderElector> make_lease_elector(LeaseOptions options,
                                                                        std::shared_ptr<KubeApi> api,
                                                                        const ports::Clock& clock);

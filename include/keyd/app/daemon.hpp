@@ -7,7 +7,8 @@
 // follower keeps its state current for the read-only API.
 //
 // Not thread-safe: the caller (the daemon runner) serialises tick(), the on-demand calls and
-// snapshot() — e.g. with one mutex; every call is bounded by the adapters' own timeouts.
+// snapshot() — e.g. with one mutex; every call is bounded by the adapters' own timeouts. A tick
+// may hand the lock over between swarms (AfterSwarm), so no call waits behind a whole pass.
 #pragma once
 
 #include "keyd/app/use_cases.hpp"
@@ -15,6 +16,7 @@
 #include "keyd/domain/schedule.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -81,9 +83,14 @@ class Reconciler {
   void set_leader(bool leader);
   [[nodiscard]] bool leader() const { return m_leader; }
 
+  // Called after each swarm a tick checked, with its index (in snapshot() order) and its state;
+  // returning false ends the pass there (the daemon is stopping). The caller may run on-demand
+  // calls inside it (DaemonService lets waiting API actions in between swarms).
+  using AfterSwarm = std::function<bool(std::size_t index, const SwarmState& state)>;
+
   // Check every swarm whose time has come. Returns when tick() should run next: the earliest
-  // next check or scheduled rotation (never in the past).
-  domain::TimePoint tick();
+  // next check or scheduled rotation (never in the past). Swarms left out by a stop stay due.
+  domain::TimePoint tick(const AfterSwarm& after_swarm = {});
 
   // On demand (the API): rotate now, audited with `actor`. unavailable when not the leader,
   // not_found when there is no such swarm.

@@ -1,12 +1,14 @@
 // DaemonService: the reconciler made safe to share between the daemon's loop thread and the HTTP
 // API's worker threads, plus leadership, readiness and the metrics text. The loop calls tick();
 // the API reads a published copy of the state (never waiting behind a long delivery) and
-// serialises rotate and sync with the loop. The key endpoint reads the store itself (not a cache),
+// serialises rotate and sync with the loop, swarm by swarm (a pass lets them in between swarms,
+// and ends early on request_stop()). The key endpoint reads the store itself (not a cache),
 // outside the loop's lock.
 #pragma once
 
 #include "keyd/app/daemon.hpp"
 #include "keyd/app/store_metrics.hpp"
+#include "keyd/common/fair_mutex.hpp"
 #include "keyd/ports/api.hpp"
 #include "keyd/ports/leadership.hpp"
 
@@ -60,8 +62,11 @@ class DaemonService final : public ports::ApiHandler {
   DaemonService(std::unique_ptr<Reconciler> reconciler, std::shared_ptr<StoreMetrics> store_metrics,
                 const ports::Clock& clock, std::string version, std::optional<KeyAccess> keys = std::nullopt);
 
-  // One reconciler pass; returns when to call again.
+  // One reconciler pass; returns when to call again. Between swarms it lets waiting rotate and
+  // sync requests in, and it ends after the swarm in progress once request_stop() was called.
   domain::TimePoint tick();
+  // Ends the pass in progress after its current swarm, and every later one before it starts.
+  void request_stop();
   // The elector's last round: only a leader writes.
   void set_leadership(const ports::LeadershipStatus& status);
 
@@ -89,13 +94,13 @@ class DaemonService final : public ports::ApiHandler {
   const ports::Clock& m_clock;
   std::string m_version;
   std::optional<KeyAccess> m_keys;
-  std::mutex m_work;  // the reconciler: tick, rotate, sync
+  FairMutex m_work;  // the reconciler: tick (let go between swarms), rotate, sync
   std::atomic<bool> m_leading{false};
+  std::atomic<bool> m_stopping{false};
 
   mutable std::mutex m_view;  // what the API reads
   std::vector<SwarmState> m_swarms;
   ports::LeadershipStatus m_leadership;
-  bool m_checked_once = false;
 };
 
 }  // namespace keyd::app

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace keyd::adapters {
 
 namespace {
@@ -44,8 +46,18 @@ Result<kube::SecretJson> KubeApi::create(std::string_view path, const kube::Secr
   return call_json({"POST", std::string(path), "", "application/json", kube::to_body(body)});
 }
 
-Result<kube::SecretJson> KubeApi::create_once(std::string_view path, const kube::SecretJson& body) {
-  return call_json({"POST", std::string(path), "", "application/json", kube::to_body(body)}, 1);
+Result<kube::SecretJson> KubeApi::create_once(std::string_view path, const kube::SecretJson& body,
+                                              std::chrono::milliseconds timeout) {
+  return call_json({"POST", std::string(path), "", "application/json", kube::to_body(body), timeout}, 1);
+}
+
+Result<kube::SecretJson> KubeApi::get_once(std::string_view path, std::chrono::milliseconds timeout) {
+  return call_json({"GET", std::string(path), "", "", {}, timeout}, 1);
+}
+
+Result<kube::SecretJson> KubeApi::replace_once(std::string_view path, const kube::SecretJson& body,
+                                               std::chrono::milliseconds timeout) {
+  return call_json({"PUT", std::string(path), "", "application/json", kube::to_body(body), timeout}, 1);
 }
 
 Result<kube::SecretJson> KubeApi::replace(std::string_view path, const kube::SecretJson& body) {
@@ -104,8 +116,8 @@ ports::HttpRequest KubeApi::build(const Call& call) const {
   request.headers.push_back({"User-Agent", k_user_agent, false});
   if (!call.content_type.empty()) request.headers.push_back({"Content-Type", call.content_type, false});
   request.body = call.body.clone();
-  request.connect_timeout = m_options.connect_timeout;
-  request.total_timeout = m_options.request_timeout;
+  request.total_timeout = call.timeout > std::chrono::milliseconds::zero() ? call.timeout : m_options.request_timeout;
+  request.connect_timeout = std::min(m_options.connect_timeout, request.total_timeout);
   return request;
 }
 

@@ -46,7 +46,14 @@ class KubeApi {
   [[nodiscard]] Result<kube::SecretJson> create(std::string_view path, const kube::SecretJson& body);
   // create() without retries (one attempt, plus the credential refresh after a 401): for calls
   // made while a client waits, such as a TokenReview, which must not multiply under API errors.
-  [[nodiscard]] Result<kube::SecretJson> create_once(std::string_view path, const kube::SecretJson& body);
+  // A `timeout` above zero replaces the request timeout (connect included).
+  [[nodiscard]] Result<kube::SecretJson> create_once(std::string_view path, const kube::SecretJson& body,
+                                                     std::chrono::milliseconds timeout = {});
+  // get() and replace() the same way: for a caller with a deadline that retries on its own
+  // schedule (leader election: its next round).
+  [[nodiscard]] Result<kube::SecretJson> get_once(std::string_view path, std::chrono::milliseconds timeout);
+  [[nodiscard]] Result<kube::SecretJson> replace_once(std::string_view path, const kube::SecretJson& body,
+                                                      std::chrono::milliseconds timeout);
   [[nodiscard]] Result<kube::SecretJson> replace(std::string_view path, const kube::SecretJson& body);
   [[nodiscard]] Result<kube::SecretJson> patch(std::string_view path, kube::PatchType type, const kube::SecretJson& body,
                                                std::string_view field_manager);
@@ -62,6 +69,7 @@ class KubeApi {
     std::string query;         // without '?'
     std::string content_type;  // empty: no body
     Secret body;
+    std::chrono::milliseconds timeout{0};  // 0: the request timeout option
   };
   // max_attempts 0: the backoff policy's.
   [[nodiscard]] Result<ports::HttpResponse> call(const Call& call, int max_attempts = 0);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <optional>
 
 namespace keyd::adapters {
@@ -78,7 +79,7 @@ class LeaseElector final : public ports::LeaderElector {
   Status release() override {
     if (!m_status.leading) return {};
     m_status.leading = false;
-    auto lease = m_api->get(m_path);
+    auto lease = m_api->get_once(m_path, call_timeout());
     if (!lease) return fail(lease.error().with_context("release " + describe()));
     if (string_at(*lease, {"spec", "holderIdentity"}) != identity()) return {};
     const std::string now = micro_time(m_clock.now());
@@ -87,7 +88,9 @@ class LeaseElector final : public ports::LeaderElector {
     spec["leaseDurationSeconds"] = 1;
     spec["acquireTime"] = wiped(now);
     spec["renewTime"] = wiped(now);
-    if (auto put = m_api->replace(m_path, *lease); !put) return fail(put.error().with_context("release " + describe()));
+    if (auto put = m_api->replace_once(m_path, *lease, call_timeout()); !put) {
+      return fail(put.error().with_context("release " + describe()));
+    }
     spdlog::info("leader election: {} released {}", identity(), describe());
     return {};
   }
@@ -123,7 +126,7 @@ class LeaseElector final : public ports::LeaderElector {
   // true: this process holds the lease after the round; false: another does (or won a race).
   [[nodiscard]] Result<bool> try_acquire_or_renew(TimePoint now) {
     m_expiry.reset();
-    auto lease = m_api->get(m_path);
+    auto lease = m_api->get_once(m_path, call_timeout());
     if (!lease) {
       if (lease.error().code != ErrorCode::not_found) return fail(lease.error());
       SecretJson body;
@@ -132,7 +135,7 @@ class LeaseElector final : public ports::LeaderElector {
       body["metadata"]["name"] = wiped(m_options.name);
       body["metadata"]["namespace"] = wiped(m_options.namespace_name);
       fill_spec(body["spec"], now, true, 0);
-      auto created = m_api->create(m_collection, body);
+      auto created = m_api->create_once(m_collection, body, call_timeout());
       if (!created) return won_race_or_error(created.error());
       observe(*created, now);
       return true;
@@ -147,10 +150,17 @@ class LeaseElector final : public ports::LeaderElector {
 
     const bool new_holder = holder != identity();
     fill_spec((*lease)["spec"], now, new_holder, int_at(*lease, {"spec", "leaseTransitions"}) + (new_holder ? 1 : 0));
-    auto replaced = m_api->replace(m_path, *lease);  // carries the resourceVersion read: stale → 409
+    auto replaced = m_api->replace_once(m_path, *lease, call_timeout());  // the resourceVersion read: stale → 409
     if (!replaced) return won_race_or_error(replaced.error());
     observe(*replaced, now);
     return true;
+  }
+
+  // Each call is one attempt within half the renew deadline (a round is a read and a write), so a
+  // round, and the release when the daemon stops, end within renew_deadline even when the API
+  // server hangs; the next round is the retry (as client-go bounds a round by RenewDeadline).
+  [[nodiscard]] std::chrono::milliseconds call_timeout() const {
+    return std::max(std::chrono::milliseconds{1}, m_options.renew_deadline / 2);
   }
 
   Result<bool> won_race_or_error(const Error& error) {

@@ -174,6 +174,7 @@ int run_daemon(const DaemonFlags& flags) {
   }
   http.max_body_bytes = static_cast<std::size_t>(cfg.server.max_body_bytes);
   http.threads = cfg.server.threads;
+  http.max_connections = static_cast<std::size_t>(cfg.server.max_connections);
   http.timeout = cfg.server.timeout;
   auto server = adapters::start_http_server(http, service, authenticators);
   if (!server) return report_error(server.error());

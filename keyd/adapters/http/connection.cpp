@@ -71,7 +71,7 @@ void Connection::progress(Clock::time_point now) {
         break;
       case Phase::head:
       case Phase::body:
-        moved = step_parse(now) || step_read(now);
+        moved = step_parse(now) || step_read();
         break;
       case Phase::writing:
         moved = step_write(now);
@@ -99,7 +99,7 @@ bool Connection::step_handshake() {
   return false;
 }
 
-bool Connection::step_read(Clock::time_point) {
+bool Connection::step_read() {
   if (m_in.size() >= k_max_buffered) return false;
   std::array<char, k_max_buffered> buffer{};
   const IoResult r = m_transport->read(std::span(buffer.data(), k_max_buffered - m_in.size()));
@@ -130,7 +130,6 @@ bool Connection::step_parse(Clock::time_point now) {
   }
   if (m_phase == Phase::body && state == RequestParser::State::complete) {
     m_phase = Phase::waiting;
-    m_waiting_since = now;
     m_deadline = Clock::time_point::max();
     m_dispatcher.dispatch(Job{m_id, m_parser.head(), std::move(m_body), m_remote, false, false, m_auth});
     return true;
@@ -142,7 +141,6 @@ void Connection::on_head(Clock::time_point now) {
   const RequestHead& head = m_parser.head();
   m_head_only = head.method == "HEAD";
   m_phase = Phase::waiting;
-  m_waiting_since = now;
   // The time a worker takes is not the client's: its deadline resumes when the body is due.
   m_body_deadline_left = m_deadline - now;
   m_deadline = Clock::time_point::max();
@@ -164,7 +162,7 @@ void Connection::complete(Completion completion, Clock::time_point now) {
     return;
   }
   m_phase = Phase::body;
-  if (m_parser.head().expects_continue()) send_interim(now);
+  if (m_parser.head().expects_continue()) send_interim();
 }
 
 void Connection::send(Response response, bool close, Clock::time_point now) {
@@ -180,7 +178,7 @@ void Connection::send(Response response, bool close, Clock::time_point now) {
   m_deadline = now + m_settings.timeout;
 }
 
-void Connection::send_interim(Clock::time_point) {
+void Connection::send_interim() {
   m_out = "HTTP/1.1 100 Continue\r\n\r\n";
   m_out_body.clear();
   m_written = 0;

@@ -82,13 +82,13 @@ class Connection {
   enum class Phase { handshake, head, body, waiting, writing, draining, closed };
 
   bool step_handshake();
-  bool step_read(Clock::time_point now);
+  bool step_read();
   bool step_parse(Clock::time_point now);
   bool step_write(Clock::time_point now);
   bool step_drain();
   void on_head(Clock::time_point now);
   void send(Response response, bool close, Clock::time_point now);
-  void send_interim(Clock::time_point now);
+  void send_interim();
   void finish_response(Clock::time_point now);
 
   int m_fd;
@@ -113,7 +113,6 @@ class Connection {
   std::optional<ports::Authentication> m_auth;
   Clock::time_point m_since;
   Clock::time_point m_deadline;
-  Clock::time_point m_waiting_since;
   Clock::duration m_body_deadline_left{};
 };
 

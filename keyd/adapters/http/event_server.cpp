@@ -149,6 +149,7 @@ void EventServer::run() {
     const auto now = Clock::now();
     for (int i = 0; i < n; ++i) {
       const std::uint64_t id = events[static_cast<std::size_t>(i)].data.u64;
+      const std::uint32_t happened = events[static_cast<std::size_t>(i)].events;
       if (id == k_listener_id) {
         accept_all(now);
       } else if (id == k_wake_id) {
@@ -156,6 +157,9 @@ void EventServer::run() {
         [[maybe_unused]] const auto r = ::read(m_wake, &count, sizeof(count));
         apply_completions(now);
       } else if (auto found = m_connections.find(id); found != m_connections.end()) {
+        // Reset or hung up: no answer can reach the client (and epoll would report it again and
+        // again while a worker still holds the request).
+        if ((happened & (EPOLLHUP | EPOLLERR)) != 0) found->second.connection->close();
         found->second.connection->progress(now);
         settle(id);
       }

@@ -146,7 +146,13 @@ Result<std::unique_ptr<HttpServer>> start_http_server(HttpServerOptions options,
   loop.threads = std::max(1, options.threads);
   loop.max_connections = http::reserve_descriptors(std::max<std::size_t>(1, options.max_connections));
   auto serve_one = [&handler, auths = std::move(authenticators)](http::Job job) {
-    return serve(std::move(job), handler, auths);
+    const std::uint64_t connection = job.connection;
+    try {
+      return serve(std::move(job), handler, auths);
+    } catch (const std::exception&) {
+      spdlog::error("api: internal error while serving a request");
+      return http::Completion{connection, http::error_response(500, "internal error"), true, std::nullopt};
+    }
   };
   auto server = std::make_unique<http::EventServer>(listener, std::move(context), std::move(loop), std::move(serve_one));
   spdlog::info("api: listening on {}://{}:{}", tls ? "https" : "http", options.host, server->port());

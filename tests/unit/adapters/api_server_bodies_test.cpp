@@ -41,9 +41,9 @@ std::string chunked_upload(int port, std::size_t total, const std::string& autho
   while (sent < total) {
     pollfd p{client.fd(), POLLIN | POLLOUT, 0};
     if (::poll(&p, 1, 3000) <= 0) return {};
-    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) != 0) return client.receive(3s, "\r\n\r\n");
+    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) != 0) return client.receive(3s, "}\n");
     const auto n = ::send(client.fd(), chunk.data() + offset, chunk.size() - offset, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n <= 0) return client.receive(3s, "\r\n\r\n");
+    if (n <= 0) return client.receive(3s, "}\n");
     offset += static_cast<std::size_t>(n);
     if (offset == chunk.size()) {
       offset = 0;
@@ -51,7 +51,7 @@ std::string chunked_upload(int port, std::size_t total, const std::string& autho
     }
   }
   client.send("0\r\n\r\n");
-  return client.receive(10s, "\r\n\r\n");
+  return client.receive(10s, "}\n");
 }
 
 TEST_F(ApiServerBodies, UnauthenticatedChunkedUploadsAreRefusedBeforeTheirBodyIsRead) {

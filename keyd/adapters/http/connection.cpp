@@ -260,6 +260,15 @@ void Connection::expire(Clock::time_point now) {
       return;
     case Phase::waiting:
       return;
+    case Phase::writing:
+      // The client does not read: a reset, so the kernel does not keep trickling out what is
+      // still queued for it either.
+      if (m_fd >= 0) {
+        const linger abort{1, 0};
+        ::setsockopt(m_fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+      }
+      close();
+      return;
     default:
       close();
   }

@@ -31,6 +31,7 @@ class EchoHandler final : public ports::ApiHandler {
       ++blocked;
       m_released.wait(lock, [this] { return m_release; });
     }
+    if (r.path == "/big") return {200, "application/octet-stream", std::string(64u * 1024 * 1024, 'b')};
     const char* kinds[] = {"none", "ok", "rejected", "unavailable"};
     return {200, "application/json",
             std::string("{\"auth\":\"") + kinds[static_cast<int>(r.auth.kind)] + "\",\"body_size\":" +

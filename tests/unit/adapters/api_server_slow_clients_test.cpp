@@ -81,6 +81,29 @@ TEST_F(ApiServerSlowClients, AnIdleKeptAliveConnectionIsClosedAfterTheTimeout) {
   EXPECT_LT(Steady::now() - begin, 1600ms);
 }
 
+TEST_F(ApiServerSlowClients, AnAnswerNotReadWithinTheTimeoutClosesTheConnection) {
+  HttpServerOptions options;
+  options.timeout = 1s;
+  start(options);
+  RawClient client(server->port());
+  int small = 4096;  // a small receive buffer: the 64 MiB answer cannot be written out
+  ::setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  client.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(1500ms);  // reading nothing
+  const auto begin = Steady::now();
+  std::size_t received = 0;
+  char buf[65536];
+  for (;;) {
+    pollfd p{client.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 3000) <= 0) break;
+    const auto n = ::recv(client.fd(), buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    received += static_cast<std::size_t>(n);
+  }
+  EXPECT_LT(received, 64u * 1024 * 1024) << "the whole answer waited for a client that did not read";
+  EXPECT_LT(Steady::now() - begin, 2s);
+}
+
 TEST_F(ApiServerSlowClients, ProbesAnswerWithinASecondWhileHundredsOfSlowClientsAreConnected) {
   HttpServerOptions options;
   options.threads = 4;

@@ -456,7 +456,10 @@ std::string DaemonService::metrics_text() const {
         fmt::format("keyd_store_integrity_errors_total{{swarm=\"{}\"}} {}\n", label(s.name), s.store_integrity_errors);
   }
   if (m_store_metrics) out += m_store_metrics->render();
+  for (const auto& render : m_more_metrics) out += render();
   return out;
 }
+
+void DaemonService::add_metrics(std::function<std::string()> render) { m_more_metrics.push_back(std::move(render)); }
 
 }  // namespace keyd::app

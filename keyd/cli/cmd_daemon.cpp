@@ -1,13 +1,13 @@
 // keyd daemon: the reconciler loop, leader election and the HTTP API, until SIGTERM/SIGINT.
 // Three threads: the main one waits for signals, one runs the reconciler, one the election; the
-// HTTP server has its own pool. SIGHUP re-reads the config: an invalid one is logged and the
-// running daemon carries on; a valid one restarts keyd in place (execv, same PID and identity).
+// HTTP server has its own pool. SIGHUP prepares the new config as startup does (daemon_prepare.hpp):
+// one that is invalid or could not start is logged and counted, and the running daemon carries on;
+// otherwise keyd restarts in place (execv, same PID and identity).
 #include "common.hpp"
+#include "daemon_prepare.hpp"
 #include "keyd/adapters/http_server.hpp"
-#include "keyd/adapters/kube_auth.hpp"
-#include "keyd/adapters/leader_election.hpp"
+#include "keyd/app/config_reloads.hpp"
 #include "keyd/app/daemon_service.hpp"
-#include "kube_wiring.hpp"
 
 #include <unistd.h>
 #include <csignal>
@@ -25,6 +25,9 @@
 namespace keyd::cli {
 
 namespace {
+
+// Carries the reload counts across a restart in place (internal to keyd daemon).
+constexpr const char* k_reloads_env = "KEYD_DAEMON_RELOADS";
 
 struct DaemonFlags {
   SwarmOptions swarm;  // --config (a --swarm is not offered: the daemon runs every swarm)
@@ -53,32 +56,6 @@ class StopFlag {
   bool m_stopped = false;
 };
 
-bool uses_kubernetes(const config::Config& cfg) {
-  if (!cfg.kubernetes.kubeconfig.empty() || std::getenv("KUBERNETES_SERVICE_HOST") != nullptr) return true;
-  for (const auto& s : cfg.swarms) {
-    for (const auto& t : s.targets) {
-      if (t.type == "kubernetes") return true;
-    }
-  }
-  return cfg.server.auth.tokenreview.enabled;
-}
-
-Result<std::vector<app::DaemonSwarm>> build_swarms(Wiring& w) {
-  std::vector<app::DaemonSwarm> swarms;
-  for (const auto& s : w.config.swarms) {
-    KEYD_ASSIGN_OR_RETURN(app::Swarm swarm, build_swarm(s, w));
-    domain::RotationPolicy policy;
-    if (s.rotation) {
-      policy.max_age = std::chrono::duration_cast<std::chrono::seconds>(s.rotation->max_age);
-      if (!s.rotation->window.empty()) {
-        KEYD_ASSIGN_OR_RETURN(policy.window, domain::RotationWindow::parse(s.rotation->window));
-      }
-    }
-    swarms.push_back(app::DaemonSwarm{std::move(swarm), std::move(policy)});
-  }
-  return swarms;
-}
-
 // This process's command line, for the restart after SIGHUP.
 std::vector<std::string> own_argv() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
@@ -87,66 +64,47 @@ std::vector<std::string> own_argv() {
   return args;
 }
 
+// The reload counts of the image this one replaced (restart in place), read once and removed from
+// the environment so that nothing this process starts inherits them.
+std::string carried_reloads() {
+  const char* carried = std::getenv(k_reloads_env);
+  std::string text = carried != nullptr ? carried : "";
+  ::unsetenv(k_reloads_env);
+  return text;
+}
+
+// Replace this process's image with keyd on the same command line (same PID, so same identity).
+// Returns only when that failed. The signals stay blocked across execv (the mask and pending
+// signals are inherited): one that arrives before the new image waits for it is handled there,
+// instead of SIGHUP's default action killing the daemon.
+void restart_in_place(const app::ConfigReloads& reloads) {
+  ::setenv(k_reloads_env, reloads.carried().c_str(), 1);
+  std::vector<std::string> args = own_argv();
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv("/proc/self/exe", argv.data());
+}
+
 int run_daemon(const DaemonFlags& flags) {
   // Signals go to the main thread only: block them before any other thread exists.
   sigset_t signals;
   sigemptyset(&signals);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  app::ConfigReloads reloads(carried_reloads());
 
   const std::string config_path = flags.swarm.config;
-  auto loaded = load(config_path);
-  if (!loaded) return report_error(loaded.error());
-  if (loaded->store.backend == "daemon") {
-    // The daemon backend reads from a keyd daemon's API: a daemon on it could never write a key.
-    return report_error(Error{ErrorCode::invalid_config,
-                              fmt::format("{}: store.backend 'daemon' is read-only (it reads another keyd daemon's "
-                                          "API), so keyd daemon cannot run on it; use the vault, mcp or file backend",
-                                          config_path)});
-  }
-  auto wired = wire(SwarmOptions{config_path, loaded->swarms.front().name}, Targets::skip);
-  if (!wired) return report_error(wired.error());
-  Wiring& w = **wired;
-  w.on_store_login = {};  // the daemon audits as keyd-daemon@<identity>; its store logs in from several threads
+  auto prepared = prepare_daemon(config_path, flags.listen);
+  if (!prepared) return report_error(prepared.error());
+  PreparedDaemon& d = *prepared;
+  Wiring& w = *d.wiring;
   const config::Config& cfg = w.config;
+  ports::LeaderElector* elector = d.elector.get();
 
   auto store_metrics = std::make_shared<app::StoreMetrics>(cfg.store.backend);
   app::InstrumentedStore instrumented(*w.store, *store_metrics);
   app::SerialisedStore store(instrumented);  // shared by the loop and the API's key reads
-  auto swarms = build_swarms(w);
-  if (!swarms) return report_error(swarms.error());
-
-  std::shared_ptr<KubeResources> kube = w.kube;
-  if (!kube && uses_kubernetes(cfg)) kube = std::make_shared<KubeResources>(cfg.kubernetes, w.clock);
-
-  std::unique_ptr<ports::LeaderElector> elector;
-  if (kube) {
-    auto api = kube->api();
-    if (!api) return report_error(api.error());
-    adapters::LeaseOptions lease{
-        cfg.leader_election.lease_namespace, cfg.leader_election.lease_name,     {},
-        cfg.leader_election.lease_duration,  cfg.leader_election.renew_deadline, cfg.leader_election.retry_period};
-    elector = adapters::make_lease_elector(lease, *api, w.clock);
-  } else {
-    elector = adapters::make_file_lock_elector(cfg.leader_election.lock_file, adapters::default_leader_identity());
-  }
-
-  std::vector<std::shared_ptr<ports::Authenticator>> authenticators;
-  if (!cfg.server.auth.tokens_file.empty()) {
-    auto tokens = adapters::make_tokens_file_authenticator(cfg.server.auth.tokens_file);
-    if (!tokens) return report_error(tokens.error());
-    authenticators.push_back(*tokens);
-  }
-  if (cfg.server.auth.tokenreview.enabled) {
-    auto api = kube->api();
-    if (!api) return report_error(api.error());
-    const auto& tr = cfg.server.auth.tokenreview;
-    adapters::TokenReviewOptions review{tr.audiences, tr.allowed_users, tr.cache_ttl,
-                                        adapters::ReviewLimits{tr.cache_ttl, tr.negative_cache_ttl,
-                                                               static_cast<std::size_t>(tr.cache_size),
-                                                               tr.reviews_per_second, tr.burst}};
-    authenticators.push_back(adapters::make_tokenreview_authenticator(review, *api, w.clock));
-  }
 
   app::DaemonOptions options;
   options.sync_interval = cfg.sync_interval;
@@ -158,28 +116,16 @@ int run_daemon(const DaemonFlags& flags) {
   };
   auto reconciler =
       std::make_unique<app::Reconciler>(app::Context{store, *w.audit, w.clock, "keyd-daemon@" + elector->identity()},
-                                        std::move(*swarms), options, jitter);
+                                        std::move(d.swarms), options, jitter);
   app::KeyAccess keys{store, *w.audit, {}};
   for (const auto& s : cfg.swarms) keys.swarms.push_back(app::KeyReaders{s.name, s.path, s.key_readers, s.operators});
   app::DaemonService service(std::move(reconciler), store_metrics, w.clock, KEYD_VERSION, std::move(keys));
+  service.add_metrics([&reloads] { return reloads.render(); });
 
-  auto listen = adapters::parse_listen_address(flags.listen.empty() ? cfg.server.listen : flags.listen);
-  if (!listen) return report_error(listen.error());
-  adapters::HttpServerOptions http;
-  http.host = listen->first;
-  http.port = listen->second;
-  if (cfg.server.tls) {
-    http.cert_file = cfg.server.tls->cert_file;
-    http.key_file = cfg.server.tls->key_file;
-  }
-  http.max_body_bytes = static_cast<std::size_t>(cfg.server.max_body_bytes);
-  http.threads = cfg.server.threads;
-  http.max_connections = static_cast<std::size_t>(cfg.server.max_connections);
-  http.timeout = cfg.server.timeout;
-  auto server = adapters::start_http_server(http, service, authenticators);
+  auto server = adapters::start_http_server(d.http, service, d.authenticators);
   if (!server) return report_error(server.error());
   spdlog::info("daemon: {} swarm(s), store {}, leadership by {}, API on {}:{}", cfg.swarms.size(), w.store->describe(),
-               elector->describe(), http.host, (*server)->port());
+               elector->describe(), d.http.host, (*server)->port());
 
   // The loop stops first and the election last, so the lease stays renewed while the check in
   // progress finishes (no follower takes over while this process may still write).
@@ -206,19 +152,24 @@ int run_daemon(const DaemonFlags& flags) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      auto fresh = config::load_config(config_path);
-      if (!fresh) {
-        spdlog::error("daemon: SIGHUP: the new configuration is invalid; keeping the running one:\n{}",
-                      fresh.error().message);
+      // Everything the restarted image would need is checked first, by the startup's own code: a
+      // configuration that could not start leaves this daemon serving and leading as it is.
+      const RunningListen running{d.http.host, d.http.port, (*server)->port()};
+      auto next = prepare_daemon(config_path, flags.listen, running);
+      if (!next) {
+        reloads.record(app::ReloadOutcome::rejected);
+        spdlog::error(
+            "daemon: SIGHUP: the new configuration is invalid or cannot start; keeping the running one and its "
+            "leadership:\n{}",
+            next.error().message);
         continue;
       }
+      reloads.record(app::ReloadOutcome::restarted);
       spdlog::info("daemon: SIGHUP: configuration {} is valid; restarting in place", config_path);
       reexec = true;
       // Same PID, so the same identity: the restarted daemon finds the Lease held by itself and
       // renews it, and no follower takes over for a reload. A different Lease (or none) is released.
-      const auto& next = fresh->leader_election;
-      keep_lease = kube && uses_kubernetes(*fresh) && next.lease_name == cfg.leader_election.lease_name &&
-                   next.lease_namespace == cfg.leader_election.lease_namespace;
+      keep_lease = same_lease(d, *next);
     } else {
       spdlog::info("daemon: {}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     }
@@ -234,12 +185,7 @@ int run_daemon(const DaemonFlags& flags) {
   };
   if (!keep_lease) release();
   if (reexec) {
-    pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
-    std::vector<std::string> args = own_argv();
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv("/proc/self/exe", argv.data());
+    restart_in_place(reloads);
     spdlog::error("daemon: restart after SIGHUP failed; exiting");
     if (keep_lease) release();
     return k_exit_failure;

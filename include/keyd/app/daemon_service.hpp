@@ -11,6 +11,7 @@
 #include "keyd/ports/leadership.hpp"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,6 +68,9 @@ class DaemonService final : public ports::ApiHandler {
   [[nodiscard]] ports::ApiResponse handle(const ports::ApiRequest& request) override;
 
   [[nodiscard]] std::string metrics_text() const;
+  // More metric families (with HELP and TYPE lines), appended to metrics_text(). Call before the
+  // API serves; `render` is then called from its worker threads.
+  void add_metrics(std::function<std::string()> render);
   [[nodiscard]] std::vector<SwarmState> swarms() const;
 
  private:
@@ -81,6 +85,7 @@ class DaemonService final : public ports::ApiHandler {
 
   std::unique_ptr<Reconciler> m_reconciler;
   std::shared_ptr<StoreMetrics> m_store_metrics;
+  std::vector<std::function<std::string()>> m_more_metrics;
   const ports::Clock& m_clock;
   std::string m_version;
   std::optional<KeyAccess> m_keys;

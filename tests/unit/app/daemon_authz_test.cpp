@@ -11,16 +11,15 @@
 #include "keyd/adapters/kube_connection.hpp"
 #include "keyd/app/daemon_service.hpp"
 
+#include "daemon_http_support.hpp"
 #include "daemon_test_support.hpp"
+#include "support/http_test_client.hpp"
 #include "support/kube_double.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 
 namespace keyd::app {
 namespace {
@@ -33,28 +32,6 @@ constexpr const char* k_both_token = "both-token-0123456789";
 constexpr const char* k_reader_sa = "system:serviceaccount:ipfs:reader";
 constexpr const char* k_operator_sa = "system:serviceaccount:ops:operator";
 constexpr const char* k_both_sa = "system:serviceaccount:ops:both";
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[32];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned char c : digest) out += fmt::format("{:02x}", c);
-  return out;
-}
-
-class AdminCredentials final : public adapters::KubeCredentialSource {
- public:
-  explicit AdminCredentials(std::string token) : m_token(std::move(token)) {}
-  Result<adapters::KubeCredentials> get(bool) override {
-    adapters::KubeCredentials creds;
-    creds.bearer_token = Secret::from_text(m_token);
-    return creds;
-  }
-
- private:
-  std::string m_token;
-};
 
 struct Answer {
   int status = 0;
@@ -77,10 +54,7 @@ class DaemonAuthzTest : public ::testing::Test {
   void start(std::vector<std::string> allowed_users = {}) {
     kube().reset();
     const auto tokens = m_dir / "tokens";
-    std::ofstream(tokens) << sha256_hex(k_reader_token) << " reader\n"
-                          << sha256_hex(k_operator_token) << " operator\n"
-                          << sha256_hex(k_both_token) << " both\n";
-    ::chmod(tokens.c_str(), 0600);
+    testing::write_tokens_file(tokens, {{k_reader_token, "reader"}, {k_operator_token, "operator"}, {k_both_token, "both"}});
     auto tokens_auth = adapters::make_tokens_file_authenticator(tokens.string());
     ASSERT_TRUE(tokens_auth) << tokens_auth.error().message;
 
@@ -88,7 +62,7 @@ class DaemonAuthzTest : public ::testing::Test {
     conn.server = kube().address();
     conn.default_namespace = "default";
     conn.tls.ca_file = kube().ca_file();
-    conn.credentials = std::make_shared<AdminCredentials>(kube().admin_token());
+    conn.credentials = std::make_shared<testing::AdminCredentials>(kube().admin_token());
     conn.description = "test connection";
     auto api = adapters::make_kube_api(conn, f.clock);
     ASSERT_TRUE(api) << api.error().message;

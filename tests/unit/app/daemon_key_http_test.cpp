@@ -9,17 +9,16 @@
 #include "keyd/adapters/kube_connection.hpp"
 #include "keyd/app/daemon_service.hpp"
 
+#include "daemon_http_support.hpp"
 #include "daemon_test_support.hpp"
+#include "support/http_test_client.hpp"
 #include "support/kube_double.hpp"
 #include "support/log_capture.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 
 namespace keyd::app {
 namespace {
@@ -29,28 +28,6 @@ using nlohmann::json;
 constexpr const char* k_overlay_sa = "system:serviceaccount:ipfs:ipfs-overlay";
 constexpr const char* k_agent_token = "agent-token-0123456789";
 constexpr const char* k_ci_token = "ci-token-0123456789";
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[32];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned char c : digest) out += fmt::format("{:02x}", c);
-  return out;
-}
-
-class AdminCredentials final : public adapters::KubeCredentialSource {
- public:
-  explicit AdminCredentials(std::string token) : m_token(std::move(token)) {}
-  Result<adapters::KubeCredentials> get(bool) override {
-    adapters::KubeCredentials creds;
-    creds.bearer_token = Secret::from_text(m_token);
-    return creds;
-  }
-
- private:
-  std::string m_token;
-};
 
 struct Answer {
   int status = 0;
@@ -71,8 +48,7 @@ class DaemonKeyHttpTest : public ::testing::Test {
     m_capture = std::make_unique<testing::LogCapture>(spdlog::level::trace);
     // A tokens file: "agent" reads the key, "ci" may rotate but not read it.
     const auto tokens = m_dir / "tokens";
-    std::ofstream(tokens) << sha256_hex(k_agent_token) << " agent\n" << sha256_hex(k_ci_token) << " ci\n";
-    ::chmod(tokens.c_str(), 0600);
+    testing::write_tokens_file(tokens, {{k_agent_token, "agent"}, {k_ci_token, "ci"}});
     auto tokens_auth = adapters::make_tokens_file_authenticator(tokens.string());
     ASSERT_TRUE(tokens_auth) << tokens_auth.error().message;
 
@@ -80,7 +56,7 @@ class DaemonKeyHttpTest : public ::testing::Test {
     conn.server = kube().address();
     conn.default_namespace = "default";
     conn.tls.ca_file = kube().ca_file();
-    conn.credentials = std::make_shared<AdminCredentials>(kube().admin_token());
+    conn.credentials = std::make_shared<testing::AdminCredentials>(kube().admin_token());
     conn.description = "test connection";
     auto api = adapters::make_kube_api(conn, f.clock);
     ASSERT_TRUE(api) << api.error().message;

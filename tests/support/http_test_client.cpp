@@ -1,0 +1,59 @@
+#include "support/http_test_client.hpp"
+
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace keyd::testing {
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[32];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string out;
+  for (unsigned char c : digest) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+void write_tokens_file(const std::filesystem::path& path,
+                       const std::vector<std::pair<std::string, std::string>>& tokens) {
+  std::ofstream out(path);
+  for (const auto& [token, caller] : tokens) out << sha256_hex(token) << ' ' << caller << '\n';
+  out.close();
+  ::chmod(path.c_str(), 0600);
+}
+
+std::string raw_exchange(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {};
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    timeval tv{3, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())) {
+      char buf[4096];
+      for (;;) {
+        const auto n = ::recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0) break;
+        answer.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  ::close(fd);
+  return answer;
+}
+
+int status_of(const std::string& raw) {
+  return raw.starts_with("HTTP/1.1 ") && raw.size() >= 12 ? std::stoi(raw.substr(9, 3)) : -1;
+}
+
+}  // namespace keyd::testing

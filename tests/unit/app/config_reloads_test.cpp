@@ -1,0 +1,50 @@
+// The SIGHUP reload counts: rendered as one Prometheus counter family with every outcome, and
+// carried across a restart in place as text (anything unreadable counts 0, never fails).
+#include "keyd/app/config_reloads.hpp"
+
+#include <gtest/gtest.h>
+
+namespace keyd::app {
+namespace {
+
+TEST(ConfigReloads, RendersEveryOutcomeFromZero) {
+  ConfigReloads reloads;
+  EXPECT_EQ(reloads.render(),
+            "# HELP keyd_config_reloads_total SIGHUP reloads: restarted in place on the new configuration, or "
+            "rejected (the running configuration kept).\n"
+            "# TYPE keyd_config_reloads_total counter\n"
+            "keyd_config_reloads_total{outcome=\"restarted\"} 0\n"
+            "keyd_config_reloads_total{outcome=\"rejected\"} 0\n");
+  reloads.record(ReloadOutcome::rejected);
+  reloads.record(ReloadOutcome::rejected);
+  reloads.record(ReloadOutcome::restarted);
+  EXPECT_NE(reloads.render().find("keyd_config_reloads_total{outcome=\"rejected\"} 2\n"), std::string::npos);
+  EXPECT_NE(reloads.render().find("keyd_config_reloads_total{outcome=\"restarted\"} 1\n"), std::string::npos);
+}
+
+TEST(ConfigReloads, CountsTravelToTheNextImage) {
+  ConfigReloads before;
+  before.record(ReloadOutcome::rejected);
+  before.record(ReloadOutcome::restarted);
+  before.record(ReloadOutcome::restarted);
+  const ConfigReloads after(before.carried());
+  EXPECT_EQ(after.count(ReloadOutcome::restarted), 2U);
+  EXPECT_EQ(after.count(ReloadOutcome::rejected), 1U);
+}
+
+TEST(ConfigReloads, UnreadableCarriedTextCountsZero) {
+  struct Case {
+    const char* text;
+    const char* why;
+  };
+  for (const Case c : {Case{"", "not set"}, Case{"restarted=x rejected=", "not numbers"},
+                       Case{"xrestarted=5", "not a field of its own"},
+                       Case{"restarted=99999999999999999999999", "out of range"}}) {
+    const ConfigReloads reloads(c.text);
+    EXPECT_EQ(reloads.count(ReloadOutcome::restarted), 0U) << c.why;
+    EXPECT_EQ(reloads.count(ReloadOutcome::rejected), 0U) << c.why;
+  }
+}
+
+}  // namespace
+}  // namespace keyd::app

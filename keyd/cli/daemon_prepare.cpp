@@ -84,6 +84,7 @@ Result<adapters::HttpServerOptions> http_options(const config::Config& cfg, cons
   }
   http.max_body_bytes = static_cast<std::size_t>(cfg.server.max_body_bytes);
   http.threads = cfg.server.threads;
+  http.max_connections = static_cast<std::size_t>(cfg.server.max_connections);
   http.timeout = cfg.server.timeout;
   // The port this daemon holds is free for its next image (on any host); another address must be free now.
   const bool held = running && (http.port == running->bound_port ||

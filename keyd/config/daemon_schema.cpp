@@ -98,6 +98,7 @@ constexpr std::array k_server_fields{
     Field<ServerConfig>{"tls", false, parse_tls},
     Field<ServerConfig>{"max_body_bytes", false, int_field<&ServerConfig::max_body_bytes, 0, 1 << 20>},
     Field<ServerConfig>{"threads", false, int_field<&ServerConfig::threads, 1, 64>},
+    Field<ServerConfig>{"max_connections", false, int_field<&ServerConfig::max_connections, 8, 65536>},
     Field<ServerConfig>{"timeout", false, duration_field<&ServerConfig::timeout, 100, 5 * 60 * k_second_ms>},
 };
 

@@ -1,7 +1,8 @@
-// The daemon's HTTP(S) server (cpp-httplib): bounded requests (body size, header and URI length,
-// read/write timeouts, a fixed worker pool), bearer-token authentication through the given
-// authenticators, JSON error bodies for everything the library refuses by itself. Routing and
-// answers belong to the ports::ApiHandler.
+// The daemon's HTTP(S) server (keyd/adapters/http: an epoll loop of its own, OpenSSL for TLS):
+// bounded requests (body, head and request-line size; a total deadline per request; a connection
+// cap), bearer-token authentication through the given authenticators before any body is read,
+// health probes answered on a lane of their own, JSON error bodies for everything the server
+// refuses by itself. Routing and answers belong to the ports::ApiHandler.
 #pragma once
 
 #include "keyd/common/result.hpp"
@@ -21,22 +22,29 @@ struct HttpServerOptions {
   std::string cert_file;  // both set: HTTPS
   std::string key_file;
   std::size_t max_body_bytes = 64 * 1024;
-  int threads = 4;
-  std::chrono::milliseconds timeout{10'000};  // read and write, per request
+  int threads = 4;  // handler workers (the health probes have a thread of their own)
+  // Head and body of a request must arrive within it (from its first byte, the accept or the
+  // previous answer: an idle keep-alive connection is closed after it); 408 otherwise. An answer
+  // not written within it closes the connection.
+  std::chrono::milliseconds timeout{10'000};
+  // Connections at once. One more makes the oldest without a complete request (slow head, idle
+  // keep-alive) close, or is refused with 503 at once. Lowered (with a warning) when the open
+  // file limit cannot be raised enough.
+  std::size_t max_connections = 512;
 };
 
 class HttpServer {
  public:
   virtual ~HttpServer() = default;
   [[nodiscard]] virtual int port() const = 0;
-  // Stop accepting and wait for the requests in flight. Idempotent.
+  // Close the listener and every connection; handlers in flight finish. Idempotent.
   virtual void stop() = 0;
 };
 
 // "127.0.0.1:8750", "[::1]:8750", "0.0.0.0:0" → host and port. invalid_config otherwise.
 [[nodiscard]] Result<std::pair<std::string, int>> parse_listen_address(std::string_view listen);
 
-// Binds, then serves on its own thread until stop(). Errors name the address (bind) or the
+// Binds, then serves on its own threads until stop(). Errors name the address (bind) or the
 // certificate files (TLS).
 [[nodiscard]] Result<std::unique_ptr<HttpServer>> start_http_server(
     HttpServerOptions options, ports::ApiHandler& handler,

@@ -167,6 +167,7 @@ struct ServerConfig {
   std::optional<ServerTlsConfig> tls;       // unset: plain HTTP
   int max_body_bytes = 64 * 1024;
   int threads = 4;                          // worker threads
+  int max_connections = 512;               // at once; the excess closes an idle one or gets 503
   std::chrono::milliseconds timeout{10'000};  // read and write timeout per request
 };
 

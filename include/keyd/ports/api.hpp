@@ -1,5 +1,5 @@
 // The daemon's HTTP API as seen by its handler: a request that the server has already bounded
-// and authenticated, and the answer. The server adapter (cpp-httplib) knows nothing of swarms;
+// and authenticated, and the answer. The server adapter (keyd/adapters/http) knows nothing of swarms;
 // the handler (app::DaemonService) knows nothing of sockets.
 #pragma once
 

@@ -1,66 +1,38 @@
 #include "keyd/adapters/http_server.hpp"
 
-#include "httplib_system.hpp"
+#include "event_server.hpp"
 #include "request_checks.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <nlohmann/json.hpp>
 
-#include <sys/socket.h>
-
-#include <atomic>
 #include <charconv>
-#include <thread>
 
 namespace keyd::adapters {
 
 namespace {
 
 constexpr std::size_t k_max_token_length = 16 * 1024;
-constexpr auto k_start_timeout = std::chrono::seconds{5};
+using Authenticators = std::vector<std::shared_ptr<ports::Authenticator>>;
 
-std::string json_error(std::string_view code, std::string_view message) {
-  return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump() + "\n";
-}
-
-std::string_view status_code_name(int status) {
-  switch (status) {
-    case 400:
-      return "bad_request";
-    case 404:
-      return "not_found";
-    case 405:
-      return "method_not_allowed";
-    case 413:
-      return "payload_too_large";
-    case 414:
-      return "uri_too_long";
-    case 431:
-      return "header_too_large";
-    default:
-      break;
-  }
-  return status >= 500 ? "internal" : "bad_request";
-}
-
-ports::Authentication authenticate(const httplib::Request& req,
-                                   const std::vector<std::shared_ptr<ports::Authenticator>>& authenticators) {
-  using Kind = ports::Authentication::Kind;
-  // From the header map itself: get_header_value() goes through a C string and would cut the
-  // value at an embedded NUL ("Bearer good\0junk" would become "Bearer good").
-  const auto found = req.headers.find("Authorization");
-  if (found == req.headers.end()) return {};
-  if (req.headers.count("Authorization") > 1) return {Kind::rejected, std::nullopt, "more than one Authorization header"};
-  const std::string& value = found->second;
+bool starts_with_bearer(std::string_view value) {
   constexpr std::string_view k_bearer = "Bearer ";
-  if (value.size() <= k_bearer.size() || value.size() > k_max_token_length ||
-      !std::equal(k_bearer.begin(), k_bearer.end(), value.begin(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-      })) {
+  return value.size() > k_bearer.size() && std::equal(k_bearer.begin(), k_bearer.end(), value.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+ports::Authentication authenticate(const http::RequestHead& head, const Authenticators& authenticators) {
+  using Kind = ports::Authentication::Kind;
+  // The values are byte-exact: "Bearer good\0junk" is not cut at its NUL into "Bearer good".
+  const auto values = head.values("Authorization");
+  if (values.empty()) return {};
+  if (values.size() > 1) return {Kind::rejected, std::nullopt, "more than one Authorization header"};
+  const std::string_view value = values.front();
+  if (!starts_with_bearer(value) || value.size() > k_max_token_length) {
     return {Kind::rejected, std::nullopt, "not a bearer token"};
   }
-  const std::string_view token = std::string_view(value).substr(k_bearer.size());
+  const std::string_view token = value.substr(7);
   if (!http::plausible_token(token)) return {Kind::rejected, std::nullopt, "control characters in the bearer token"};
   std::string unavailable;
   for (const auto& a : authenticators) {
@@ -75,40 +47,64 @@ ports::Authentication authenticate(const httplib::Request& req,
   return {Kind::rejected, std::nullopt, "unknown token"};
 }
 
-class HttplibServer final : public HttpServer {
- public:
-  HttplibServer(std::unique_ptr<httplib::Server> server, int port) : m_server(std::move(server)), m_port(port) {}
-  ~HttplibServer() override { stop(); }
-  HttplibServer(const HttplibServer&) = delete;
-  HttplibServer& operator=(const HttplibServer&) = delete;
-
-  [[nodiscard]] int port() const override { return m_port; }
-
-  void start() {
-    m_thread = std::thread([this] { m_server->listen_after_bind(); });
+void add_auth_headers(http::Response& response, const ports::Authentication& auth) {
+  if (response.status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"keyd\"");
+  // The token could not be checked now (the API server is down, or the review rate bound of
+  // review_limiter.hpp is reached): come back later.
+  if (response.status == 503 && auth.kind == ports::Authentication::Kind::unavailable) {
+    response.headers.emplace_back("Retry-After", "1");
   }
+}
 
-  void stop() override {
-    if (m_stopped.exchange(true)) return;
-    m_server->stop();
-    if (m_thread.joinable()) m_thread.join();
+// A request announcing a body, before the body is read: only a caller the authenticators know
+// may send one.
+http::Completion refuse_unauthenticated(http::Completion done, const ports::Authentication& auth) {
+  const bool unavailable = auth.kind == ports::Authentication::Kind::unavailable;
+  done.response = http::error_response(unavailable ? 503 : 401, unavailable
+                                                                    ? "the bearer token cannot be checked now"
+                                                                    : "a request with a body needs a valid bearer token");
+  add_auth_headers(*done.response, auth);
+  done.close = true;
+  return done;
+}
+
+http::Response call_handler(ports::ApiHandler& handler, const http::Job& job, ports::ApiRequest request) {
+  try {
+    ports::ApiResponse answer = handler.handle(request);
+    // Moved, not copied: a key endpoint body then exists once, in the response being written.
+    http::Response response{answer.status, std::move(answer.content_type), std::move(answer.headers),
+                            std::move(answer.body)};
+    add_auth_headers(response, request.auth);
+    return response;
+  } catch (const std::exception&) {
+    spdlog::error("api: {} {}: internal error", job.head.method, job.head.path);
+    return http::error_response(500, "internal error");
   }
+}
 
-  [[nodiscard]] bool wait_running() const {
-    const auto deadline = std::chrono::steady_clock::now() + k_start_timeout;
-    while (!m_server->is_running()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds{1});
-    }
-    return true;
+// On a worker (or the probe lane): the path, the token, then the handler.
+http::Completion serve(http::Job job, ports::ApiHandler& handler, const Authenticators& authenticators) {
+  http::Completion done{job.connection, std::nullopt, false, std::nullopt};
+  // One spelling per resource: nothing is percent-decoded or collapsed into another path.
+  if (!http::canonical_path(job.head.target)) {
+    done.response = http::error_response(404, "no such resource (not a canonical path)");
+    done.close = job.auth_only;  // its body is not read
+    return done;
   }
-
- private:
-  std::unique_ptr<httplib::Server> m_server;
-  int m_port;
-  std::thread m_thread;
-  std::atomic<bool> m_stopped{false};
-};
+  ports::Authentication auth =
+      job.auth ? std::move(*job.auth) : job.probe ? ports::Authentication{} : authenticate(job.head, authenticators);
+  if (auth.kind == ports::Authentication::Kind::rejected) {
+    spdlog::info("api: {} {} from {}: token rejected ({})", job.head.method, job.head.path, job.remote, auth.reason);
+  }
+  if (job.auth_only) {
+    if (auth.kind != ports::Authentication::Kind::ok) return refuse_unauthenticated(std::move(done), auth);
+    done.auth = std::move(auth);
+    return done;
+  }
+  ports::ApiRequest request{job.head.method, job.head.path, std::move(auth), std::move(job.body)};
+  done.response = call_handler(handler, job, std::move(request));
+  return done;
+}
 
 }  // namespace
 
@@ -136,99 +132,31 @@ Result<std::pair<std::string, int>> parse_listen_address(std::string_view listen
   return std::pair{std::string(host), port};
 }
 
-Result<std::unique_ptr<HttpServer>> start_http_server(
-    HttpServerOptions options, ports::ApiHandler& handler,
-    std::vector<std::shared_ptr<ports::Authenticator>> authenticators) {
-  std::unique_ptr<httplib::Server> server;
+Result<std::unique_ptr<HttpServer>> start_http_server(HttpServerOptions options, ports::ApiHandler& handler,
+                                                      Authenticators authenticators) {
   const bool tls = !options.cert_file.empty() || !options.key_file.empty();
+  http::TlsContextPtr context;
   if (tls) {
-    auto ssl = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(), options.key_file.c_str());
-    if (!ssl->is_valid()) {
-      return fail(ErrorCode::invalid_config,
-                  fmt::format("TLS certificate {} or key {}: cannot be loaded", options.cert_file, options.key_file));
-    }
-    server = std::move(ssl);
-  } else {
-    server = std::make_unique<httplib::Server>();
+    KEYD_ASSIGN_OR_RETURN(context, http::load_tls_context(options.cert_file, options.key_file));
   }
-  const auto threads = static_cast<std::size_t>(std::max(1, options.threads));
-  server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second daemon bind
-  // the same port silently and share its connections.
-  server->set_socket_options([](int sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and the
-  // client's delayed ACK add ~40 ms to every answer on a kept-alive connection.
-  server->set_tcp_nodelay(true);
-  server->set_payload_max_length(options.max_body_bytes);
-  server->set_read_timeout(options.timeout);
-  server->set_write_timeout(options.timeout);
-  // A connection that goes quiet (between requests, or in the middle of its headers) is closed
-  // after the same timeout, at least one second (httplib counts keep-alive in whole seconds).
-  server->set_keep_alive_timeout(
-      std::max<std::time_t>(1, std::chrono::ceil<std::chrono::seconds>(options.timeout).count()));
-  server->set_keep_alive_max_count(100);
-
-  auto route = [&handler, auths = std::move(authenticators)](const httplib::Request& req, httplib::Response& res) {
-    // One spelling per resource: nothing is percent-decoded or collapsed into another path.
-    if (!http::canonical_path(req.target)) {
-      res.status = 404;
-      res.set_content(json_error("not_found", "no such resource (not a canonical path)"), "application/json");
-      return;
+  KEYD_ASSIGN_OR_RETURN(const int listener, http::listen_on(options.host, options.port));
+  http::EventServerOptions loop;
+  loop.settings.limits.max_body = options.max_body_bytes;
+  loop.settings.timeout = options.timeout;
+  loop.threads = std::max(1, options.threads);
+  loop.max_connections = http::reserve_descriptors(std::max<std::size_t>(1, options.max_connections));
+  auto serve_one = [&handler, auths = std::move(authenticators)](http::Job job) {
+    const std::uint64_t connection = job.connection;
+    try {
+      return serve(std::move(job), handler, auths);
+    } catch (const std::exception&) {
+      spdlog::error("api: internal error while serving a request");
+      return http::Completion{connection, http::error_response(500, "internal error"), true, std::nullopt};
     }
-    ports::ApiRequest request{req.method, req.path, authenticate(req, auths), req.body};
-    if (request.auth.kind == ports::Authentication::Kind::rejected) {
-      spdlog::info("api: {} {} from {}: token rejected ({})", req.method, req.path, req.remote_addr,
-                   request.auth.reason);
-    }
-    ports::ApiResponse response = handler.handle(request);
-    res.status = response.status;
-    if (response.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"keyd\"");
-    // The token could not be checked now (the API server is down, or the review rate bound of
-    // review_limiter.hpp is reached): come back later.
-    if (response.status == 503 && request.auth.kind == ports::Authentication::Kind::unavailable) {
-      res.set_header("Retry-After", "1");
-    }
-    for (const auto& [name, value] : response.headers) res.set_header(name, value);
-    // Moved, not copied: a key endpoint body then exists once, in the library's response.
-    res.body = std::move(response.body);
-    res.set_header("Content-Type", response.content_type);
   };
-  for (const char* pattern : {R"(/.*)"}) {
-    server->Get(pattern, route);
-    server->Post(pattern, route);
-    server->Put(pattern, route);
-    server->Patch(pattern, route);
-    server->Delete(pattern, route);
-    server->Options(pattern, route);
-  }
-  // What the library answers by itself (400 malformed, 413, 414, unknown methods): JSON too.
-  server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    res.set_content(json_error(status_code_name(res.status), fmt::format("HTTP {}", res.status)), "application/json");
-  });
-  server->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-    spdlog::error("api: {} {}: internal error", req.method, req.path);
-    res.status = 500;
-    res.set_content(json_error("internal", "internal error"), "application/json");
-  });
-
-  int port = options.port;
-  if (port == 0) {
-    port = server->bind_to_any_port(options.host);
-    if (port <= 0) return fail(ErrorCode::unavailable, fmt::format("listen on {}:0: cannot bind", options.host));
-  } else if (!server->bind_to_port(options.host, port)) {
-    return fail(
-        ErrorCode::unavailable,
-        fmt::format("listen on {}:{}: cannot bind (in use, or not an address of this host)", options.host, port));
-  }
-  auto running = std::make_unique<HttplibServer>(std::move(server), port);
-  running->start();
-  if (!running->wait_running()) return fail(ErrorCode::internal, "the HTTP server did not start");
-  spdlog::info("api: listening on {}://{}:{}", tls ? "https" : "http", options.host, port);
-  return std::unique_ptr<HttpServer>(std::move(running));
+  auto server = std::make_unique<http::EventServer>(listener, std::move(context), std::move(loop), std::move(serve_one));
+  spdlog::info("api: listening on {}://{}:{}", tls ? "https" : "http", options.host, server->port());
+  return std::unique_ptr<HttpServer>(std::move(server));
 }
 
 }  // namespace keyd::adapters

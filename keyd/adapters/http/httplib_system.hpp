@@ -1,6 +1,6 @@
 // cpp-httplib as a system header (its code is not warning-free under keyd's flags), with the
 // options Debian's compiled library was built with (the header must agree with them). Included by
-// the HTTP API server and by the tests' in-process HTTP(S) servers.
+// the tests' in-process HTTP(S) servers and clients (keyd's own server does not use it).
 #pragma once
 #pragma GCC system_header
 

@@ -1,7 +1,7 @@
 #include "keyd/adapters/http_preflight.hpp"
 
 #include "../errno_text.hpp"
-#include "httplib_system.hpp"
+#include "transport.hpp"
 
 #include <fmt/format.h>
 
@@ -14,11 +14,8 @@
 namespace keyd::adapters {
 
 Status check_tls_files(const std::string& cert_file, const std::string& key_file) {
-  const httplib::SSLServer server(cert_file.c_str(), key_file.c_str());
-  if (!server.is_valid()) {
-    return fail(ErrorCode::invalid_config,
-                fmt::format("TLS certificate {} or key {}: cannot be loaded", cert_file, key_file));
-  }
+  // Loaded as the server loads them (http::load_tls_context), and dropped.
+  KEYD_TRY(http::load_tls_context(cert_file, key_file));
   return {};
 }
 

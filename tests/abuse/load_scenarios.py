@@ -13,6 +13,7 @@ from daemon import K_MAX_BODY_BYTES, K_SERVER_TIMEOUT_S
 
 K_FLOOD_CLIENTS = 32
 K_FLOOD_SECONDS = 3.0
+K_FLOOD_ANSWERS = {401, 503}
 K_SLOW_SOCKETS = 300
 K_IDLE_SOCKETS = 200
 K_SLOW_LINE_EVERY_S = 1.0
@@ -26,7 +27,7 @@ K_HUGE_CONTENT_LENGTH = 10 * 1000 ** 3
 
 
 def flood(daemon, result):
-    """K_FLOOD_CLIENTS threads send requests with random bearer tokens: every answer must be 401."""
+    """K_FLOOD_CLIENTS threads send requests with random bearer tokens: none is let in."""
     statuses = collections.Counter()
     deadline = time.monotonic() + K_FLOOD_SECONDS
     targets = [("GET", "/v1/swarms", None), ("GET", "/v1/swarms/s1/key", None), ("POST", "/v1/swarms/s1/rotate", b"")]
@@ -42,7 +43,10 @@ def flood(daemon, result):
     run_threads(client, K_FLOOD_CLIENTS)
     total = sum(statuses.values())
     result.notes.append(f"{total} requests ({total / K_FLOOD_SECONDS:.0f}/s): {dict(statuses)}")
-    result.expect(set(statuses) == {401}, f"not every answer was 401: {dict(statuses)}")
+    # Connections the server refused or dropped are its right under a flood; an answer is 401, or 503
+    # when it sheds load, never anything a random token should get.
+    answers = {s for s in statuses if isinstance(s, int)}
+    result.expect(401 in answers and answers <= K_FLOOD_ANSWERS, f"answers other than 401/503: {dict(statuses)}")
 
 
 def run_threads(target, count):

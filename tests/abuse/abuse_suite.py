@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rawhttp  # noqa: E402
 from daemon import Daemon  # noqa: E402
 from http_scenarios import authz_matrix, malformed  # noqa: E402
-from load_scenarios import chunked_bombs, flood, no_body_posts, slow_clients  # noqa: E402
+from load_scenarios import chunked_bombs, connection_cap, flood, no_body_posts, slow_clients  # noqa: E402
 from measure import Measure, Result  # noqa: E402
 
 K_PROBE_MAX_MS = 1000          # every /healthz probe answered within this, in every scenario
@@ -33,6 +33,7 @@ SCENARIOS = [
     ("baseline", lambda daemon, result: time.sleep(1.0)),
     ("flood (random tokens)", flood),
     ("slow + idle clients", slow_clients),
+    ("connection cap", connection_cap),
     ("chunked bombs", chunked_bombs),
     ("POST without body", no_body_posts),
     ("malformed HTTP", malformed),

@@ -1,5 +1,5 @@
-"""Scenarios that load the daemon: a flood of random tokens, slow and idle sockets, chunked bombs,
-and POSTs without a body. Each takes (daemon, result) and records what it expects in the result."""
+"""Scenarios that load the daemon: a flood of random tokens, slow and idle sockets, more sockets
+than the connection cap, chunked bombs, and POSTs without a body. Each takes (daemon, result) and records what it expects in the result."""
 import collections
 import secrets
 import select
@@ -18,6 +18,9 @@ K_SLOW_SOCKETS = 300
 K_IDLE_SOCKETS = 200
 K_SLOW_LINE_EVERY_S = 1.0
 K_CLOSE_SLACK_S = 1.5          # a slow or idle socket must be closed by timeout + this
+K_MAX_CONNECTIONS = 512        # server.max_connections' default (issue 15 item 3)
+K_CAP_SOCKETS = 600
+K_REFUSE_S = 1.0               # a connection over the cap is closed within this
 K_BOMBS = 4
 K_BOMB_SECONDS = 3.0
 K_BOMB_MAX_BYTES = 200 * 1024 * 1024
@@ -138,6 +141,20 @@ def slow_clients(daemon, result):
                       f"only {len(mine)} {kind} sockets could connect")
         result.expect(len(in_time) == len(mine),
                       f"{len(mine) - len(in_time)}/{len(mine)} {kind} sockets not closed within {limit:.1f} s")
+    for h in held:
+        h.sock.close()
+
+
+def connection_cap(daemon, result):
+    """More idle sockets than server.max_connections (default 512): the excess is refused at once."""
+    held = open_held(daemon.port, K_CAP_SOCKETS, False)
+    watch_held(held, K_REFUSE_S + 0.5)
+    refused = [h for h in held if h.closed is not None and h.closed - h.opened <= K_REFUSE_S]
+    wanted = K_CAP_SOCKETS - K_MAX_CONNECTIONS
+    result.notes.append(f"{len(held)} idle sockets open, {len(refused)} closed by the server within {K_REFUSE_S} s")
+    result.expect(len(refused) >= wanted,
+                  f"{len(refused)} of {len(held)} sockets refused within {K_REFUSE_S} s, expected at least {wanted} "
+                  f"over server.max_connections {K_MAX_CONNECTIONS}")
     for h in held:
         h.sock.close()
 

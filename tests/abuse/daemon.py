@@ -108,6 +108,9 @@ class Daemon:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def log_size(self):
+        return os.path.getsize(self.log_path)
+
     def status_kib(self, field):
         """VmRSS / VmHWM of the daemon in KiB (0 when it is gone)."""
         try:

@@ -67,6 +67,7 @@ class Measure:
         self.before_kib = self.daemon.status_kib("VmRSS")
         self.peak_kib = self.before_kib
         self.overflows = listen_overflows()
+        self.log_bytes = self.daemon.log_size()
         for t in self.threads:
             t.start()
         return self
@@ -78,6 +79,9 @@ class Measure:
         time.sleep(K_SETTLE_S)
         peak = max(self.peak_kib, self.daemon.status_kib("VmHWM"))
         self.result.rss_kib = (self.before_kib, peak, self.daemon.status_kib("VmRSS"))
+        logged = self.daemon.log_size() - self.log_bytes
+        if logged > 0:
+            self.result.notes.append(f"the daemon logged {logged} bytes")
         dropped = listen_overflows() - self.overflows
         if dropped:
             self.result.notes.append(f"{dropped} connections overflowed a listen queue (SYNs dropped, "

@@ -12,6 +12,7 @@ import re
 import resource
 import signal
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -27,6 +28,7 @@ K_PROBE_MAX_MS = 1000          # every /healthz probe answered within this, in e
 K_RSS_GROWTH_MAX_MIB = 16      # peak VmRSS minus VmRSS before, in every scenario
 K_RECOVER_S = 10.0             # after a scenario, /healthz answers again within this
 K_SUITE_BUDGET_S = 60.0        # the whole suite, start to stop
+K_WATCHDOG_S = 180.0           # past this the suite kills the daemon and exits 3
 K_KEY_HEX = r"[0-9a-f]{64}"    # the base16 line of a swarm.key
 
 SCENARIOS = [
@@ -109,6 +111,14 @@ def details(results):
     return "\n".join(f"{r.name}:\n" + "".join(f"  {n}\n" for n in r.notes) for r in results if r.notes)
 
 
+def give_up(daemon):
+    """The suite itself hangs: kill the daemon and leave, rather than hold CI."""
+    print(f"abuse suite: still running after {K_WATCHDOG_S:.0f} s; giving up", file=sys.stderr, flush=True)
+    if daemon.process is not None:
+        daemon.process.kill()
+    os._exit(3)
+
+
 def raise_fd_limit():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -127,12 +137,19 @@ def main():
     scenarios = [s for s in SCENARIOS if not args.only or any(w in s[0] for w in args.only)]
     started = time.monotonic()
     daemon = Daemon(args.keyd)
+    watchdog = threading.Timer(K_WATCHDOG_S, give_up, (daemon,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         daemon.start()
         pid = daemon.process.pid
         results = [run_scenario(daemon, name, attack) for name, attack in scenarios]
         results.append(final_checks(daemon, pid, started))
+    except (RuntimeError, OSError) as e:
+        print(f"abuse suite: cannot start {args.keyd}: {e}", file=sys.stderr)
+        return 2
     finally:
+        watchdog.cancel()
         daemon.cleanup()
     failed = sum(1 for r in results if r.problems)
     text = (f"{table(results)}\n\n{details(results)}\n"

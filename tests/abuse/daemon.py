@@ -79,7 +79,7 @@ class Daemon:
             if self.process.poll() is not None:
                 break
             time.sleep(0.05)
-        raise RuntimeError(f"keyd daemon did not start (exit {self.process.poll()}):\n{self.log()}")
+        raise RuntimeError(f"it did not start (exit {self.process.poll()}):\n{self.log()}")
 
     def _wait_ready(self):
         deadline = time.monotonic() + K_START_TIMEOUT_S
@@ -88,7 +88,7 @@ class Daemon:
                     os.path.exists(self.target(name)) for name in K_SWARMS):
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"keyd daemon not ready after {K_START_TIMEOUT_S} s:\n{self.log()}")
+        raise RuntimeError(f"not ready after {K_START_TIMEOUT_S} s:\n{self.log()}")
 
     def target(self, swarm):
         return os.path.join(self.dir.name, "ipfs", swarm, "swarm.key")

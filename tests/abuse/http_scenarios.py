@@ -81,7 +81,8 @@ def expected_table(tokens):
     for action in ("rotate", "sync"):
         rows += [("POST", f"/v1/swarms/{s}/{action}", authn(403, 200)) for s in ("s1", "s2")]
         rows += [("POST", f"/v1/swarms/nope/{action}", authn(404, 404)), ("GET", f"/v1/swarms/s1/{action}", each(405))]
-    rows += [("DELETE", "/v1/swarms", each(405)), ("POST", "/v1/swarms", each(405)), ("PUT", "/v1/swarms/s1", each(405))]
+    rows += [(method, path, each(405))
+             for method, path in (("DELETE", "/v1/swarms"), ("POST", "/v1/swarms"), ("PUT", "/v1/swarms/s1"))]
     unknown = ["/", "/nope", "/v1", "/v2/swarms", "/v1/swarms/s1/bogus", "/v1/swarms/s1/key/extra", "/v1/keys"]
     non_canonical = ["/v1/swarms/s1%2Fkey", "//v1/swarms/s1/key", "/v1/swarms/s1/key/", "/v1/swarms/./s1/key",
                      "/v1/swarms/s1/../s1/key", "/v1/swarms/%73%31/key", "/v1//swarms", "/healthz/"]

@@ -1,5 +1,6 @@
 """Scenarios that load the daemon: a flood of random tokens, slow and idle sockets, more sockets
-than the connection cap, chunked bombs, and POSTs without a body. Each takes (daemon, result) and records what it expects in the result."""
+than the connection cap, chunked bombs, and POSTs without a body. Each takes (daemon, result) and
+records in the result what it expects."""
 import collections
 import secrets
 import select

@@ -87,6 +87,8 @@ class Daemon:
             if rawhttp.call(self.port, "GET", "/readyz").status == 200 and all(
                     os.path.exists(self.target(name)) for name in K_SWARMS):
                 return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"it exited ({self.process.poll()}) before it was ready:\n{self.log()}")
             time.sleep(0.1)
         raise RuntimeError(f"not ready after {K_START_TIMEOUT_S} s:\n{self.log()}")
 

@@ -10,6 +10,9 @@ from daemon import K_SERVER_TIMEOUT_S
 K_MALFORMED_DEADLINE_S = K_SERVER_TIMEOUT_S + 1.5   # 4xx or a close by then; later is a hang
 K_MALFORMED_PARALLEL = 4
 K_HUGE = 1024 * 1024
+K_CLIENT_ERROR = frozenset(range(400, 500))     # what a malformed request may get, besides a close
+K_VERSION = K_CLIENT_ERROR | {505}              # HTTP Version Not Supported
+K_METHOD = K_CLIENT_ERROR | {501}               # Not Implemented: an unknown method
 
 
 def head(*lines):
@@ -36,11 +39,11 @@ def malformed_cases(tokens):
         ("Content-Length -1", head(post, host, "Content-Length: -1")),
         ("Content-Length 10^30", head(post, host, "Content-Length: " + "9" * 30)),
         ("Content-Length 1e3", head(post, host, "Content-Length: 1e3")),
-        ("HTTP/0.9", b"GET /healthz\r\n\r\n"),
-        ("HTTP/2.0 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"),
-        ("HTTP/9.9", head("GET /healthz HTTP/9.9", host)),
+        ("HTTP/0.9", b"GET /healthz\r\n\r\n", K_VERSION),
+        ("HTTP/2.0 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00", K_VERSION),
+        ("HTTP/9.9", head("GET /healthz HTTP/9.9", host), K_VERSION),
         ("header without colon", head("GET /v1/swarms HTTP/1.1", host, "Authorization Bearer x")),
-        ("unknown method", head("BREW /v1/swarms HTTP/1.1", host)),
+        ("unknown method", head("BREW /v1/swarms HTTP/1.1", host), K_METHOD),
         ("only line ends", b"\r\n" * 2000),
         ("half a request, then nothing", b"GET /v1/swarms HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: "),
         ("NUL in the reader's token (key read)",
@@ -52,13 +55,14 @@ def malformed_cases(tokens):
 
 
 def malformed(daemon, result):
-    """Each case: a 4xx answer or a close within K_MALFORMED_DEADLINE_S; never 2xx, 5xx or a hang."""
-    cases = malformed_cases(daemon.tokens)
+    """Each case: a 4xx answer (505 for a version, 501 for a method) or a close within
+    K_MALFORMED_DEADLINE_S; never 2xx, another 5xx, or a hang."""
+    cases = [case if len(case) == 3 else (*case, K_CLIENT_ERROR) for case in malformed_cases(daemon.tokens)]
     with ThreadPoolExecutor(K_MALFORMED_PARALLEL) as pool:
         answers = list(pool.map(lambda c: rawhttp.exchange(daemon.port, c[1], K_MALFORMED_DEADLINE_S), cases))
-    for (name, _), answer in zip(cases, answers):
+    for (name, _, allowed), answer in zip(cases, answers):
         closed = answer.status is None and answer.error != "timeout" and not answer.error.startswith("connect")
-        ok = (answer.status is not None and 400 <= answer.status < 500) or closed
+        ok = answer.status in allowed or closed
         result.notes.append(f"{name}: {answer.describe()}")
         result.expect(ok, f"{name}: {answer.describe()}")
     result.expect(daemon.alive(), "the daemon died")

@@ -21,7 +21,10 @@ def head(*lines):
 
 def malformed_cases(tokens):
     post = "POST /v1/swarms/s1/rotate HTTP/1.1"
+    sync = "POST /v1/swarms/s1/sync HTTP/1.1"
     host = "Host: 127.0.0.1"
+    chunked = "Transfer-Encoding: chunked"
+    operator = f"Authorization: Bearer {tokens['operator']}"
     return [
         ("garbage", bytes(range(256)) * 4),
         ("TLS hello on plain HTTP", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64),
@@ -30,9 +33,14 @@ def malformed_cases(tokens):
         ("huge request line", b"GET /" + b"a" * K_HUGE + b" HTTP/1.1\r\n\r\n"),
         ("huge header", head("GET /healthz HTTP/1.1", host, "X-Big: " + "b" * K_HUGE)),
         ("10000 headers", head("GET /healthz HTTP/1.1", host, *[f"X-{i}: {i}" for i in range(10000)])),
-        ("bad chunk size", head(post, host, "Transfer-Encoding: chunked") + b"zz\r\nabc\r\n0\r\n\r\n"),
-        ("chunk size overflow", head(post, host, "Transfer-Encoding: chunked") + b"f" * 40 + b"\r\nabc\r\n"),
-        ("negative chunk size", head(post, host, "Transfer-Encoding: chunked") + b"-5\r\nabc\r\n0\r\n\r\n"),
+        ("bad chunk size", head(post, host, chunked) + b"zz\r\nabc\r\n0\r\n\r\n"),
+        ("chunk size overflow", head(post, host, chunked) + b"f" * 40 + b"\r\nabc\r\n"),
+        ("negative chunk size", head(post, host, chunked) + b"-5\r\nabc\r\n0\r\n\r\n"),
+        # The operator's: past authentication, into the body's parser.
+        ("bad chunk size (operator)", head(sync, host, operator, chunked) + b"zz\r\nabc\r\n0\r\n\r\n"),
+        ("chunk size overflow (operator)", head(sync, host, operator, chunked) + b"f" * 40 + b"\r\nabc\r\n"),
+        ("negative chunk size (operator)", head(sync, host, operator, chunked) + b"-5\r\nabc\r\n0\r\n\r\n"),
+        ("chunk without its CRLF (operator)", head(sync, host, operator, chunked) + b"3\r\nabcdef\r\n0\r\n\r\n"),
         ("Content-Length and Transfer-Encoding", head(post, host, "Content-Length: 5",
                                                       "Transfer-Encoding: chunked") + b"0\r\n\r\n"),
         ("duplicate Content-Length", head(post, host, "Content-Length: 0", "Content-Length: 5") + b"abcde"),

@@ -29,6 +29,10 @@ built:
 test:
     ./scripts/test.sh
 
+# The daemon under hostile clients (floods, slow sockets, chunked bombs, malformed HTTP, authorization matrix), ≤ 60 s; docs/abuse.md
+abuse: built
+    python3 tests/abuse/abuse_suite.py --keyd {{quote(keyd)}}
+
 # Benchmarks that print numbers: rotation on the file store, then the other bench/ scripts
 bench: build
     ./bench/rotate.sh

@@ -2,7 +2,8 @@
 # Install dependencies, build and run every test:
 #   1. conformance of the Vault, kube-apiserver and poly-secret-mcp doubles with real clients (hvac,
 #      node-vault, kubectl, python3-kubernetes, the MCP SDK's client) — the doubles must be right before keyd's tests rely on them;
-#   2. the warnings-as-errors build and the ASan+UBSan build, each running the whole ctest suite;
+#   2. the warnings-as-errors build and the ASan+UBSan build, each running the whole ctest suite, and
+#      the abuse suite (tests/abuse) against the warnings-as-errors build's daemon;
 #   3. keyd scan over this repository's whole git history, and the Justfile's recipes against the doubles;
 #   4. the end-to-end proof with real js-libp2p nodes using keys made by keyd (and keyd agent).
 # Ends with one line "total: N passed, M failed" summing every stage; exits non-zero on any failure.
@@ -48,6 +49,11 @@ for preset in dev asan; do
   cmake --build --preset "$preset" -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     stage "test ($preset)" ctest --preset "$preset" -j "$jobs"
+  # The real daemon under hostile clients (docs/abuse.md), once, on the dev build: ASan's overhead
+  # would distort the answer times and RSS it measures.
+  if [ "$preset" = dev ]; then
+    stage "abuse suite against keyd daemon (tests/abuse)" python3 tests/abuse/abuse_suite.py --keyd build/dev/bin/keyd
+  fi
 done
 
 # No swarm key in any commit of this repository (public test vectors only through .keyd-scan-allow).

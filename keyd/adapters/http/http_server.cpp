@@ -1,6 +1,7 @@
 #include "keyd/adapters/http_server.hpp"
 
 #include "event_server.hpp"
+#include "log_throttle.hpp"
 #include "request_checks.hpp"
 
 #include <fmt/format.h>
@@ -13,6 +14,8 @@ namespace keyd::adapters {
 namespace {
 
 constexpr std::size_t k_max_token_length = 16 * 1024;
+// Rejected tokens are logged at most this often: a flood of random tokens must not flood the log.
+constexpr std::uint32_t k_rejections_logged_per_second = 10;
 using Authenticators = std::vector<std::shared_ptr<ports::Authenticator>>;
 
 bool starts_with_bearer(std::string_view value) {
@@ -83,7 +86,8 @@ http::Response call_handler(ports::ApiHandler& handler, const http::Job& job, po
 }
 
 // On a worker (or the probe lane): the path, the token, then the handler.
-http::Completion serve(http::Job job, ports::ApiHandler& handler, const Authenticators& authenticators) {
+http::Completion serve(http::Job job, ports::ApiHandler& handler, const Authenticators& authenticators,
+                       http::LogThrottle& rejections) {
   http::Completion done{job.connection, std::nullopt, false, std::nullopt};
   // One spelling per resource: nothing is percent-decoded or collapsed into another path.
   if (!http::canonical_path(job.head.target)) {
@@ -94,7 +98,10 @@ http::Completion serve(http::Job job, ports::ApiHandler& handler, const Authenti
   ports::Authentication auth =
       job.auth ? std::move(*job.auth) : job.probe ? ports::Authentication{} : authenticate(job.head, authenticators);
   if (auth.kind == ports::Authentication::Kind::rejected) {
-    spdlog::info("api: {} {} from {}: token rejected ({})", job.head.method, job.head.path, job.remote, auth.reason);
+    if (const auto dropped = rejections.admit()) {
+      spdlog::info("api: {} {} from {}: token rejected ({}){}", job.head.method, job.head.path, job.remote, auth.reason,
+                   *dropped == 0 ? "" : fmt::format("; {} similar lines dropped", *dropped));
+    }
   }
   if (job.auth_only) {
     if (auth.kind != ports::Authentication::Kind::ok) return refuse_unauthenticated(std::move(done), auth);
@@ -145,10 +152,11 @@ Result<std::unique_ptr<HttpServer>> start_http_server(HttpServerOptions options,
   loop.settings.timeout = options.timeout;
   loop.threads = std::max(1, options.threads);
   loop.max_connections = http::reserve_descriptors(std::max<std::size_t>(1, options.max_connections));
-  auto serve_one = [&handler, auths = std::move(authenticators)](http::Job job) {
+  auto rejections = std::make_shared<http::LogThrottle>(k_rejections_logged_per_second, std::chrono::seconds{1});
+  auto serve_one = [&handler, auths = std::move(authenticators), rejections](http::Job job) {
     const std::uint64_t connection = job.connection;
     try {
-      return serve(std::move(job), handler, auths);
+      return serve(std::move(job), handler, auths, *rejections);
     } catch (const std::exception&) {
       spdlog::error("api: internal error while serving a request");
       return http::Completion{connection, http::error_response(500, "internal error"), true, std::nullopt};

@@ -1,7 +1,7 @@
 // A flood of bad tokens must not flood the daemon's log: the abuse suite saw one log line per
 // rejected token (1.1–1.6 MB per 3 s flood of random tokens). At most 10 such lines a second are
 // written; the ones dropped are counted in the next line let through.
-#include "http/httplib_system.hpp"
+#include "support/httplib_system.hpp"
 #include "http/log_throttle.hpp"
 #include "keyd/adapters/http_server.hpp"
 

@@ -3,7 +3,7 @@
 // as LIST, never answering, hanging up, a truncated reply).
 #pragma once
 
-#include "http/httplib_system.hpp"
+#include "support/httplib_system.hpp"
 
 #include <netinet/in.h>
 #include <poll.h>

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <regex>
 
-#include "../../../keyd/adapters/http/httplib_system.hpp"
+#include "support/httplib_system.hpp"
 
 namespace keyd::testing {
 namespace {

@@ -12,7 +12,7 @@
 #include <regex>
 #include <sstream>
 
-#include "../../../keyd/adapters/http/httplib_system.hpp"
+#include "support/httplib_system.hpp"
 
 namespace keyd::testing {
 namespace {

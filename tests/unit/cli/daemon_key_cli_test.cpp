@@ -18,7 +18,7 @@
 #include <regex>
 #include <thread>
 
-#include "../../../keyd/adapters/http/httplib_system.hpp"
+#include "support/httplib_system.hpp"
 
 extern char** environ;
 

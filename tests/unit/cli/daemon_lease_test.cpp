@@ -20,7 +20,7 @@
 #include <sstream>
 #include <thread>
 
-#include "../../../keyd/adapters/http/httplib_system.hpp"
+#include "support/httplib_system.hpp"
 
 namespace keyd::testing {
 namespace {

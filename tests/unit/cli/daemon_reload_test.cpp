@@ -18,7 +18,7 @@
 #include <iostream>
 #include <regex>
 
-#include "../../../keyd/adapters/http/httplib_system.hpp"
+#include "support/httplib_system.hpp"
 
 namespace keyd::testing {
 namespace {

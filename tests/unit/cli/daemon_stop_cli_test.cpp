@@ -14,7 +14,7 @@
 #include <regex>
 #include <thread>
 
-#include "../../../keyd/adapters/http/httplib_system.hpp"
+#include "support/httplib_system.hpp"
 
 namespace keyd::testing {
 namespace {

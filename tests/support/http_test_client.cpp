@@ -28,7 +28,7 @@ void write_tokens_file(const std::filesystem::path& path,
   ::chmod(path.c_str(), 0600);
 }
 
-std::string raw_exchange(int port, const std::string& bytes) {
+std::string raw_exchange(int port, const std::string& bytes, bool half_close) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return {};
   sockaddr_in addr{};
@@ -39,13 +39,18 @@ std::string raw_exchange(int port, const std::string& bytes) {
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
     timeval tv{3, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())) {
-      char buf[4096];
-      for (;;) {
-        const auto n = ::recv(fd, buf, sizeof(buf), 0);
-        if (n <= 0) break;
-        answer.append(buf, static_cast<std::size_t>(n));
-      }
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+      const auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;  // the server may hang up before reading everything
+      sent += static_cast<std::size_t>(n);
+    }
+    if (half_close) ::shutdown(fd, SHUT_WR);
+    char buf[4096];
+    for (;;) {
+      const auto n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      answer.append(buf, static_cast<std::size_t>(n));
     }
   }
   ::close(fd);

@@ -17,9 +17,10 @@ namespace keyd::testing {
 void write_tokens_file(const std::filesystem::path& path,
                        const std::vector<std::pair<std::string, std::string>>& tokens);
 
-// Send `bytes` to 127.0.0.1:port and return everything answered until the server closes (or 3 s
+// Send `bytes` to 127.0.0.1:port (as much as the server reads before it hangs up), then, with
+// `half_close`, shut the sending side; return everything answered until the server closes (or 3 s
 // of silence). Empty when the connection failed.
-[[nodiscard]] std::string raw_exchange(int port, const std::string& bytes);
+[[nodiscard]] std::string raw_exchange(int port, const std::string& bytes, bool half_close = false);
 
 // The status code of a raw HTTP/1.1 answer, -1 when it is not one.
 [[nodiscard]] int status_of(const std::string& raw);

@@ -4,11 +4,10 @@
 // checked now is 503 with Retry-After (issue 15 item 6).
 #include "keyd/adapters/http_server.hpp"
 
+#include "support/http_test_client.hpp"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 
@@ -39,28 +38,7 @@ class CountingAuthenticator final : public ports::Authenticator {
   std::atomic<bool> down{false};
 };
 
-std::string raw_exchange(int port, const std::string& bytes) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  timeval tv{3, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  EXPECT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
-  std::string answer;
-  char buf[4096];
-  for (;;) {
-    const auto n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    answer.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return answer;
-}
 
-int status_of(const std::string& raw) { return raw.starts_with("HTTP/1.1 ") ? std::stoi(raw.substr(9, 3)) : -1; }
 
 class ApiServerPathsTest : public ::testing::Test {
  protected:
@@ -75,7 +53,7 @@ class ApiServerPathsTest : public ::testing::Test {
     if (m_server) m_server->stop();
   }
   std::string get(const std::string& target, const std::string& token) {
-    return raw_exchange(m_server->port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+    return testing::raw_exchange(m_server->port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
                                               "Authorization: Bearer " + token + "\r\n\r\n");
   }
 
@@ -85,15 +63,15 @@ class ApiServerPathsTest : public ::testing::Test {
 };
 
 TEST_F(ApiServerPathsTest, NonCanonicalPathsAre404BeforeTheHandlerAndAnyLookup) {
-  ASSERT_EQ(status_of(get("/v1/swarms/s1/key", "good")), 200);
-  ASSERT_EQ(status_of(get("/", "good")), 200);
+  ASSERT_EQ(testing::status_of(get("/v1/swarms/s1/key", "good")), 200);
+  ASSERT_EQ(testing::status_of(get("/", "good")), 200);
   ASSERT_EQ(handler.calls, 2);
   ASSERT_EQ(auth->lookups, 2);
   for (const std::string path : {"/v1/swarms/s1%2Fkey", "//v1/swarms/s1/key", "/v1/swarms/s1/key/", "/v1//swarms",
                                  "/v1/./swarms", "/v1/swarms/..", "/v1/swarms/s%31", "/v1/swarms/s1/key%20",
                                  "/v1/swarms/s1:key"}) {
     const std::string answer = get(path, "good");
-    EXPECT_EQ(status_of(answer), 404) << path << ": " << answer;
+    EXPECT_EQ(testing::status_of(answer), 404) << path << ": " << answer;
     EXPECT_NE(answer.find("\"not_found\""), std::string::npos) << path << ": " << answer;
   }
   EXPECT_EQ(handler.calls, 2) << "a non-canonical path reached the handler";
@@ -104,20 +82,20 @@ TEST_F(ApiServerPathsTest, TokensWithControlCharactersAre401WithoutALookup) {
   for (const std::string& token : {std::string("good\0", 5), std::string("good\0evil", 9), std::string("go\x01od"),
                                   std::string("good\x7f"), std::string("go\tod")}) {
     const std::string answer = get("/v1/swarms", token);
-    EXPECT_EQ(status_of(answer), 401) << answer;
+    EXPECT_EQ(testing::status_of(answer), 401) << answer;
   }
   EXPECT_EQ(auth->lookups, 0) << "a token with control characters was looked up";
-  const std::string twice = raw_exchange(m_server->port(),
+  const std::string twice = testing::raw_exchange(m_server->port(),
                                          "GET /v1/swarms HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                                          "Authorization: Bearer good\r\nAuthorization: Bearer other\r\n\r\n");
-  EXPECT_EQ(status_of(twice), 401) << twice;
+  EXPECT_EQ(testing::status_of(twice), 401) << twice;
   EXPECT_EQ(auth->lookups, 0) << "one of two Authorization headers was looked up";
 }
 
 TEST_F(ApiServerPathsTest, ATokenThatCannotBeCheckedNowIs503WithRetryAfter) {
   auth->down = true;
   const std::string answer = get("/v1/swarms", "new-token");
-  EXPECT_EQ(status_of(answer), 503) << answer;
+  EXPECT_EQ(testing::status_of(answer), 503) << answer;
   EXPECT_NE(answer.find("Retry-After: 1\r\n"), std::string::npos) << answer;
 }
 

@@ -5,11 +5,11 @@
 
 #include "curl_test_pki.hpp"
 #include "curl_test_servers.hpp"
+#include "support/http_test_client.hpp"
 #include "support/test_support.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
@@ -21,14 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[32];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned char c : digest) out += fmt::format("{:02x}", c);
-  return out;
-}
 
 // Answers with what the server handed over.
 class EchoHandler final : public ports::ApiHandler {
@@ -53,44 +45,11 @@ class DownAuthenticator final : public ports::Authenticator {
   }
 };
 
-// Send raw bytes, return everything the server answers until it closes (bounded by 3 s).
-std::string raw_exchange(int port, const std::string& bytes) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  timeval tv{3, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  std::size_t sent = 0;
-  while (sent < bytes.size()) {
-    const auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may hang up before reading everything
-    sent += static_cast<std::size_t>(n);
-  }
-  ::shutdown(fd, SHUT_WR);
-  std::string answer;
-  char buf[4096];
-  for (;;) {
-    const auto n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    answer.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return answer;
-}
-
-int status_of(const std::string& raw) {
-  if (!raw.starts_with("HTTP/1.1 ")) return -1;
-  return std::stoi(raw.substr(9, 3));
-}
-
 class ApiServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    testing::write_file(dir / "tokens", "# ci and ops\n" + sha256_hex("good-token") + " ci-bot\n\n" +
-                                            sha256_hex("other-token") + "   ops team  \n");
+    testing::write_file(dir / "tokens", "# ci and ops\n" + testing::sha256_hex("good-token") + " ci-bot\n\n" +
+                                            testing::sha256_hex("other-token") + "   ops team  \n");
     ::chmod((dir / "tokens").c_str(), 0600);
   }
 
@@ -133,7 +92,7 @@ TEST_F(ApiServerTest, BearerTokensFromTheFileAuthenticate) {
   EXPECT_EQ(get("/v1/swarms", "Bearer good-token2")["auth"], "rejected");
   EXPECT_EQ(get("/v1/swarms", "Basic Z29vZC10b2tlbg==")["auth"], "rejected");
   EXPECT_EQ(get("/v1/swarms", "Bearer ")["auth"], "rejected");
-  EXPECT_EQ(get("/v1/swarms", "Bearer " + sha256_hex("good-token"))["auth"], "rejected") << "the hash is no token";
+  EXPECT_EQ(get("/v1/swarms", "Bearer " + testing::sha256_hex("good-token"))["auth"], "rejected") << "the hash is no token";
 }
 
 TEST_F(ApiServerTest, AnAuthenticatorThatCannotAnswerMakesUnknownTokensUnavailable) {
@@ -195,8 +154,8 @@ TEST_F(ApiServerTest, MalformedRequestsGet4xxAndTheServerLivesOn) {
   };
   int answered = 0;
   for (const Case& c : cases) {
-    const std::string answer = raw_exchange(server->port(), c.bytes);
-    const int status = status_of(answer);
+    const std::string answer = testing::raw_exchange(server->port(), c.bytes, /*half_close=*/true);
+    const int status = testing::status_of(answer);
     // Either a 4xx (or 505), or a closed connection without an answer.
     EXPECT_TRUE(answer.empty() || (status >= 400 && status < 500) || status == 505)
         << c.why << ": " << answer.substr(0, 200);
@@ -282,7 +241,7 @@ TEST(TokensFile, RejectsMalformedLinesNamingTheLineButNotItsContent) {
   testing::TempDir dir;
   const auto path = (dir / "tokens").string();
   for (const std::string& content :
-       {std::string("not-a-hash ci\n"), sha256_hex("x") + "\n", sha256_hex("x").substr(0, 63) + "g ci\n"}) {
+       {std::string("not-a-hash ci\n"), testing::sha256_hex("x") + "\n", testing::sha256_hex("x").substr(0, 63) + "g ci\n"}) {
     testing::write_file(path, "# header\n" + content);
     ::chmod(path.c_str(), 0600);
     auto a = make_tokens_file_authenticator(path);
@@ -291,7 +250,7 @@ TEST(TokensFile, RejectsMalformedLinesNamingTheLineButNotItsContent) {
     EXPECT_NE(a.error().message.find(path + ":2:"), std::string::npos) << a.error().message;
     EXPECT_EQ(a.error().message.find("not-a-hash"), std::string::npos);
   }
-  testing::write_file(path, sha256_hex("x") + " ci\n");
+  testing::write_file(path, testing::sha256_hex("x") + " ci\n");
   ::chmod(path.c_str(), 0644);
   auto world = make_tokens_file_authenticator(path);
   ASSERT_FALSE(world);

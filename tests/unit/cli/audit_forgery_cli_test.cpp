@@ -1,7 +1,7 @@
 // Issue 14 item 5: a forged audit log (an entry deleted, the rest re-chained, the head file
 // rewritten) passes the chain check, as it always did, but `keyd audit verify --config` finds it
 // through the audit anchors stored with each version, naming the version and the seq.
-#include "../../../keyd/adapters/audit_chain.hpp"
+#include "support/http_test_client.hpp"
 #include "cli_support.hpp"
 
 #include <sstream>
@@ -9,7 +9,6 @@
 namespace keyd::testing {
 namespace {
 
-using adapters::detail::sha256_hex;
 using nlohmann::ordered_json;
 
 std::vector<ordered_json> read_log(const std::filesystem::path& file) {

@@ -2,7 +2,7 @@
 // on 127.0.0.1 (port chosen at run time, read from its log), a tokens file with a key reader and an
 // operator. The reader's rotate and sync are 403 naming swarms[].operators, audited in the audit
 // file with the reader as actor, and write no version; the operator's rotate writes exactly one.
-#include "../../../keyd/adapters/audit_chain.hpp"
+#include "support/http_test_client.hpp"
 #include "agent_cli_support.hpp"
 
 #include <gtest/gtest.h>
@@ -19,7 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-using adapters::detail::sha256_hex;
 
 constexpr const char* k_reader_token = "authz-reader-token";
 constexpr const char* k_operator_token = "authz-operator-token";

@@ -1,7 +1,8 @@
 // `keyd daemon` end to end: the real binary on the embedded file store, its API on 127.0.0.1 (port
 // chosen at run time, read from its log), SIGHUP with a bad and a good config, SIGTERM, and two
 // daemons sharing a lock file (one leads; the other takes over when the leader is killed).
-#include "../../../keyd/adapters/audit_chain.hpp"
+#include "daemon_process.hpp"
+#include "support/http_test_client.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -19,8 +20,6 @@
 
 #include "support/httplib_system.hpp"
 
-extern char** environ;
-
 namespace keyd::testing {
 namespace {
 
@@ -29,85 +28,8 @@ using nlohmann::json;
 
 constexpr const char* k_token = "daemon-test-token";
 
-using adapters::detail::sha256_hex;  // the audit chain's helper: the tokens file holds SHA-256 hex
-
-// One `keyd daemon` process with stderr in <dir>/<name>.log; killed (SIGKILL) when destroyed.
-class Daemon {
- public:
-  Daemon(const std::filesystem::path& dir, const std::string& name) : m_log(dir / (name + ".log")) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, m_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
-    std::vector<std::string> args{KEYD_BINARY, "--log-level", "info", "daemon", "--config", "keyd.yaml"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&m_pid, KEYD_BINARY, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start keyd daemon");
-  }
-  ~Daemon() {
-    if (m_pid > 0) {
-      ::kill(m_pid, SIGKILL);
-      ::waitpid(m_pid, nullptr, 0);
-    }
-  }
-  Daemon(const Daemon&) = delete;
-  Daemon& operator=(const Daemon&) = delete;
-
-  [[nodiscard]] std::string log() const { return read_file(m_log); }
-
-  // Poll the log for `pattern` (its last match); "" after the timeout.
-  [[nodiscard]] std::string wait_log(const std::string& pattern, int occurrence = 1,
-                                     std::chrono::milliseconds timeout = 8s) const {
-    const std::regex re(pattern);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string text = log();
-      int seen = 0;
-      std::string last;
-      for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it) {
-        ++seen;
-        last = it->size() > 1 ? (*it)[1].str() : it->str();
-      }
-      if (seen >= occurrence) return last;
-      std::this_thread::sleep_for(20ms);
-    }
-    return {};
-  }
-
-  [[nodiscard]] int port(int occurrence = 1) const {
-    const std::string p = wait_log(R"(listening on http://127\.0\.0\.1:(\d+))", occurrence);
-    return p.empty() ? -1 : std::stoi(p);
-  }
-
-  void signal(int sig) const { ::kill(m_pid, sig); }
-  // Exit status after `sig` (-1 when it did not exit in time).
-  int wait_exit(std::chrono::milliseconds timeout = 8s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
-        m_pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
-  void kill_now() {
-    ::kill(m_pid, SIGKILL);
-    ::waitpid(m_pid, nullptr, 0);
-    m_pid = -1;
-  }
-  [[nodiscard]] pid_t pid() const { return m_pid; }
-
- private:
-  std::filesystem::path m_log;
-  pid_t m_pid = -1;
-};
+// The real daemon, as the reload tests run it (daemon_process.hpp).
+using Daemon = DaemonProcess;
 
 std::string config(const std::string& extra = {}) {
   return R"(store: {backend: file, file: {dir: .keyd/store}}

@@ -2,7 +2,7 @@
 // 127.0.0.1 with a port chosen at run time) wired from swarms[].key_readers — a reader gets the
 // key its file target holds, with no-store; a caller that may rotate may not read; the read is
 // audited; the key is in no log line at debug level. A bad key_readers entry is a config error.
-#include "../../../keyd/adapters/audit_chain.hpp"
+#include "support/http_test_client.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -31,7 +31,6 @@ using nlohmann::json;
 constexpr const char* k_agent = "agent-token-for-the-key-endpoint";
 constexpr const char* k_ci = "ci-token-for-the-key-endpoint";
 
-using adapters::detail::sha256_hex;  // the audit chain's helper: the tokens file holds SHA-256 hex
 
 class KeyEndpointCli : public ::testing::Test {
  protected:

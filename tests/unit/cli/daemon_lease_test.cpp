@@ -3,7 +3,8 @@
 // sharing one file store: one initial key and one leader; the follower refuses writes; a killed
 // leader is replaced within lease_duration + retry_period; SIGTERM releases the Lease so a new
 // daemon leads at its first step; SIGHUP keeps the leadership, with a bad config and with a good one.
-#include "../../../keyd/adapters/audit_chain.hpp"
+#include "daemon_process.hpp"
+#include "support/http_test_client.hpp"
 #include "support/kube_double.hpp"
 #include "support/test_support.hpp"
 
@@ -34,101 +35,8 @@ constexpr auto k_lease_duration = 2s;
 constexpr auto k_retry_period = 500ms;
 constexpr auto k_start_tolerance = 500ms;  // process start, first poll
 
-using adapters::detail::sha256_hex;  // the audit chain's helper: the tokens file holds SHA-256 hex
-
-// One `keyd daemon` process (stderr in <dir>/<name>.log, environment: PATH and HOME=<dir> only);
-// SIGKILLed when destroyed.
-class Daemon {
- public:
-  Daemon(const std::filesystem::path& dir, const std::string& name) : m_log(dir / (name + ".log")) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, m_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
-    std::vector<std::string> args{KEYD_BINARY, "--log-level", "info", "daemon", "--config", "keyd.yaml"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const char* path = std::getenv("PATH");
-    std::vector<std::string> env{std::string("PATH=") + (path != nullptr ? path : "/usr/bin:/bin"),
-                                 "HOME=" + dir.string()};
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    m_started = Clock::now();
-    const int rc = posix_spawn(&m_pid, KEYD_BINARY, &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start keyd daemon");
-  }
-  ~Daemon() {
-    if (m_pid > 0) kill_now();
-  }
-  Daemon(const Daemon&) = delete;
-  Daemon& operator=(const Daemon&) = delete;
-
-  [[nodiscard]] std::string log() const { return read_file(m_log); }
-  [[nodiscard]] pid_t pid() const { return m_pid; }
-  [[nodiscard]] Clock::time_point started() const { return m_started; }
-
-  // Poll the log for the `occurrence`-th match of `pattern`; its first group (or the match), "" after the timeout.
-  [[nodiscard]] std::string wait_log(const std::string& pattern, int occurrence = 1,
-                                     std::chrono::milliseconds timeout = 8s) const {
-    const std::regex re(pattern);
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      const std::string text = log();
-      int seen = 0;
-      for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it) {
-        if (++seen == occurrence) return it->size() > 1 ? (*it)[1].str() : it->str();
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return {};
-  }
-
-  // The API port of the `occurrence`-th start (a SIGHUP restart logs a second one); -1 when none.
-  [[nodiscard]] int port(int occurrence = 1) const {
-    const std::string p = wait_log(R"(listening on http://127\.0\.0\.1:(\d+))", occurrence);
-    return p.empty() ? -1 : std::stoi(p);
-  }
-
-  // The Lease holder identity this process uses: "<hostname>_<pid>".
-  [[nodiscard]] std::string identity() const {
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
-    return std::string(host) + "_" + std::to_string(m_pid);
-  }
-
-  void signal(int sig) const { ::kill(m_pid, sig); }
-  [[nodiscard]] bool running() {
-    int status = 0;
-    return m_pid > 0 && ::waitpid(m_pid, &status, WNOHANG) == 0;
-  }
-  // Exit status (-1 when it did not exit in time).
-  int wait_exit(std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
-        m_pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-    return -1;
-  }
-  void kill_now() {
-    ::kill(m_pid, SIGKILL);
-    ::waitpid(m_pid, nullptr, 0);
-    m_pid = -1;
-  }
-
- private:
-  std::filesystem::path m_log;
-  pid_t m_pid = -1;
-  Clock::time_point m_started;
-};
+// The real daemon, as the reload tests run it (daemon_process.hpp).
+using Daemon = DaemonProcess;
 
 // Two daemons started together on an empty store, sorted by who leads once both are ready.
 struct Pair {

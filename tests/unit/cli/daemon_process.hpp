@@ -1,6 +1,6 @@
-// One `keyd daemon --config keyd.yaml` process run in a directory, for the SIGHUP reload tests:
-// stderr in <dir>/<name>.log, environment PATH and HOME=<dir> only (so no in-cluster Kubernetes
-// settings leak in); SIGKILLed when destroyed.
+// One `keyd daemon --config keyd.yaml` process run in a directory, for the tests that run the real
+// daemon: stderr in <dir>/<name>.log, environment PATH and HOME=<dir> only (so no in-cluster
+// Kubernetes settings leak in); SIGKILLed when destroyed.
 #pragma once
 
 #include "support/test_support.hpp"
@@ -40,21 +40,20 @@ class DaemonProcess {
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
+    m_started = std::chrono::steady_clock::now();
     const int rc = posix_spawn(&m_pid, KEYD_BINARY, &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw std::runtime_error("cannot start keyd daemon");
   }
   ~DaemonProcess() {
-    if (m_pid > 0) {
-      ::kill(m_pid, SIGKILL);
-      ::waitpid(m_pid, nullptr, 0);
-    }
+    if (m_pid > 0) kill_now();
   }
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;
 
   [[nodiscard]] std::string log() const { return read_file(m_log); }
   [[nodiscard]] pid_t pid() const { return m_pid; }
+  [[nodiscard]] std::chrono::steady_clock::time_point started() const { return m_started; }
 
   // The first group (or the whole match) of the `occurrence`-th match of `pattern` in the log,
   // polled until `timeout`; "" when there is none.
@@ -105,10 +104,16 @@ class DaemonProcess {
     }
     return -1;
   }
+  void kill_now() {
+    ::kill(m_pid, SIGKILL);
+    ::waitpid(m_pid, nullptr, 0);
+    m_pid = -1;
+  }
 
  private:
   std::filesystem::path m_log;
   pid_t m_pid = -1;
+  std::chrono::steady_clock::time_point m_started;
 };
 
 }  // namespace keyd::testing

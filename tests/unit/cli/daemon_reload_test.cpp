@@ -4,7 +4,7 @@
 // and, on a Lease in the kube-apiserver double, keeps leading (nothing released). A configuration
 // that can start still restarts in place, counted as "restarted", and a burst of SIGHUPs during
 // the restarts never kills the daemon.
-#include "../../../keyd/adapters/audit_chain.hpp"
+#include "support/http_test_client.hpp"
 #include "daemon_process.hpp"
 #include "support/kube_double.hpp"
 #include "support/test_support.hpp"
@@ -32,7 +32,6 @@ constexpr auto k_retry_period = 500ms;
 // The SIGHUP outcome lines: the rejection, or today's restart.
 constexpr const char* k_outcome = R"(SIGHUP: (the new configuration is invalid or cannot start|configuration \S+ is valid))";
 
-using adapters::detail::sha256_hex;  // the tokens file holds SHA-256 hex
 
 // A socket listening on 127.0.0.1 at a port chosen by the kernel, closed when destroyed.
 class HeldPort {

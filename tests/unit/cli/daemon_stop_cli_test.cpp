@@ -2,7 +2,7 @@
 // 3,000 swarms, each issuing its first key in the first pass. /readyz answers during that pass with
 // its progress, and SIGTERM in the middle of it ends the process within a bound far below the
 // whole pass (which took over 10 s before the pass checked for a stop).
-#include "../../../keyd/adapters/audit_chain.hpp"
+#include "support/http_test_client.hpp"
 #include "agent_cli_support.hpp"
 
 #include <fmt/format.h>
@@ -58,7 +58,7 @@ std::string wait_log(const BackgroundKeyd& d, const std::string& pattern, std::c
 TEST(DaemonStopCli, SigtermDuringAFirstPassOfThousandsOfSwarmsExitsPromptly) {
   TempDir dir;
   write_file(dir / "keyd.yaml", many_swarms_config());
-  write_file(dir / "tokens", adapters::detail::sha256_hex("stop-test-token") + " ci\n");
+  write_file(dir / "tokens", sha256_hex("stop-test-token") + " ci\n");
   ::chmod((dir / "tokens").c_str(), 0600);
 
   const auto started = std::chrono::steady_clock::now();

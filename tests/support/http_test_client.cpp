@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <stdexcept>
 
 namespace keyd::testing {
 
@@ -60,5 +61,20 @@ std::string raw_exchange(int port, const std::string& bytes, bool half_close) {
 int status_of(const std::string& raw) {
   return raw.starts_with("HTTP/1.1 ") && raw.size() >= 12 ? std::stoi(raw.substr(9, 3)) : -1;
 }
+
+HeldPort::HeldPort() : m_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (m_fd < 0 || ::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(m_fd, 1) != 0 ||
+      ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (m_fd >= 0) ::close(m_fd);
+    throw std::runtime_error("cannot listen on 127.0.0.1");
+  }
+  m_port = ntohs(addr.sin_port);
+}
+
+HeldPort::~HeldPort() { ::close(m_fd); }
 
 }  // namespace keyd::testing

@@ -25,4 +25,19 @@ void write_tokens_file(const std::filesystem::path& path,
 // The status code of a raw HTTP/1.1 answer, -1 when it is not one.
 [[nodiscard]] int status_of(const std::string& raw);
 
+// A socket listening on 127.0.0.1 at a port the kernel chose (a port another process holds);
+// closed when destroyed.
+class HeldPort {
+ public:
+  HeldPort();
+  ~HeldPort();
+  HeldPort(const HeldPort&) = delete;
+  HeldPort& operator=(const HeldPort&) = delete;
+  [[nodiscard]] int port() const { return m_port; }
+
+ private:
+  int m_fd;
+  int m_port = 0;
+};
+
 }  // namespace keyd::testing

@@ -3,6 +3,7 @@
 #include "keyd/adapters/http_preflight.hpp"
 
 #include "curl_test_pki.hpp"
+#include "support/http_test_client.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -16,29 +17,7 @@
 namespace keyd::adapters {
 namespace {
 
-// A socket listening on 127.0.0.1 at a port the kernel chose; closed when destroyed.
-class Listener {
- public:
-  Listener() : m_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (m_fd < 0 || ::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(m_fd, 1) != 0 ||
-        ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    }
-    m_port = ntohs(addr.sin_port);
-  }
-  ~Listener() { ::close(m_fd); }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  [[nodiscard]] int port() const { return m_port; }
-
- private:
-  int m_fd;
-  int m_port = 0;
-};
+using Listener = testing::HeldPort;
 
 std::size_t open_fds() {
   return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"), {}));

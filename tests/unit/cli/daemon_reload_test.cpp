@@ -32,31 +32,6 @@ constexpr auto k_retry_period = 500ms;
 // The SIGHUP outcome lines: the rejection, or today's restart.
 constexpr const char* k_outcome = R"(SIGHUP: (the new configuration is invalid or cannot start|configuration \S+ is valid))";
 
-
-// A socket listening on 127.0.0.1 at a port chosen by the kernel, closed when destroyed.
-class HeldPort {
- public:
-  HeldPort() : m_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (m_fd < 0 || ::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(m_fd, 1) != 0 ||
-        ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    }
-    m_port = ntohs(addr.sin_port);
-  }
-  ~HeldPort() { ::close(m_fd); }
-  HeldPort(const HeldPort&) = delete;
-  HeldPort& operator=(const HeldPort&) = delete;
-  [[nodiscard]] int port() const { return m_port; }
-
- private:
-  int m_fd;
-  int m_port = 0;
-};
-
 httplib::Result get(int port, const std::string& path) {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(2s);

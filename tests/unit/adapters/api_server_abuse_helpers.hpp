@@ -4,6 +4,8 @@
 
 #include "keyd/adapters/http_server.hpp"
 
+#include "support/http_test_client.hpp"
+
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -109,10 +111,7 @@ class RawClient {
   int m_fd;
 };
 
-inline int status_of(const std::string& raw) {
-  if (!raw.starts_with("HTTP/1.1 ") || raw.size() < 12) return -1;
-  return std::stoi(raw.substr(9, 3));
-}
+using testing::status_of;  // tests/support/http_test_client.hpp
 
 // Resident set of this process (the server runs in it), in bytes.
 inline std::size_t rss_bytes() {

@@ -1,8 +1,8 @@
 // The scan sources: the patch parser (white box, on hand-written git output), the file walker and
 // the git child process (timeout, failure). Keys are generated at run time.
-#include "keyd/adapters/scan_sources.hpp"
+#include "keyd/adapters/scan/scan_sources.hpp"
 #include "keyd/domain/swarm_key.hpp"
-#include "scan_internal.hpp"
+#include "scan/scan_internal.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>

@@ -5,7 +5,7 @@
 // may only read the key, swarms[].operators may only rotate and sync, any authenticated caller may
 // list, and the probes answer everybody. A refusal is 403 naming the missing grant, audited, and
 // writes no version.
-#include "keyd/adapters/curl_transport.hpp"
+#include "keyd/adapters/curl/curl_transport.hpp"
 #include "keyd/adapters/http_server.hpp"
 #include "keyd/adapters/kube_auth.hpp"
 #include "keyd/adapters/kube_connection.hpp"

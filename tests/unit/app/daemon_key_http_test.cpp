@@ -3,7 +3,7 @@
 // double — in front of DaemonService. The auth matrix as a client sees it (status, error code,
 // WWW-Authenticate, Cache-Control), the pod of a bound service-account token in the audit trail,
 // and neither the key nor a token in any log line.
-#include "keyd/adapters/curl_transport.hpp"
+#include "keyd/adapters/curl/curl_transport.hpp"
 #include "keyd/adapters/http_server.hpp"
 #include "keyd/adapters/kube_auth.hpp"
 #include "keyd/adapters/kube_connection.hpp"

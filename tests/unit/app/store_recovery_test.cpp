@@ -1,8 +1,8 @@
 // Issue 14 item 1 at the use-case level, on the real file store: history lists a tampered version
 // as unreadable instead of failing; the daemon never issues a "first" key over records whose
 // metadata is gone, and says so (log, /readyz, metrics); repair_store rebuilds and is audited.
-#include "keyd/adapters/file_store.hpp"
-#include "keyd/adapters/file_store_repair.hpp"
+#include "keyd/adapters/file_store/file_store.hpp"
+#include "keyd/adapters/file_store/file_store_repair.hpp"
 #include "keyd/app/daemon_service.hpp"
 #include "keyd/app/repair.hpp"
 #include "keyd/app/use_cases.hpp"

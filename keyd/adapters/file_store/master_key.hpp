@@ -3,7 +3,7 @@
 // access is refused (invalid_config), as ssh refuses a private key with loose permissions.
 #pragma once
 
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 #include "keyd/common/result.hpp"
 #include "keyd/common/secret.hpp"
 

@@ -1,7 +1,7 @@
 // The agent's file sink: inspect what the key file holds, replace it atomically with mode and owner.
-#include "keyd/adapters/agent_sink.hpp"
+#include "keyd/adapters/agent/agent_sink.hpp"
 
-#include "errno_text.hpp"
+#include "../os/errno_text.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
 #include <sys/stat.h>

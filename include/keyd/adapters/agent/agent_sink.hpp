@@ -3,7 +3,7 @@
 // mode 0600, owned by a chosen uid/gid (Kubo's image runs as 1000:1000).
 #pragma once
 
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 #include "keyd/ports/key_sink.hpp"
 
 #include <sys/types.h>

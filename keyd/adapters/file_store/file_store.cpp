@@ -2,7 +2,7 @@
 // files. A write is: lock the path, authenticate the metadata, check cas, write the new record,
 // commit by atomically replacing the metadata, then prune. A crash at any step leaves the old
 // metadata (old version current) or the new one; everything else is an orphan the next write removes.
-#include "keyd/adapters/file_store.hpp"
+#include "keyd/adapters/file_store/file_store.hpp"
 
 #include "master_key.hpp"
 #include "record_crypto.hpp"

@@ -1,6 +1,6 @@
 // The agent's "command" on-change action: posix_spawnp without a shell, bounded in time.
-#include "errno_text.hpp"
-#include "keyd/adapters/agent_actions.hpp"
+#include "../os/errno_text.hpp"
+#include "keyd/adapters/agent/agent_actions.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

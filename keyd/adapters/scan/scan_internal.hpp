@@ -2,7 +2,7 @@
 // `git diff` output. Not a public API (white-box tested in tests/unit/adapters).
 #pragma once
 
-#include "keyd/adapters/scan_sources.hpp"
+#include "keyd/adapters/scan/scan_sources.hpp"
 
 #include <chrono>
 #include <filesystem>

@@ -2,7 +2,7 @@
 // take every `_v<N>.rec` that opens (AES-256-GCM over AAD = path + N, payload version N), and
 // commit metadata listing exactly those versions. Records that fail stay where they are; nothing
 // is deleted or rewritten but the metadata file, which did not exist before.
-#include "keyd/adapters/file_store_repair.hpp"
+#include "keyd/adapters/file_store/file_store_repair.hpp"
 
 #include "master_key.hpp"
 #include "record_crypto.hpp"

@@ -1,6 +1,6 @@
 #include "record_crypto.hpp"
 
-#include "wiping_allocator.hpp"
+#include "../os/wiping_allocator.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>

@@ -3,7 +3,7 @@
 // max_versions).
 #pragma once
 
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/secret_store.hpp"
 

@@ -3,7 +3,7 @@
 // version, so a verified `_v<N>.rec` is version N of this path). Deletes nothing.
 #pragma once
 
-#include "keyd/adapters/file_store.hpp"
+#include "keyd/adapters/file_store/file_store.hpp"
 #include "keyd/ports/store_repair.hpp"
 
 #include <memory>

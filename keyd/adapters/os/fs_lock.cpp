@@ -1,5 +1,5 @@
 // FileLock: an exclusive flock(2) on a lock file, polled with LOCK_NB until a deadline.
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -3,9 +3,9 @@
 #include "audit_scan.hpp"
 
 #include "audit_chain.hpp"
-#include "errno_text.hpp"
-#include "process_spawn.hpp"
-#include "keyd/adapters/fs.hpp"
+#include "../os/errno_text.hpp"
+#include "../os/process_spawn.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

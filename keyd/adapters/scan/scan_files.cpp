@@ -1,7 +1,7 @@
 // scan_files: walk the given paths (no symlinks followed while walking, .git skipped), read each
 // regular file whole and scan it. Read buffers are wiped after each file: they may hold keys.
-#include "errno_text.hpp"
-#include "keyd/adapters/scan_sources.hpp"
+#include "../os/errno_text.hpp"
+#include "keyd/adapters/scan/scan_sources.hpp"
 #include "keyd/common/secret.hpp"
 
 #include <fcntl.h>

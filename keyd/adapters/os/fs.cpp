@@ -1,6 +1,6 @@
 // Crash-safe local file primitives: the POSIX FileSystem, atomic replacement of a file, whole-file
 // reads and mkdir -p. Every error names the path and the errno text, never the data.
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include "errno_text.hpp"
 #include "temp_name.hpp"

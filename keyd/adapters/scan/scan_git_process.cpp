@@ -1,7 +1,7 @@
 // run_git: the git CLI as a child process (detail::spawn_in_new_group, no shell) in its own process group, stdout
 // streamed to the caller, stderr kept for the error message, the whole group killed at the deadline.
-#include "errno_text.hpp"
-#include "process_spawn.hpp"
+#include "../os/errno_text.hpp"
+#include "../os/process_spawn.hpp"
 #include "scan_internal.hpp"
 
 #include <poll.h>

@@ -1,7 +1,7 @@
 // The agent's "exit" and "signal" on-change actions, and signal names.
-#include "keyd/adapters/agent_actions.hpp"
-#include "errno_text.hpp"
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/agent/agent_actions.hpp"
+#include "../os/errno_text.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include <signal.h>
 

@@ -1,7 +1,7 @@
 // Replacing a file that holds key material so that no copy outlives a crash (see replace_key_file in
 // fs.hpp): an unnamed file where the file system has them, a named temp file otherwise, and a sweep
 // of the temp files that crashed earlier writes of the same target left behind.
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include "errno_text.hpp"
 #include "temp_name.hpp"

@@ -26,13 +26,13 @@
 // Every append first brings a lagging head up to the last entry and appends nothing if it cannot, so
 // failed appends never make the head lag by more than one: a longer lag was not caused by keyd and
 // is refused like any other mismatch. Once there is space again the next append repairs the head.
-#include "keyd/adapters/audit_file.hpp"
+#include "keyd/adapters/audit/audit_file.hpp"
 
 #include "audit_chain.hpp"
 #include "audit_scan.hpp"
-#include "errno_text.hpp"
-#include "process_spawn.hpp"
-#include "keyd/adapters/fs.hpp"
+#include "../os/errno_text.hpp"
+#include "../os/process_spawn.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

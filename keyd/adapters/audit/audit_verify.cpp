@@ -1,10 +1,10 @@
 // Verifying the audit trail: walks every line of the chain (see audit_chain.hpp), names the first
 // line that breaks it, tells a torn entry (an interrupted append) from tampering, and compares the
 // end of the chain with the head file.
-#include "keyd/adapters/audit_file.hpp"
+#include "keyd/adapters/audit/audit_file.hpp"
 
 #include "audit_chain.hpp"
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include <algorithm>
 #include <cstddef>

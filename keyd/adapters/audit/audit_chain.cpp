@@ -1,7 +1,7 @@
 // The audit trail's line format, hash chain and head file (see audit_chain.hpp).
 #include "audit_chain.hpp"
 
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include <openssl/evp.h>
 

@@ -1,4 +1,4 @@
-#include "keyd/adapters/curl_transport.hpp"
+#include "keyd/adapters/curl/curl_transport.hpp"
 
 #include "curl_exchange.hpp"
 #include "curl_handle.hpp"

@@ -1,7 +1,7 @@
 // The only place that names concrete adapters: config → store, audit log, targets.
 #include "common.hpp"
 #include "kube_wiring.hpp"
-#include "progress.hpp"
+#include "keyd/cli/progress.hpp"
 #include "vault_env.hpp"
 
 #include "keyd/adapters/audit/audit_file.hpp"

@@ -1,5 +1,5 @@
 // The git scan sources: every commit's added lines, the staged changes, the repository's top level.
-#include "scan_internal.hpp"
+#include "scan_git_internal.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // PatchScanner: `git log -p` / `git diff` output → the keys each commit added, with file line numbers.
 #include "keyd/common/secret.hpp"
-#include "scan_internal.hpp"
+#include "scan_git_internal.hpp"
 
 #include <charconv>
 

@@ -2,7 +2,7 @@
 // streamed to the caller, stderr kept for the error message, the whole group killed at the deadline.
 #include "../os/errno_text.hpp"
 #include "../os/process_spawn.hpp"
-#include "scan_internal.hpp"
+#include "scan_git_internal.hpp"
 
 #include <poll.h>
 #include <sys/wait.h>

@@ -2,7 +2,7 @@
 // the git child process (timeout, failure). Keys are generated at run time.
 #include "keyd/adapters/scan/scan_sources.hpp"
 #include "keyd/domain/swarm_key.hpp"
-#include "scan/scan_internal.hpp"
+#include "scan/scan_git_internal.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>

@@ -20,8 +20,8 @@ const std::vector<std::string>& patch_options() {
 
 Result<ScanResult> scan_patch(const std::filesystem::path& repo, std::vector<std::string> args,
                               std::chrono::milliseconds timeout) {
-  scan_detail::PatchScanner scanner;
-  KEYD_TRY(scan_detail::run_git(repo, args, timeout, [&](std::string_view chunk) { scanner.feed(chunk); }));
+  detail::PatchScanner scanner;
+  KEYD_TRY(detail::run_git(repo, args, timeout, [&](std::string_view chunk) { scanner.feed(chunk); }));
   scanner.finish();
   return scanner.take_result();
 }
@@ -37,7 +37,7 @@ Result<ScanResult> scan_git_history(const std::filesystem::path& repo, std::chro
                                 "--reverse",
                                 "-p",
                                 "--diff-merges=first-parent",
-                                fmt::format("--format=tformat:{}%H %h", scan_detail::PatchScanner::k_commit_marker)};
+                                fmt::format("--format=tformat:{}%H %h", detail::PatchScanner::k_commit_marker)};
   args.insert(args.end(), patch_options().begin(), patch_options().end());
   return scan_patch(repo, std::move(args), timeout);
 }
@@ -51,7 +51,7 @@ Result<ScanResult> scan_git_staged(const std::filesystem::path& repo, std::chron
 Result<std::filesystem::path> git_toplevel(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
   const auto ask = [&](std::string_view option) -> Result<std::string> {
     std::string out;
-    KEYD_TRY(scan_detail::run_git(path, {"rev-parse", std::string(option)}, timeout,
+    KEYD_TRY(detail::run_git(path, {"rev-parse", std::string(option)}, timeout,
                                   [&](std::string_view chunk) { out.append(chunk); }));
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
     return out;

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace keyd::adapters::scan_detail {
+namespace keyd::adapters::detail {
 
 // Run `git -C <dir> <args...>` (found in PATH, no shell) with the caller's environment, stdin from
 // /dev/null, in its own process group. stdout goes to `on_output` as it arrives; stderr is kept (at
@@ -62,4 +62,4 @@ class PatchScanner {
 // A path from a `+++ ` header without its "b/" prefix, C-unquoted; empty for /dev/null.
 [[nodiscard]] std::string diff_path(std::string_view header_value);
 
-}  // namespace keyd::adapters::scan_detail
+}  // namespace keyd::adapters::detail

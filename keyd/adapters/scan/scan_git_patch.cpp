@@ -4,7 +4,7 @@
 
 #include <charconv>
 
-namespace keyd::adapters::scan_detail {
+namespace keyd::adapters::detail {
 
 namespace {
 
@@ -190,4 +190,4 @@ void PatchScanner::end_hunk() {
   m_hunk_has_added = false;
 }
 
-}  // namespace keyd::adapters::scan_detail
+}  // namespace keyd::adapters::detail

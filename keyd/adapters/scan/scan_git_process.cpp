@@ -18,7 +18,7 @@
 
 extern char** environ;
 
-namespace keyd::adapters::scan_detail {
+namespace keyd::adapters::detail {
 
 namespace {
 
@@ -97,4 +97,4 @@ Status run_git(const std::filesystem::path& dir, const std::vector<std::string>&
   return fail(ErrorCode::io, fmt::format("{} failed ({}){}{}", what, how, reason.empty() ? "" : ": ", reason));
 }
 
-}  // namespace keyd::adapters::scan_detail
+}  // namespace keyd::adapters::detail

@@ -1,6 +1,9 @@
 // keyd agent: keep a swarm's key in a local file (init container with --once, or sidecar).
 #include "agent_wiring.hpp"
-#include "common.hpp"
+#include "commands.hpp"
+#include "output.hpp"
+#include "swarm_session.hpp"
+
 #include "keyd/app/agent.hpp"
 #include "keyd/common/duration.hpp"
 
@@ -12,7 +15,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 
 namespace keyd::cli {
 
@@ -95,32 +97,27 @@ int run_agent(Options o) {
   auto action = make_agent_action(o.action);
   if (!action) return report_error(action.error());
 
-  auto wiring = wire(o.swarm, Targets::skip);
-  if (!wiring) return report_error(wiring.error());
   // The audit actor: user@host, plus who the store says the agent is once it logged in (Vault:
   // "root@ipfs-0 vault:kubernetes/keyd-reader sa=ipfs/ipfs-overlay"). Set before each audit entry.
-  (*wiring)->context->actor = agent_actor();
-  (*wiring)->on_store_login = [&w = **wiring, base = agent_actor()](std::string_view identity) {
-    w.context->actor = fmt::format("{} {}", base, identity);
-  };
+  auto session = open_swarm(o.swarm, Targets::skip, Actor{agent_actor(), StoreLogin::appended});
+  if (!session) return report_error(session.error());
   auto sink = make_agent_sink(o.sink, o.uid, o.gid);
 
-  std::mt19937_64 random(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  app::AgentHooks hooks{[&] { return unit(random); }, [] { return g_stop != 0; }, &status_line};
-  app::Agent agent(*(*wiring)->context, (*wiring)->swarm, *sink, action->get(), *options, std::move(hooks));
+  ports::Random& random = session->runtime->random();
+  app::AgentHooks hooks{[&random] { return random.uniform(); }, [] { return g_stop != 0; }, &status_line};
+  app::Agent agent(session->context(), session->swarm, *sink, action->get(), *options, std::move(hooks));
 
   if (o.once) {
     auto report = agent.once();
     if (!report) return report_error(report.error());
-    write_stdout(fmt::format("agent: swarm {} version {} (fingerprint {}) {}: {}\n", (*wiring)->swarm.name,
+    write_stdout(fmt::format("agent: swarm {} version {} (fingerprint {}) {}: {}\n", session->swarm.name,
                              report->version, report->fingerprint, sink->describe(),
                              app::to_string(report->last_outcome)));
     return k_exit_ok;
   }
   install_stop_handlers();
-  status_line(fmt::format("swarm {}: keeping {} current from {} every {} ({} on change)", (*wiring)->swarm.name,
-                          sink->describe(), (*wiring)->store->describe(), o.interval,
+  status_line(fmt::format("swarm {}: keeping {} current from {} every {} ({} on change)", session->swarm.name,
+                          sink->describe(), session->runtime->store().describe(), o.interval,
                           *action ? (*action)->describe() : std::string("nothing")));
   const app::AgentReport report = agent.run();
   status_line(fmt::format("stopping after {} poll(s), {} fetch(es), {} write(s), {} action(s)", report.polls,

@@ -1,6 +1,8 @@
 // keyd audit verify, keyd version.
-#include "common.hpp"
-#include "keyd/adapters/audit/audit_file.hpp"
+#include "commands.hpp"
+#include "output.hpp"
+#include "runtime.hpp"
+
 #include "keyd/app/audit_accounting.hpp"
 
 #include <fmt/format.h>
@@ -11,9 +13,9 @@ namespace {
 
 // The hash chain and the head file; nullopt when intact (the entry count goes to `entries`).
 std::optional<int> verify_chain(const std::string& file, std::size_t& entries) {
-  auto report = adapters::verify_audit_file(file);
+  auto report = verify_audit_chain(file);
   if (!report) return report_error(report.error().with_context("audit trail " + file));
-  if (!report->ok) {
+  if (!report->problem.empty()) {
     return report_error(Error{ErrorCode::integrity, fmt::format("audit trail {}: {}", file, report->problem)});
   }
   entries = report->entries;
@@ -23,25 +25,25 @@ std::optional<int> verify_chain(const std::string& file, std::size_t& entries) {
 // Every kept version of every configured swarm against the log: an entry records it as written,
 // and its audit anchor (if any) still matches the log. Returns the summary or an exit code.
 Result<std::string> cross_check(const std::string& config_path) {
-  KEYD_ASSIGN_OR_RETURN(const config::Config cfg, load(config_path));
-  if (cfg.swarms.empty()) return std::string("no swarms configured");
-  KEYD_ASSIGN_OR_RETURN(auto w, wire(SwarmOptions{config_path, cfg.swarms.front().name}, Targets::skip));
-  if (!w->store->capabilities().writes) {
-    return fmt::format("{} is written by another keyd; its versions are not cross-checked here",
-                       w->store->describe());
+  KEYD_ASSIGN_OR_RETURN(config::Config loaded, load(config_path));
+  if (loaded.swarms.empty()) return std::string("no swarms configured");
+  KEYD_ASSIGN_OR_RETURN(auto runtime, Runtime::make(std::move(loaded), Actor{os_actor()}));
+  const config::Config& cfg = runtime->config();
+  ports::SecretStore& store = runtime->store();
+  if (!store.capabilities().writes) {
+    return fmt::format("{} is written by another keyd; its versions are not cross-checked here", store.describe());
   }
   std::vector<app::SwarmPath> swarms;
   for (const auto& s : cfg.swarms) swarms.push_back({s.name, s.path});
-  KEYD_ASSIGN_OR_RETURN(const auto report, app::check_audit_accounting(*w->store, *w->audit, swarms));
+  KEYD_ASSIGN_OR_RETURN(const auto report, app::check_audit_accounting(store, runtime->audit(), swarms));
   if (!report.ok()) {
     std::string text;
     for (const auto& p : report.problems) text += "\n  " + p;
-    return fail(ErrorCode::integrity,
-                fmt::format("{} version(s) in {} are not accounted for by the audit trail {}:{}",
-                            report.problems.size(), w->store->describe(), cfg.audit.file, text));
+    return fail(ErrorCode::integrity, fmt::format("{} version(s) in {} are not accounted for by the audit trail {}:{}",
+                                                  report.problems.size(), store.describe(), cfg.audit.file, text));
   }
-  return fmt::format("{} stored version(s) of {} swarm(s) accounted for, {} anchored", report.versions,
-                     report.swarms, report.anchored);
+  return fmt::format("{} stored version(s) of {} swarm(s) accounted for, {} anchored", report.versions, report.swarms,
+                     report.anchored);
 }
 
 }  // namespace
@@ -55,16 +57,19 @@ void add_audit(CLI::App& app, Action& action) {
   auto opts = std::make_shared<Options>();
   auto* audit = app.add_subcommand("audit", "Work with the audit trail");
   audit->require_subcommand(1);
-  auto* verify = audit->add_subcommand("verify", "Check the audit trail's hash chain end to end, and (with --config) "
-                                                 "that every stored version is accounted for");
-  auto* config = verify->add_option("-c,--config", opts->config,
-                                    "Configuration file naming the audit file; also cross-checks the store's kept "
-                                    "versions against the entries and their audit anchors")
+  auto* verify = audit->add_subcommand("verify",
+                                       "Check the audit trail's hash chain end to end, and (with --config) "
+                                       "that every stored version is accounted for");
+  auto* config = verify
+                     ->add_option("-c,--config", opts->config,
+                                  "Configuration file naming the audit file; also cross-checks the store's kept "
+                                  "versions against the entries and their audit anchors")
                      ->envname("KEYD_CONFIG");
   verify->add_option("--file", opts->file, "Audit file to check (the chain only)")->excludes(config);
   verify->add_flag("--chain-only", opts->chain_only, "With --config: check the chain only, not the store");
-  verify->footer("Exit status 1 names the first line that was changed, removed or reordered, or each stored version "
-                 "without an entry or whose anchored entry no longer matches.");
+  verify->footer(
+      "Exit status 1 names the first line that was changed, removed or reordered, or each stored version "
+      "without an entry or whose anchored entry no longer matches.");
   verify->callback([opts, &action] {
     action = [opts] {
       std::string file = opts->file;

@@ -1,9 +1,12 @@
 // keyd bundle: values.yaml → the ipfs-overlay's manifests (no key anywhere), a kustomization and
 // the module manifest, written atomically into a directory keyd bundle owns.
-#include "common.hpp"
+#include "commands.hpp"
 #include "keyd/adapters/os/fs.hpp"
 #include "keyd/app/bundle.hpp"
 #include "keyd/config/bundle_values.hpp"
+#include "keyd/config/config.hpp"
+#include "options.hpp"
+#include "output.hpp"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,10 @@
 // keyd generate, keyd inspect: key files without a store.
-#include "common.hpp"
+#include "commands.hpp"
 #include "key_file.hpp"
-#include "keyd/adapters/audit/audit_file.hpp"
+#include "options.hpp"
+#include "output.hpp"
+#include "runtime.hpp"
+
 #include "keyd/domain/swarm_key.hpp"
 
 #include <fmt/format.h>
@@ -34,10 +37,10 @@ void add_generate(CLI::App& app, Action& action) {
       if (!opts->config.empty()) {
         auto cfg = load(opts->config);
         if (!cfg) return report_error(cfg.error());
-        auto audit = adapters::make_audit_file(cfg->audit.file);
-        adapters::SystemClock clock;
+        auto audit = make_audit_log(*cfg);
+        const auto clock = make_clock();
         const std::string destination = opts->out == "-" ? "stdout" : opts->out;
-        if (auto st = app::audit_generate(*audit, clock, os_actor(), fingerprint, destination); !st) {
+        if (auto st = app::audit_generate(*audit, *clock, os_actor(), fingerprint, destination); !st) {
           return report_error(st.error());
         }
       }

@@ -1,6 +1,8 @@
 // keyd fetch, keyd history: read the store.
-#include "common.hpp"
+#include "commands.hpp"
 #include "key_file.hpp"
+#include "output.hpp"
+#include "swarm_session.hpp"
 
 #include <fmt/format.h>
 
@@ -21,21 +23,22 @@ void add_fetch(CLI::App& app, Action& action) {
   cmd->add_option("-v,--version", opts->version, "Version to fetch (default: current)")->check(CLI::PositiveNumber);
   cmd->add_option("-O,--out", opts->out, "Key file to write (mode 0600, atomically), or - for stdout")->required();
   cmd->add_flag("-f,--force", opts->force, "Replace an existing file that does not hold a swarm key");
-  cmd->footer("Every fetch is audited. An existing swarm key file at --out is replaced; any other file is\n"
-              "kept unless --force is given. Example: keyd fetch --out $IPFS_PATH/swarm.key");
+  cmd->footer(
+      "Every fetch is audited. An existing swarm key file at --out is replaced; any other file is\n"
+      "kept unless --force is given. Example: keyd fetch --out $IPFS_PATH/swarm.key");
   cmd->callback([opts, &action] {
     action = [opts] {
-      auto wiring = wire(opts->swarm, Targets::skip);
-      if (!wiring) return report_error(wiring.error());
+      auto session = open_swarm(opts->swarm, Targets::skip);
+      if (!session) return report_error(session.error());
       const auto version = opts->version > 0 ? std::optional<int>(opts->version) : std::nullopt;
-      auto stored = app::fetch(*(*wiring)->context, (*wiring)->swarm, version);
+      auto stored = app::fetch(session->context(), session->swarm, version);
       if (!stored) return report_error(stored.error());
       if (auto st = write_key_output(opts->out, stored->data.key_text, opts->force, true); !st) {
         return report_error(st.error());
       }
-      const std::string summary = fmt::format("fetched swarm {} version {} (fingerprint {}) to {}\n",
-                                              (*wiring)->swarm.name, stored->info.version, stored->data.fingerprint,
-                                              opts->out == "-" ? "stdout" : opts->out);
+      const std::string summary =
+          fmt::format("fetched swarm {} version {} (fingerprint {}) to {}\n", session->swarm.name, stored->info.version,
+                      stored->data.fingerprint, opts->out == "-" ? "stdout" : opts->out);
       if (opts->out == "-") {
         std::fputs(summary.c_str(), stderr);
       } else {
@@ -57,16 +60,18 @@ void add_history(CLI::App& app, Action& action) {
   add_output_option(*cmd, opts->output);
   cmd->callback([opts, &action] {
     action = [opts] {
-      auto wiring = wire(opts->swarm, Targets::skip);
-      if (!wiring) return report_error(wiring.error());
-      auto entries = app::history(*(*wiring)->context, (*wiring)->swarm);
+      auto session = open_swarm(opts->swarm, Targets::skip);
+      if (!session) return report_error(session.error());
+      auto entries = app::history(session->context(), session->swarm);
       if (!entries) return report_error(entries.error());
       if (opts->output == "json") {
         auto j = nlohmann::ordered_json::array();
         for (const auto& e : *entries) {
-          nlohmann::ordered_json row{{"version", e.version},       {"fingerprint", e.fingerprint},
-                             {"created_time", e.created_time}, {"issued_by", e.issued_by},
-                             {"reason", e.reason}};
+          nlohmann::ordered_json row{{"version", e.version},
+                                     {"fingerprint", e.fingerprint},
+                                     {"created_time", e.created_time},
+                                     {"issued_by", e.issued_by},
+                                     {"reason", e.reason}};
           if (e.deleted) row["deleted"] = true;
           if (e.destroyed) row["destroyed"] = true;
           if (e.unreadable) row["unreadable"] = true;
@@ -76,8 +81,8 @@ void add_history(CLI::App& app, Action& action) {
         write_json_line(j);
         return k_exit_ok;
       }
-      std::string text = fmt::format("{:<8} {:<31} {:<32}  {:<12} {}\n", "VERSION", "CREATED", "FINGERPRINT",
-                                     "ISSUED BY", "REASON");
+      std::string text =
+          fmt::format("{:<8} {:<31} {:<32}  {:<12} {}\n", "VERSION", "CREATED", "FINGERPRINT", "ISSUED BY", "REASON");
       std::string notes;
       for (const auto& e : *entries) {
         const std::string fp = e.destroyed                    ? "(destroyed)"

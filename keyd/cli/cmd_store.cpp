@@ -1,6 +1,8 @@
 // keyd store repair: rebuild a swarm's store metadata from the records that verify.
-#include "common.hpp"
+#include "commands.hpp"
+#include "output.hpp"
 #include "repair_wiring.hpp"
+#include "swarm_session.hpp"
 
 #include "keyd/app/repair.hpp"
 
@@ -54,13 +56,13 @@ void add_store(CLI::App& app, Action& action) {
       "metadata exists or the master key is missing. Audited as \"repair\".");
   repair->callback([opts, &action] {
     action = [opts] {
-      auto wiring = wire(opts->swarm, Targets::skip);
-      if (!wiring) return report_error(wiring.error());
-      auto repairer = make_store_repair((*wiring)->config, (*wiring)->clock);
+      auto session = open_swarm(opts->swarm, Targets::skip);
+      if (!session) return report_error(session.error());
+      auto repairer = make_store_repair(session->runtime->config(), session->runtime->clock());
       if (!repairer) return report_error(repairer.error());
-      auto report = app::repair_store(*(*wiring)->context, (*wiring)->swarm, **repairer);
+      auto report = app::repair_store(session->context(), session->swarm, **repairer);
       if (!report) return report_error(report.error());
-      const std::string& name = (*wiring)->swarm.name;
+      const std::string& name = session->swarm.name;
       write_stdout(opts->output == "json" ? repair_json(name, *report).dump() + "\n" : repair_text(name, *report));
       return k_exit_ok;
     };

@@ -22,10 +22,10 @@ bool uses_kubernetes(const config::Config& cfg) {
   return cfg.server.auth.tokenreview.enabled;
 }
 
-Result<std::vector<app::DaemonSwarm>> build_swarms(Wiring& w) {
+Result<std::vector<app::DaemonSwarm>> build_swarms(Runtime& runtime) {
   std::vector<app::DaemonSwarm> swarms;
-  for (const auto& s : w.config.swarms) {
-    KEYD_ASSIGN_OR_RETURN(app::Swarm swarm, build_swarm(s, w));
+  for (const auto& s : runtime.config().swarms) {
+    KEYD_ASSIGN_OR_RETURN(app::Swarm swarm, build_swarm(s, runtime));
     domain::RotationPolicy policy;
     if (s.rotation) {
       policy.max_age = std::chrono::duration_cast<std::chrono::seconds>(s.rotation->max_age);
@@ -61,10 +61,10 @@ Result<std::vector<std::shared_ptr<ports::Authenticator>>> make_authenticators(c
   if (cfg.server.auth.tokenreview.enabled) {
     KEYD_ASSIGN_OR_RETURN(auto api, kube->api());  // tokenreview.enabled implies kube (uses_kubernetes)
     const auto& tr = cfg.server.auth.tokenreview;
-    adapters::TokenReviewOptions review{tr.audiences, tr.allowed_users, tr.cache_ttl,
-                                        adapters::ReviewLimits{tr.cache_ttl, tr.negative_cache_ttl,
-                                                               static_cast<std::size_t>(tr.cache_size),
-                                                               tr.reviews_per_second, tr.burst}};
+    adapters::TokenReviewOptions review{
+        tr.audiences, tr.allowed_users, tr.cache_ttl,
+        adapters::ReviewLimits{tr.cache_ttl, tr.negative_cache_ttl, static_cast<std::size_t>(tr.cache_size),
+                               tr.reviews_per_second, tr.burst}};
     authenticators.push_back(adapters::make_tokenreview_authenticator(review, std::move(api), clock));
   }
   return authenticators;
@@ -95,10 +95,9 @@ Result<adapters::HttpServerOptions> http_options(const config::Config& cfg, cons
 
 }  // namespace
 
-Result<PreparedDaemon> prepare_daemon(const std::string& config_path, const std::string& listen,
+Result<PreparedDaemon> prepare_daemon(config::Config config, const std::string& config_path, const std::string& listen,
                                       const std::optional<RunningListen>& running) {
-  KEYD_ASSIGN_OR_RETURN(config::Config loaded, load(config_path));
-  if (loaded.store.backend == "daemon") {
+  if (config.store.backend == "daemon") {
     // The daemon backend reads from a keyd daemon's API: a daemon on it could never write a key.
     return fail(ErrorCode::invalid_config,
                 fmt::format("{}: store.backend 'daemon' is read-only (it reads another keyd daemon's API), so keyd "
@@ -106,21 +105,20 @@ Result<PreparedDaemon> prepare_daemon(const std::string& config_path, const std:
                             config_path));
   }
   PreparedDaemon d;
-  KEYD_ASSIGN_OR_RETURN(d.wiring, wire(SwarmOptions{config_path, loaded.swarms.front().name}, Targets::skip));
-  Wiring& w = *d.wiring;
-  w.on_store_login = {};  // the daemon audits as keyd-daemon@<identity>; its store logs in from several threads
-  KEYD_ASSIGN_OR_RETURN(d.swarms, build_swarms(w));
-  d.kube = w.kube;
-  if (!d.kube && uses_kubernetes(w.config)) d.kube = std::make_shared<KubeResources>(w.config.kubernetes, w.clock);
-  KEYD_ASSIGN_OR_RETURN(d.elector, make_elector(w.config, d.kube.get(), w.clock));
-  KEYD_ASSIGN_OR_RETURN(d.authenticators, make_authenticators(w.config, d.kube.get(), w.clock));
-  KEYD_ASSIGN_OR_RETURN(d.http, http_options(w.config, listen, running));
+  // The daemon audits as keyd-daemon@<identity>; its store logs in from several threads.
+  KEYD_ASSIGN_OR_RETURN(d.runtime, Runtime::make(std::move(config), Actor{os_actor(), StoreLogin::ignored}));
+  Runtime& rt = *d.runtime;
+  KEYD_ASSIGN_OR_RETURN(d.swarms, build_swarms(rt));
+  if (uses_kubernetes(rt.config())) d.kube = &rt.kube();
+  KEYD_ASSIGN_OR_RETURN(d.elector, make_elector(rt.config(), d.kube, rt.clock()));
+  KEYD_ASSIGN_OR_RETURN(d.authenticators, make_authenticators(rt.config(), d.kube, rt.clock()));
+  KEYD_ASSIGN_OR_RETURN(d.http, http_options(rt.config(), listen, running));
   return d;
 }
 
 bool same_lease(const PreparedDaemon& running, const PreparedDaemon& next) {
-  const auto& now = running.wiring->config.leader_election;
-  const auto& then = next.wiring->config.leader_election;
+  const auto& now = running.runtime->config().leader_election;
+  const auto& then = next.runtime->config().leader_election;
   return running.kube && next.kube && now.lease_name == then.lease_name && now.lease_namespace == then.lease_namespace;
 }
 

@@ -1,4 +1,4 @@
-// keyd daemon's startup, first half: everything the daemon runs from, built out of the
+// keyd daemon's startup, first half: everything the daemon runs from, built out of the loaded
 // configuration and checked as starting needs it — store, swarms and their targets, the leader
 // elector, the tokens file (present, not world-readable, parsed), TokenReview's Kubernetes client,
 // the TLS files, the listen address — with no side effects: no network call, no write, no socket
@@ -7,12 +7,13 @@
 // running daemon keeps serving and leading.
 #pragma once
 
-#include "common.hpp"
+#include "kube_wiring.hpp"
+#include "runtime.hpp"
+
 #include "keyd/adapters/http_server.hpp"
 #include "keyd/app/daemon.hpp"
 #include "keyd/ports/api.hpp"
 #include "keyd/ports/leadership.hpp"
-#include "kube_wiring.hpp"
 
 #include <memory>
 #include <optional>
@@ -21,11 +22,11 @@
 
 namespace keyd::cli {
 
-// Declaration order is destruction order in reverse: the wiring (clock, store, Kubernetes client)
+// Declaration order is destruction order in reverse: the runtime (clock, store, Kubernetes client)
 // outlives what uses it.
 struct PreparedDaemon {
-  std::unique_ptr<Wiring> wiring;
-  std::shared_ptr<KubeResources> kube;  // null when nothing uses Kubernetes
+  std::unique_ptr<Runtime> runtime;
+  KubeResources* kube = nullptr;  // the runtime's; null when nothing uses Kubernetes
   std::vector<app::DaemonSwarm> swarms;
   std::unique_ptr<ports::LeaderElector> elector;
   std::vector<std::shared_ptr<ports::Authenticator>> authenticators;
@@ -39,9 +40,11 @@ struct RunningListen {
   int bound_port = 0;
 };
 
-// `listen`: the --listen flag ("": server.listen). With `running`, a listen address other than
-// the running one must be free now (bound and closed again).
-[[nodiscard]] Result<PreparedDaemon> prepare_daemon(const std::string& config_path, const std::string& listen,
+// `config` was loaded from `config_path` (named in errors); `listen`: the --listen flag ("":
+// server.listen). With `running`, a listen address other than the running one must be free now
+// (bound and closed again).
+[[nodiscard]] Result<PreparedDaemon> prepare_daemon(config::Config config, const std::string& config_path,
+                                                    const std::string& listen,
                                                     const std::optional<RunningListen>& running = std::nullopt);
 
 // Restarting in place keeps the Lease (same PID, same identity) when both use the same one.

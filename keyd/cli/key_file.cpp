@@ -1,8 +1,8 @@
 #include "key_file.hpp"
 
-#include "common.hpp"
 #include "keyd/adapters/os/fs.hpp"
 #include "keyd/domain/swarm_key.hpp"
+#include "output.hpp"
 
 #include <unistd.h>
 
@@ -63,9 +63,8 @@ Status write_key_output(const std::string& path, const Secret& key_text, bool fo
       holds_key = existing && domain::parse_swarm_key(*existing).has_value();
     }
     if (!holds_key) {
-      return fail(ErrorCode::invalid_input,
-                  fmt::format("{} already exists{}; pass --force to replace it", path,
-                              replace_keys ? " and does not hold a swarm key" : ""));
+      return fail(ErrorCode::invalid_input, fmt::format("{} already exists{}; pass --force to replace it", path,
+                                                        replace_keys ? " and does not hold a swarm key" : ""));
     }
   }
   return adapters::atomic_write_file(path, key_text.bytes(), 0600);

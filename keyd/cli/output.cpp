@@ -1,4 +1,4 @@
-#include "common.hpp"
+#include "output.hpp"
 
 #include <unistd.h>
 
@@ -8,17 +8,6 @@
 #include <cstdio>
 
 namespace keyd::cli {
-
-void add_swarm_options(CLI::App& cmd, SwarmOptions& options) {
-  cmd.add_option("-c,--config", options.config, "Configuration file (YAML)")->envname("KEYD_CONFIG");
-  cmd.add_option("-s,--swarm", options.swarm, "Swarm name from the config; may be omitted when only one is configured");
-}
-
-void add_output_option(CLI::App& cmd, std::string& output) {
-  cmd.add_option("-o,--output", output, "Output format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->default_val("text");
-}
 
 int report_error(const Error& error) {
   std::fprintf(stderr, "keyd: error: %s\n", error.message.c_str());
@@ -43,18 +32,18 @@ nlohmann::ordered_json to_json(const app::KeyReport& report) {
     targets.push_back(std::move(j));
   }
   nlohmann::ordered_json j{{"swarm", report.swarm},
-                   {"version", report.version},
-                   {"fingerprint", report.fingerprint},
-                   {"reason", report.reason},
-                   {"targets", std::move(targets)}};
+                           {"version", report.version},
+                           {"fingerprint", report.fingerprint},
+                           {"reason", report.reason},
+                           {"targets", std::move(targets)}};
   if (!report.warnings.empty()) j["warnings"] = report.warnings;
   if (report.rollback) j["rollback"] = to_json(*report.rollback);
   return j;
 }
 
 std::string to_text(std::string_view verb, const app::KeyReport& report) {
-  std::string text = fmt::format("{} swarm {}: version {}, fingerprint {}\n", verb, report.swarm, report.version,
-                                 report.fingerprint);
+  std::string text =
+      fmt::format("{} swarm {}: version {}, fingerprint {}\n", verb, report.swarm, report.version, report.fingerprint);
   for (const auto& w : report.warnings) text += fmt::format("  warning: {}\n", w);
   if (report.targets.empty()) text += "  no targets configured\n";
   for (const auto& t : report.targets) {

@@ -1,6 +1,7 @@
 #include "keyd/cli/run.hpp"
 
-#include "common.hpp"
+#include "commands.hpp"
+#include "output.hpp"
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>

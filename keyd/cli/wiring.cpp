@@ -1,10 +1,10 @@
-// The only place that names concrete adapters: config → store, audit log, targets.
-#include "common.hpp"
+// With runtime.cpp, the only place that names concrete adapters: config → store, targets.
+#include "wiring.hpp"
+
 #include "kube_wiring.hpp"
-#include "keyd/cli/progress.hpp"
+#include "runtime.hpp"
 #include "vault_env.hpp"
 
-#include "keyd/adapters/audit/audit_file.hpp"
 #include "keyd/adapters/curl/curl_transport.hpp"
 #include "keyd/adapters/daemon_store.hpp"
 #include "keyd/adapters/file_store/file_store.hpp"
@@ -12,14 +12,9 @@
 #include "keyd/adapters/mcp_store.hpp"
 #include "keyd/adapters/vault_store.hpp"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <array>
-#include <cstdlib>
 #include <functional>
 #include <map>
 
@@ -27,17 +22,9 @@ namespace keyd::cli {
 
 namespace {
 
-// A store and, for remote backends, the transport it talks through (which must outlive it).
-struct BuiltStore {
-  std::unique_ptr<ports::HttpTransport> transport;
-  std::unique_ptr<ports::SecretStore> store;
-};
-
-// Told who a store authenticated as (Vault: the login's role and service account), for the audit actor.
-using LoginObserver = std::function<void(std::string_view identity)>;
 using StoreFactory = Result<BuiltStore> (*)(const config::Config&, const ports::Clock&, const LoginObserver&);
-// A target factory may add to the wiring what its targets share and need to outlive them.
-using TargetFactory = Result<std::unique_ptr<ports::Target>> (*)(const config::TargetConfig&, Wiring&);
+// A target factory may make on the runtime what its targets share and need to outlive them.
+using TargetFactory = Result<std::unique_ptr<ports::Target>> (*)(const config::TargetConfig&, Runtime&);
 
 Result<BuiltStore> make_file_backend(const config::Config& cfg, const ports::Clock& clock, const LoginObserver&) {
   adapters::FileStoreOptions options{cfg.store.file.dir, cfg.store.file.master_key_file, cfg.store.file.max_versions};
@@ -102,15 +89,13 @@ Result<BuiltStore> make_daemon_backend(const config::Config& cfg, const ports::C
   return built;
 }
 
-Result<std::unique_ptr<ports::Target>> make_file(const config::TargetConfig& t, Wiring&) {
+Result<std::unique_ptr<ports::Target>> make_file(const config::TargetConfig& t, Runtime&) {
   return adapters::make_file_target(t.path);
 }
 
 // One connection and API client for all kubernetes targets, made with the first of them.
-Result<std::unique_ptr<ports::Target>> make_kubernetes(const config::TargetConfig& t, Wiring& w) {
-  if (!w.kube) w.kube = std::make_shared<KubeResources>(w.config.kubernetes, w.clock);
-  if (!w.progress) w.progress = make_progress();
-  return build_kubernetes_target(t, *w.kube, w.clock, *w.progress);
+Result<std::unique_ptr<ports::Target>> make_kubernetes(const config::TargetConfig& t, Runtime& runtime) {
+  return build_kubernetes_target(t, runtime.kube(), runtime.clock(), runtime.progress());
 }
 
 // One explicit table per port: backend name → factory.
@@ -123,74 +108,22 @@ const std::map<std::string, TargetFactory, std::less<>> k_target_factories{{"fil
 
 }  // namespace
 
-std::string os_actor() {
-  const uid_t uid = geteuid();
-  std::array<char, 4096> buf{};
-  passwd pw{};
-  passwd* found = nullptr;
-  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) return found->pw_name;
-  return fmt::format("uid:{}", uid);
+Result<BuiltStore> make_store(const config::Config& config, const ports::Clock& clock, const LoginObserver& observer) {
+  const auto factory = k_store_factories.find(config.store.backend);
+  if (factory == k_store_factories.end()) {
+    return fail(ErrorCode::invalid_config, fmt::format("store backend '{}' is not available", config.store.backend));
+  }
+  return factory->second(config, clock, observer);
 }
 
-Result<config::Config> load(const std::string& config_path) {
-  if (config_path.empty()) {
-    return fail(ErrorCode::invalid_config, "no configuration: pass --config FILE or set KEYD_CONFIG");
-  }
-  auto cfg = config::load_config(config_path);
-  if (cfg) spdlog::debug("loaded config {} ({} swarm(s))", config_path, cfg->swarms.size());
-  return cfg;
-}
-
-Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options, Targets targets) {
-  auto w = std::make_unique<Wiring>();
-  KEYD_ASSIGN_OR_RETURN(w->config, load(options.config));
-  KEYD_ASSIGN_OR_RETURN(const config::SwarmConfig* swarm, config::select_swarm(w->config, options.swarm));
-
-  const auto store_factory = k_store_factories.find(w->config.store.backend);
-  if (store_factory == k_store_factories.end()) {
-    return fail(ErrorCode::invalid_config, fmt::format("store backend '{}' is not available", w->config.store.backend));
-  }
-  // The store logs in lazily, after wire() returned: the observer looks up the hook at that time.
-  const LoginObserver observer = [raw = w.get()](std::string_view identity) {
-    if (raw->on_store_login) raw->on_store_login(identity);
-  };
-  KEYD_ASSIGN_OR_RETURN(BuiltStore built, store_factory->second(w->config, w->clock, observer));
-  w->transport = std::move(built.transport);
-  w->store = std::move(built.store);
-  w->audit = adapters::make_audit_file(w->config.audit.file);
-  w->context = std::make_unique<app::Context>(app::Context{*w->store, *w->audit, w->clock, os_actor()});
-  // Single-threaded commands audit who the store says they are once it logged in (a CronJob's
-  // `keyd rotate` with Vault Kubernetes auth: "root vault:kubernetes/keyd sa=ipfs-system/keyd …").
-  // keyd agent puts its host in front; keyd daemon, whose store is shared by threads, clears it.
-  w->on_store_login = [raw = w.get(), base = os_actor()](std::string_view identity) {
-    raw->context->actor = fmt::format("{} {}", base, identity);
-  };
-
-  w->swarm.name = swarm->name;
-  w->swarm.path = swarm->path;
-  // Reading commands never touch targets, so they need no target credentials (a kubeconfig).
-  if (targets == Targets::skip) return w;
-  for (const auto& t : swarm->targets) {
-    const auto factory = k_target_factories.find(t.type);
-    if (factory == k_target_factories.end()) {
-      return fail(ErrorCode::invalid_config, fmt::format("target type '{}' is not available", t.type));
-    }
-    KEYD_ASSIGN_OR_RETURN(auto target, factory->second(t, *w));
-    w->swarm.targets.push_back(std::move(target));
-  }
-  spdlog::debug("swarm {}: {} at {}, {} target(s)", w->swarm.name, w->store->describe(), w->swarm.path,
-                w->swarm.targets.size());
-  return w;
-}
-
-Result<app::Swarm> build_swarm(const config::SwarmConfig& swarm, Wiring& w) {
+Result<app::Swarm> build_swarm(const config::SwarmConfig& swarm, Runtime& runtime) {
   app::Swarm built{swarm.name, swarm.path, {}};
   for (const auto& t : swarm.targets) {
     const auto factory = k_target_factories.find(t.type);
     if (factory == k_target_factories.end()) {
       return fail(ErrorCode::invalid_config, fmt::format("target type '{}' is not available", t.type));
     }
-    KEYD_ASSIGN_OR_RETURN(auto target, factory->second(t, w));
+    KEYD_ASSIGN_OR_RETURN(auto target, factory->second(t, runtime));
     built.targets.push_back(std::move(target));
   }
   return built;

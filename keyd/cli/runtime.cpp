@@ -1,0 +1,91 @@
+#include "runtime.hpp"
+
+#include "kube_wiring.hpp"
+#include "keyd/cli/progress.hpp"
+#include "wiring.hpp"
+
+#include "keyd/adapters/audit/audit_file.hpp"
+#include "keyd/adapters/system_clock.hpp"
+#include "keyd/adapters/system_random.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <utility>
+
+namespace keyd::cli {
+
+Runtime::Runtime(config::Config config, Actor actor)
+    : m_config(std::move(config)),
+      m_actor(std::move(actor)),
+      m_clock(make_clock()),
+      m_random(std::make_unique<adapters::SystemRandom>()) {}
+
+Runtime::~Runtime() = default;
+
+Result<std::unique_ptr<Runtime>> Runtime::make(config::Config config, Actor actor) {
+  std::unique_ptr<Runtime> rt(new Runtime(std::move(config), std::move(actor)));
+  // The store logs in lazily, after make() returned; the observer is bound to this runtime.
+  KEYD_ASSIGN_OR_RETURN(BuiltStore built,
+                        make_store(rt->m_config, *rt->m_clock,
+                                   [raw = rt.get()](std::string_view identity) { raw->on_store_login(identity); }));
+  rt->m_transport = std::move(built.transport);
+  rt->m_store = std::move(built.store);
+  rt->m_audit = make_audit_log(rt->m_config);
+  rt->m_context =
+      std::make_unique<app::Context>(app::Context{*rt->m_store, *rt->m_audit, *rt->m_clock, rt->m_actor.name});
+  return rt;
+}
+
+// Single-threaded commands audit who the store says they are once it logged in (a CronJob's `keyd
+// rotate` with Vault Kubernetes auth: "root vault:kubernetes/keyd sa=ipfs-system/keyd …"; keyd agent:
+// "root@ipfs-0 vault:kubernetes/keyd-reader sa=ipfs/ipfs-overlay").
+void Runtime::on_store_login(std::string_view identity) {
+  if (m_actor.login == StoreLogin::ignored || !m_context) return;
+  m_context->actor = fmt::format("{} {}", m_actor.name, identity);
+}
+
+ports::Progress& Runtime::progress() {
+  if (!m_progress) m_progress = make_progress();
+  return *m_progress;
+}
+
+KubeResources& Runtime::kube() {
+  if (!m_kube) m_kube = std::make_unique<KubeResources>(m_config.kubernetes, *m_clock);
+  return *m_kube;
+}
+
+Result<config::Config> load(const std::string& config_path) {
+  if (config_path.empty()) {
+    return fail(ErrorCode::invalid_config, "no configuration: pass --config FILE or set KEYD_CONFIG");
+  }
+  auto cfg = config::load_config(config_path);
+  if (cfg) spdlog::debug("loaded config {} ({} swarm(s))", config_path, cfg->swarms.size());
+  return cfg;
+}
+
+std::string os_actor() {
+  const uid_t uid = geteuid();
+  std::array<char, 4096> buf{};
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) return found->pw_name;
+  return fmt::format("uid:{}", uid);
+}
+
+std::unique_ptr<ports::AuditLog> make_audit_log(const config::Config& config) {
+  return adapters::make_audit_file(config.audit.file);
+}
+
+std::unique_ptr<ports::Clock> make_clock() { return std::make_unique<adapters::SystemClock>(); }
+
+Result<AuditChainCheck> verify_audit_chain(const std::string& file) {
+  KEYD_ASSIGN_OR_RETURN(const adapters::AuditVerifyReport report, adapters::verify_audit_file(file));
+  return AuditChainCheck{report.entries, report.ok ? std::string() : report.problem};
+}
+
+}  // namespace keyd::cli

@@ -110,7 +110,9 @@ void DaemonService::audit_refusal(std::string_view action, std::string_view swar
 std::expected<ports::StoredVersion, KeyReadFailure> DaemonService::read_key(const KeyReaders& grants,
                                                                             std::string_view actor) {
   using Kind = KeyReadFailure::Kind;
-  if (!m_keys) return std::unexpected(KeyReadFailure{Kind::store_unavailable, {ErrorCode::internal, "no key access"}, {}});
+  if (!m_keys) {
+    return std::unexpected(KeyReadFailure{Kind::store_unavailable, {ErrorCode::internal, "no key access"}, {}});
+  }
   Context ctx{m_keys->store, m_keys->audit, m_clock, std::string(actor)};
   auto stored = m_keys->store.read(grants.path, std::nullopt);
   if (!stored) {

@@ -56,8 +56,7 @@ ApiResponse no_swarm(std::string_view name) {
 
 }  // namespace
 
-DaemonApi::DaemonApi(app::DaemonService& daemon, std::shared_ptr<app::StoreMetrics> store_metrics,
-                     std::string version)
+DaemonApi::DaemonApi(app::DaemonService& daemon, std::shared_ptr<app::StoreMetrics> store_metrics, std::string version)
     : m_daemon(daemon), m_store_metrics(std::move(store_metrics)), m_version(std::move(version)) {}
 
 ApiResponse DaemonApi::handle(const ApiRequest& request) {

@@ -52,7 +52,8 @@ void render_failures(PrometheusText& out, const std::vector<app::SwarmState>& al
     out.sample("keyd_swarm_store_integrity_error", {{"swarm", s.name}}, s.store_integrity_error ? 1 : 0);
   }
   out.family("keyd_store_integrity_errors_total", "counter", "Checks that ended in a store integrity error.");
-  for (const auto& s : all) out.sample("keyd_store_integrity_errors_total", {{"swarm", s.name}}, s.store_integrity_errors);
+  for (const auto& s : all)
+    out.sample("keyd_store_integrity_errors_total", {{"swarm", s.name}}, s.store_integrity_errors);
 }
 
 }  // namespace

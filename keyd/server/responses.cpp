@@ -147,9 +147,7 @@ ApiResponse readyz_response(const app::DaemonView& view) {
                             : damaged    ? "integrity error (see swarms[].last_error)"
                                          : "reachable"},
                   {"first_pass",
-                   {{"checked", checked},
-                    {"swarms", view.swarms.size()},
-                    {"complete", checked == view.swarms.size()}}},
+                   {{"checked", checked}, {"swarms", view.swarms.size()}, {"complete", checked == view.swarms.size()}}},
                   {"leadership", !leadership.known    ? "unknown"
                                  : leadership.leading ? "leader"
                                                       : "follower"},

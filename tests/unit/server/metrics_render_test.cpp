@@ -45,14 +45,15 @@ TEST(StoreMetricsText, CountersAndACumulativeHistogramPerOperation) {
             "keyd_store_requests_total{backend=\"vault \\\"kv\\\"\",op=\"read\",code=\"ok\"} 2\n"
             "keyd_store_requests_total{backend=\"vault \\\"kv\\\"\",op=\"read\",code=\"unavailable\"} 1\n");
   const std::string labels = "backend=\"vault \\\"kv\\\"\",op=\"read\"";
-  for (const std::string& line : std::vector<std::string>{"# TYPE keyd_store_request_duration_seconds histogram\n",
-                                 "keyd_store_request_duration_seconds_bucket{" + labels + ",le=\"0.005\"} 1\n",
-                                 "keyd_store_request_duration_seconds_bucket{" + labels + ",le=\"0.1\"} 1\n",
-                                 "keyd_store_request_duration_seconds_bucket{" + labels + ",le=\"0.25\"} 2\n",
-                                 "keyd_store_request_duration_seconds_bucket{" + labels + ",le=\"10\"} 2\n",
-                                 "keyd_store_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} 3\n",
-                                 "keyd_store_request_duration_seconds_sum{" + labels + "} 20.25390625\n",
-                                 "keyd_store_request_duration_seconds_count{" + labels + "} 3\n"}) {
+  for (const std::string& line :
+       std::vector<std::string>{"# TYPE keyd_store_request_duration_seconds histogram\n",
+                                "keyd_store_request_duration_seconds_bucket{" + labels + ",le=\"0.005\"} 1\n",
+                                "keyd_store_request_duration_seconds_bucket{" + labels + ",le=\"0.1\"} 1\n",
+                                "keyd_store_request_duration_seconds_bucket{" + labels + ",le=\"0.25\"} 2\n",
+                                "keyd_store_request_duration_seconds_bucket{" + labels + ",le=\"10\"} 2\n",
+                                "keyd_store_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} 3\n",
+                                "keyd_store_request_duration_seconds_sum{" + labels + "} 20.25390625\n",
+                                "keyd_store_request_duration_seconds_count{" + labels + "} 3\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "in\n" << text;
   }
 }

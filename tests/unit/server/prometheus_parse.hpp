@@ -107,7 +107,7 @@ inline std::vector<Sample> parse_prometheus(const std::string& text) {
 }
 
 inline std::optional<double> value_of(const std::vector<Sample>& samples, std::string_view name,
-                               const std::map<std::string, std::string>& labels) {
+                                      const std::map<std::string, std::string>& labels) {
   for (const Sample& s : samples) {
     if (s.name != name) continue;
     const bool match = std::ranges::all_of(labels, [&](const auto& kv) {

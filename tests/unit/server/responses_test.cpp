@@ -19,15 +19,17 @@ TEST(ApiResponses, ErrorsCarryTheirCodeAndAStatusPerErrorCode) {
     ErrorCode code;
     int status;
   };
-  for (const Case c : {Case{ErrorCode::not_found, 404}, Case{ErrorCode::conflict, 409},
-                       Case{ErrorCode::unauthorized, 502}, Case{ErrorCode::unavailable, 503},
-                       Case{ErrorCode::timeout, 504}, Case{ErrorCode::invalid_input, 400},
-                       Case{ErrorCode::invalid_config, 400}, Case{ErrorCode::integrity, 500},
-                       Case{ErrorCode::io, 500}, Case{ErrorCode::internal, 500}}) {
+  for (const Case c :
+       {Case{ErrorCode::not_found, 404}, Case{ErrorCode::conflict, 409}, Case{ErrorCode::unauthorized, 502},
+        Case{ErrorCode::unavailable, 503}, Case{ErrorCode::timeout, 504}, Case{ErrorCode::invalid_input, 400},
+        Case{ErrorCode::invalid_config, 400}, Case{ErrorCode::integrity, 500}, Case{ErrorCode::io, 500},
+        Case{ErrorCode::internal, 500}}) {
     const auto r = from_error(Error{c.code, "what failed"});
     EXPECT_EQ(r.status, c.status) << to_string(c.code);
     EXPECT_EQ(r.content_type, "application/json");
-    EXPECT_EQ(r.body, R"({"error":{"code":")" + std::string(to_string(c.code)) + R"(","message":"what failed"}})" "\n");
+    EXPECT_EQ(r.body, R"({"error":{"code":")" + std::string(to_string(c.code)) +
+                          R"(","message":"what failed"}})"
+                          "\n");
   }
 }
 
@@ -40,7 +42,8 @@ TEST(ApiResponses, AReportWithAFailedTargetIs502) {
   report.targets.push_back(app::TargetReport{"file /b", "failed", "EACCES"});
   const auto r = report_response(report);
   EXPECT_EQ(r.status, 502);
-  EXPECT_EQ(json::parse(r.body)["targets"][1], (json{{"target", "file /b"}, {"outcome", "failed"}, {"error", "EACCES"}}));
+  EXPECT_EQ(json::parse(r.body)["targets"][1],
+            (json{{"target", "file /b"}, {"outcome", "failed"}, {"error", "EACCES"}}));
 }
 
 TEST(JsonEscaping, QuotesBackslashesNewlinesAndControlCharacters) {

@@ -32,6 +32,8 @@ namespace keyd::server {
 
 // JSON string escaping of `text` appended to `out`, which the caller reserved (6 bytes per input
 // byte at most): key text is appended without reallocating, so no unwiped copy is left behind.
+// Not nlohmann's: it would copy the key into a std::string of its own (freed unwiped), and it
+// escapes differently (\t, not \u0009) and throws on bytes that are not UTF-8.
 void append_json_escaped(std::string& out, std::string_view text);
 
 }  // namespace keyd::server

@@ -1,6 +1,6 @@
 #include "keyd/app/daemon_service.hpp"
 
-#include "audit_record.hpp"
+#include "audit_entries.hpp"
 
 #include <fmt/format.h>
 

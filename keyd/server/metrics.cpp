@@ -30,14 +30,14 @@ void render_outcomes(PrometheusText& out, const std::vector<app::SwarmState>& al
   out.family("keyd_rotations_total", "counter", "Rotations by outcome (success, failure, delivery_failed, conflict).");
   for (const auto& s : all) {
     for (const auto& [outcome, n] : s.rotations) {
-      out.sample("keyd_rotations_total", {{"swarm", s.name}, {"outcome", outcome}}, n);
+      out.sample("keyd_rotations_total", {{"swarm", s.name}, {"outcome", to_string(outcome)}}, n);
     }
   }
   out.family("keyd_sync_total", "counter", "Deliveries to targets by outcome (changed, unchanged, failed).");
   for (const auto& s : all) {
     for (const auto& t : s.targets) {
       for (const auto& [outcome, n] : t.syncs) {
-        out.sample("keyd_sync_total", {{"swarm", s.name}, {"target", t.target}, {"outcome", outcome}}, n);
+        out.sample("keyd_sync_total", {{"swarm", s.name}, {"target", t.target}, {"outcome", to_string(outcome)}}, n);
       }
     }
   }

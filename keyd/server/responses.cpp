@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 
 namespace keyd::server {
 
@@ -19,15 +21,23 @@ ApiResponse json_response(int status, const json& body) {
   return ApiResponse{status, "application/json", body.dump() + "\n"};
 }
 
+// {"<outcome>": count, ...} of a count map keyed by an outcome enum (its to_string() names).
+template <typename Outcome>
+json counts_json(const std::map<Outcome, std::uint64_t>& counts) {
+  json out = json::object();
+  for (const auto& [outcome, n] : counts) out[std::string(to_string(outcome))] = n;
+  return out;
+}
+
 json targets_json(const std::vector<app::TargetState>& targets) {
   json out = json::array();
   for (const app::TargetState& t : targets) {
     out.push_back({{"target", t.target},
-                   {"state", t.state},
+                   {"state", to_string(t.state)},
                    {"version", t.version},
                    {"error", t.error},
                    {"last_checked", time_json(t.last_checked)},
-                   {"syncs", t.syncs}});
+                   {"syncs", counts_json(t.syncs)}});
   }
   return out;
 }
@@ -55,7 +65,7 @@ json swarm_json(const app::SwarmState& s, domain::TimePoint now) {
           {"last_error", s.last_error},
           {"last_check", time_json(s.last_check)},
           {"next_check", ports::format_rfc3339(s.next_check)},
-          {"rotations", s.rotations}};
+          {"rotations", counts_json(s.rotations)}};
 }
 
 json readiness_json(const app::SwarmState& s) {
@@ -116,7 +126,7 @@ ApiResponse swarm_response(const app::SwarmState& swarm, domain::TimePoint now) 
 ApiResponse report_response(const app::KeyReport& r) {
   json targets = json::array();
   for (const app::TargetReport& t : r.targets) {
-    targets.push_back({{"target", t.target}, {"outcome", t.outcome}, {"error", t.error}});
+    targets.push_back({{"target", t.target}, {"outcome", to_string(t.outcome)}, {"error", t.error}});
   }
   const json body{{"swarm", r.swarm},   {"version", r.version},   {"fingerprint", r.fingerprint},
                   {"reason", r.reason}, {"warnings", r.warnings}, {"targets", targets}};

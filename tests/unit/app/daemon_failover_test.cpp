@@ -369,8 +369,8 @@ TEST_F(DaemonFailover, AStaleLeaderDoesNotAddASecondVersionForADueTimeTheNewLead
   ASSERT_TRUE(stalled) << "a did not check the store at the due time";
   EXPECT_EQ(history().size(), 2U) << "the stale leader rotated a second time for one due time";
   EXPECT_EQ(audited("rotate", "success"), 2U);
-  EXPECT_EQ(a.service->swarms().at(0).rotations.at("success"), 1U) << "a issued the initial key only";
-  EXPECT_EQ(b.service->swarms().at(0).rotations.at("success"), 1U);
+  EXPECT_EQ(a.service->swarms().at(0).rotations.at(RotationOutcome::success), 1U) << "a issued the initial key only";
+  EXPECT_EQ(b.service->swarms().at(0).rotations.at(RotationOutcome::success), 1U);
 }
 
 TEST_F(DaemonFailover, TheLeaseNeverPromisesLessThanTheConfiguredDuration) {

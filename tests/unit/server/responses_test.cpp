@@ -37,9 +37,9 @@ TEST(ApiResponses, AReportWithAFailedTargetIs502) {
   app::KeyReport report;
   report.swarm = "s";
   report.version = 2;
-  report.targets.push_back(app::TargetReport{"file /a", "changed", ""});
+  report.targets.push_back(app::TargetReport{"file /a", app::DeliveryOutcome::changed, ""});
   EXPECT_EQ(report_response(report).status, 200);
-  report.targets.push_back(app::TargetReport{"file /b", "failed", "EACCES"});
+  report.targets.push_back(app::TargetReport{"file /b", app::DeliveryOutcome::failed, "EACCES"});
   const auto r = report_response(report);
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(json::parse(r.body)["targets"][1],

@@ -1,48 +1,11 @@
-#include "audit_record.hpp"
+// The one core of swarm operations: versions written with check-and-set, delivery, catch-up; and
+// the sync use case, which is delivery of the current version. See swarm_ops.hpp.
+#include "swarm_ops.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace keyd::app::detail {
-
-namespace {
-
-ports::AuditEvent make_event(Context& ctx, const AuditFields& f, std::string_view outcome, std::string_view error) {
-  ports::AuditEvent e;
-  e.time = ports::format_rfc3339(ctx.clock.now());
-  e.actor = ctx.actor;
-  e.action = f.action;
-  e.swarm = f.swarm;
-  e.version = f.version;
-  e.fingerprint = f.fingerprint;
-  e.target = f.target;
-  e.outcome = outcome;
-  e.error = error;
-  return e;
-}
-
-}  // namespace
-
-Status audit_success(Context& ctx, const AuditFields& fields) {
-  if (auto st = ctx.audit.append(make_event(ctx, fields, "success", {})); !st) {
-    return fail(st.error().with_context("audit trail"));
-  }
-  return {};
-}
-
-Result<std::string> audit_intent(Context& ctx, const AuditFields& fields) {
-  auto anchor = ctx.audit.append_anchored(make_event(ctx, fields, ports::k_outcome_intent, {}));
-  if (!anchor) return fail(anchor.error().with_context("audit trail"));
-  if (anchor->seq <= 0 || anchor->hash.empty()) return std::string();
-  return fmt::format("{}:{}", anchor->seq, anchor->hash);
-}
-
-Error audit_failure(Context& ctx, const AuditFields& fields, Error error) {
-  if (auto st = ctx.audit.append(make_event(ctx, fields, "failure", error.message)); !st) {
-    error.message += fmt::format(" (and the audit entry could not be written: {})", st.error().message);
-  }
-  return error;
-}
 
 Result<int> current_version(Context& ctx, const Swarm& swarm) {
   auto meta = ctx.store.metadata(swarm.path);
@@ -100,26 +63,48 @@ namespace {
 
 constexpr int k_max_catch_up_rounds = 5;
 
-Result<std::vector<TargetReport>> deliver(Context& ctx, Swarm& swarm, int version, const ports::VersionData& data) {
-  std::vector<TargetReport> reports;
-  reports.reserve(swarm.targets.size());
+}  // namespace
+
+Result<std::vector<TargetDelivery>> deliver(Context& ctx, Swarm& swarm, int version, const ports::VersionData& data,
+                                            const DeliveryOptions& options) {
+  std::vector<TargetDelivery> results;
+  results.reserve(swarm.targets.size());
   const ports::Delivery delivery{swarm.name, swarm.path, version, data.fingerprint, data.key_text};
   for (auto& target : swarm.targets) {
-    TargetReport report{target->describe(), "", ""};
+    TargetDelivery result{{target->describe(), DeliveryOutcome::unchanged, ""}, std::nullopt, std::nullopt};
+    TargetReport& report = result.report;
     const AuditFields fields{"sync", swarm.name, version, data.fingerprint, report.target};
     auto applied = target->apply(delivery);
     if (applied) {
-      report.outcome = *applied == ports::ApplyOutcome::changed ? "changed" : "unchanged";
-      spdlog::debug("swarm {}: target {} {} (version {}, fingerprint {})", swarm.name, report.target, report.outcome,
-                    version, data.fingerprint);
-      KEYD_TRY(audit_success(ctx, fields));
+      report.outcome = *applied == ports::ApplyOutcome::changed ? DeliveryOutcome::changed : DeliveryOutcome::unchanged;
+      spdlog::debug("swarm {}: target {} {} (version {}, fingerprint {})", swarm.name, report.target,
+                    to_string(report.outcome), version, data.fingerprint);
+      if (report.outcome == DeliveryOutcome::changed || options.audit_unchanged) {
+        if (auto st = audit_success(ctx, fields); !st) {
+          if (options.stop_on_audit_failure) return fail(st.error());
+          result.audit_failure = st.error();
+        }
+      }
     } else {
-      report.outcome = "failed";
-      report.error = audit_failure(ctx, fields, applied.error()).message;
+      report.outcome = DeliveryOutcome::failed;
+      result.failure = audit_failure(ctx, fields, applied.error());
+      report.error = result.failure->message;
       spdlog::warn("swarm {}: target {} failed: {}", swarm.name, report.target, report.error);
     }
-    reports.push_back(std::move(report));
+    results.push_back(std::move(result));
   }
+  return results;
+}
+
+namespace {
+
+// deliver() as a command reports it: every target audited, an audit failure ends the command.
+Result<std::vector<TargetReport>> deliver_reports(Context& ctx, Swarm& swarm, int version,
+                                                  const ports::VersionData& data) {
+  KEYD_ASSIGN_OR_RETURN(auto results, deliver(ctx, swarm, version, data));
+  std::vector<TargetReport> reports;
+  reports.reserve(results.size());
+  for (auto& r : results) reports.push_back(std::move(r.report));
   return reports;
 }
 
@@ -127,7 +112,7 @@ Result<std::vector<TargetReport>> deliver(Context& ctx, Swarm& swarm, int versio
 
 Status deliver_until_current(Context& ctx, Swarm& swarm, int version, const ports::VersionData& data,
                              KeyReport& report) {
-  KEYD_ASSIGN_OR_RETURN(report.targets, deliver(ctx, swarm, version, data));
+  KEYD_ASSIGN_OR_RETURN(report.targets, deliver_reports(ctx, swarm, version, data));
   if (swarm.targets.empty()) return {};
   for (int round = 0; round < k_max_catch_up_rounds; ++round) {
     auto now = current_version(ctx, swarm);
@@ -139,9 +124,24 @@ Status deliver_until_current(Context& ctx, Swarm& swarm, int version, const port
                                           version, newer->info.version, newer->info.version));
     spdlog::info("swarm {}: {}", swarm.name, report.warnings.back());
     version = newer->info.version;
-    KEYD_ASSIGN_OR_RETURN(report.targets, deliver(ctx, swarm, version, newer->data));
+    KEYD_ASSIGN_OR_RETURN(report.targets, deliver_reports(ctx, swarm, version, newer->data));
   }
   return {};
 }
 
 }  // namespace keyd::app::detail
+
+namespace keyd::app {
+
+Result<KeyReport> sync(Context& ctx, Swarm& swarm) {
+  detail::account_for_versions(ctx, swarm);
+  auto current = ctx.store.read(swarm.path, std::nullopt);
+  if (!current) {
+    return fail(detail::audit_failure(ctx, {"sync", swarm.name, std::nullopt, {}, {}}, current.error()));
+  }
+  KeyReport report{swarm.name, current->info.version, current->data.fingerprint, current->data.reason, {}, {}, {}};
+  KEYD_TRY(detail::deliver_until_current(ctx, swarm, current->info.version, current->data, report));
+  return report;
+}
+
+}  // namespace keyd::app

@@ -3,7 +3,7 @@
 // transport and a FakeClock.
 #pragma once
 
-#include "keyd/adapters/curl_transport.hpp"
+#include "keyd/adapters/curl/curl_transport.hpp"
 #include "keyd/adapters/daemon_store.hpp"
 #include "keyd/domain/swarm_key.hpp"
 

@@ -27,6 +27,13 @@ std::uint64_t field(std::string_view text, std::string_view name) {
 
 }  // namespace
 
+std::string_view to_string(ReloadOutcome outcome) {
+  for (const auto& [value, name] : k_outcomes) {
+    if (value == outcome) return name;
+  }
+  return "unknown";
+}
+
 ConfigReloads::ConfigReloads(std::string_view carried_text) {
   for (const auto& [outcome, name] : k_outcomes) m_counts[index(outcome)] = field(carried_text, name);
 }
@@ -37,16 +44,6 @@ std::uint64_t ConfigReloads::count(ReloadOutcome outcome) const { return m_count
 
 std::string ConfigReloads::carried() const {
   return fmt::format("restarted={} rejected={}", count(ReloadOutcome::restarted), count(ReloadOutcome::rejected));
-}
-
-std::string ConfigReloads::render() const {
-  std::string out =
-      "# HELP keyd_config_reloads_total SIGHUP reloads: restarted in place on the new configuration, or rejected "
-      "(the running configuration kept).\n# TYPE keyd_config_reloads_total counter\n";
-  for (const auto& [outcome, name] : k_outcomes) {
-    out += fmt::format("keyd_config_reloads_total{{outcome=\"{}\"}} {}\n", name, count(outcome));
-  }
-  return out;
 }
 
 }  // namespace keyd::app

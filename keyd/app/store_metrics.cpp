@@ -1,9 +1,6 @@
 #include "keyd/app/store_metrics.hpp"
 
-#include <fmt/format.h>
-
 #include <chrono>
-#include <cmath>
 #include <functional>
 
 namespace keyd::app {
@@ -21,29 +18,6 @@ Result<T> timed(StoreMetrics& metrics, std::string_view op, const std::function<
 
 }  // namespace
 
-std::string prometheus_escape(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string prometheus_number(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  return fmt::format("{}", value);
-}
-
 void StoreMetrics::record(std::string_view op, std::string_view code, double seconds) {
   const std::lock_guard lock(m_mutex);
   ++m_requests[{std::string(op), std::string(code)}];
@@ -58,32 +32,9 @@ void StoreMetrics::record(std::string_view op, std::string_view code, double sec
   }
 }
 
-std::string StoreMetrics::render() const {
+StoreMetrics::Snapshot StoreMetrics::snapshot() const {
   const std::lock_guard lock(m_mutex);
-  const std::string backend = prometheus_escape(m_backend);
-  std::string out =
-      "# HELP keyd_store_requests_total Requests to the secret store by operation and outcome.\n"
-      "# TYPE keyd_store_requests_total counter\n";
-  for (const auto& [key, count] : m_requests) {
-    out += fmt::format("keyd_store_requests_total{{backend=\"{}\",op=\"{}\",code=\"{}\"}} {}\n", backend,
-                       prometheus_escape(key.first), prometheus_escape(key.second), count);
-  }
-  out +=
-      "# HELP keyd_store_request_duration_seconds Duration of secret store requests.\n"
-      "# TYPE keyd_store_request_duration_seconds histogram\n";
-  for (const auto& [op, h] : m_durations) {
-    const std::string labels = fmt::format("backend=\"{}\",op=\"{}\"", backend, prometheus_escape(op));
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < k_buckets.size(); ++i) {
-      cumulative += h.buckets[i];
-      out += fmt::format("keyd_store_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", labels,
-                         prometheus_number(k_buckets[i]), cumulative);
-    }
-    out += fmt::format("keyd_store_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels, h.count);
-    out += fmt::format("keyd_store_request_duration_seconds_sum{{{}}} {}\n", labels, prometheus_number(h.sum));
-    out += fmt::format("keyd_store_request_duration_seconds_count{{{}}} {}\n", labels, h.count);
-  }
-  return out;
+  return Snapshot{m_backend, m_requests, m_durations};
 }
 
 Result<ports::PathMetadata> InstrumentedStore::metadata(std::string_view path) {

@@ -7,6 +7,8 @@
 #include "keyd/adapters/http_server.hpp"
 #include "keyd/app/config_reloads.hpp"
 #include "keyd/app/daemon_service.hpp"
+#include "keyd/server/daemon_api.hpp"
+#include "keyd/server/metrics.hpp"
 
 #include <unistd.h>
 #include <csignal>
@@ -203,10 +205,11 @@ int serve(PreparedDaemon& d, const sigset_t& signals, const DaemonFlags& flags, 
       jitter);
   app::KeyAccess keys{store, rt.audit(), {}};
   for (const auto& s : cfg.swarms) keys.swarms.push_back(app::KeyReaders{s.name, s.path, s.key_readers, s.operators});
-  app::DaemonService service(std::move(reconciler), store_metrics, rt.clock(), KEYD_VERSION, std::move(keys));
-  service.add_metrics([&reloads] { return reloads.render(); });
+  app::DaemonService service(std::move(reconciler), rt.clock(), std::move(keys));
+  server::DaemonApi api(service, store_metrics, KEYD_VERSION);
+  api.add_metrics([&reloads] { return server::render(reloads); });
 
-  auto server = adapters::start_http_server(d.http, service, d.authenticators);
+  auto server = adapters::start_http_server(d.http, api, d.authenticators);
   if (!server) return report_error(server.error());
   spdlog::info("daemon: {} swarm(s), store {}, leadership by {}, API on {}:{}", cfg.swarms.size(),
                rt.store().describe(), elector.describe(), d.http.host, (*server)->port());

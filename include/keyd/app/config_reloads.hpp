@@ -1,4 +1,4 @@
-// The daemon's configuration reloads (SIGHUP), counted by outcome for /metrics:
+// The daemon's configuration reloads (SIGHUP), counted by outcome for /metrics (keyd/server renders them):
 // keyd_config_reloads_total{outcome="restarted"|"rejected"}. A restart in place replaces the
 // process image, so the counts travel to the new image as text (carried()/resumed()). Thread-safe.
 #pragma once
@@ -12,6 +12,9 @@
 namespace keyd::app {
 
 enum class ReloadOutcome { restarted, rejected };
+inline constexpr std::array<ReloadOutcome, 2> k_reload_outcomes{ReloadOutcome::restarted, ReloadOutcome::rejected};
+// "restarted", "rejected": the outcome label of the metric and the name in carried().
+[[nodiscard]] std::string_view to_string(ReloadOutcome outcome);
 
 class ConfigReloads {
  public:
@@ -23,8 +26,6 @@ class ConfigReloads {
   [[nodiscard]] std::uint64_t count(ReloadOutcome outcome) const;
   // "restarted=N rejected=M", for the next image.
   [[nodiscard]] std::string carried() const;
-  // The counter family with HELP and TYPE lines, every outcome listed.
-  [[nodiscard]] std::string render() const;
 
  private:
   std::array<std::atomic<std::uint64_t>, 2> m_counts{};

@@ -1,19 +1,17 @@
-// DaemonService: the reconciler made safe to share between the daemon's loop thread and the HTTP
-// API's worker threads, plus leadership, readiness and the metrics text. The loop calls tick();
-// the API reads a published copy of the state (never waiting behind a long delivery) and
-// serialises rotate and sync with the loop, swarm by swarm (a pass lets them in between swarms,
-// and ends early on request_stop()). The key endpoint reads the store itself (not a cache),
-// outside the loop's lock.
+// DaemonService: the reconciler made safe to share between the daemon's loop thread and the API's
+// worker threads, with leadership. The loop calls tick(); the API reads a published copy of the
+// state (never waiting behind a long delivery) and serialises rotate and sync with the loop, swarm
+// by swarm (a pass lets them in between swarms, and ends early on request_stop()). The key read goes
+// to the store itself (not a cache), outside the loop's lock, and is audited. Nothing here knows
+// HTTP: routing, grants checks, JSON and the metrics text are keyd/server's DaemonApi.
 #pragma once
 
 #include "keyd/app/daemon.hpp"
-#include "keyd/app/store_metrics.hpp"
 #include "keyd/common/fair_mutex.hpp"
-#include "keyd/ports/api.hpp"
 #include "keyd/ports/leadership.hpp"
 
 #include <atomic>
-#include <functional>
+#include <expected>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -56,11 +54,24 @@ class SerialisedStore final : public ports::SecretStore {
   std::mutex m_mutex;
 };
 
-class DaemonService final : public ports::ApiHandler {
+// The swarms' published states and the elector's last round, taken together.
+struct DaemonView {
+  std::vector<SwarmState> swarms;
+  ports::LeadershipStatus leadership;
+};
+
+// Why read_key served no key. `error` is the audited error.
+struct KeyReadFailure {
+  enum class Kind { no_key, store_unavailable, audit_failed } kind;
+  Error error;
+  std::string store;  // the store's describe()
+};
+
+class DaemonService {
  public:
-  // Without `keys` the key, rotate and sync endpoints serve nobody (403).
-  DaemonService(std::unique_ptr<Reconciler> reconciler, std::shared_ptr<StoreMetrics> store_metrics,
-                const ports::Clock& clock, std::string version, std::optional<KeyAccess> keys = std::nullopt);
+  // Without `keys` nobody is granted a key read, a rotate or a sync, and refusals are not audited.
+  DaemonService(std::unique_ptr<Reconciler> reconciler, const ports::Clock& clock,
+                std::optional<KeyAccess> keys = std::nullopt);
 
   // One reconciler pass; returns when to call again. Between swarms it lets waiting rotate and
   // sync requests in, and it ends after the swarm in progress once request_stop() was called.
@@ -70,29 +81,30 @@ class DaemonService final : public ports::ApiHandler {
   // The elector's last round: only a leader writes.
   void set_leadership(const ports::LeadershipStatus& status);
 
-  [[nodiscard]] ports::ApiResponse handle(const ports::ApiRequest& request) override;
-
-  [[nodiscard]] std::string metrics_text() const;
-  // More metric families (with HELP and TYPE lines), appended to metrics_text(). Call before the
-  // API serves; `render` is then called from its worker threads.
-  void add_metrics(std::function<std::string()> render);
   [[nodiscard]] std::vector<SwarmState> swarms() const;
+  [[nodiscard]] DaemonView view() const;
+  [[nodiscard]] const ports::Clock& clock() const { return m_clock; }
+
+  // On demand, serialised with tick() and published after: rotate now, or check and deliver now,
+  // audited with `actor`. not_found ("no swarm named '<name>'") for an unknown swarm.
+  [[nodiscard]] Result<KeyReport> rotate(std::string_view swarm, std::string_view actor);
+  [[nodiscard]] Result<SwarmState> sync(std::string_view swarm, std::string_view actor);
+
+  // The grants of `swarm`; nullptr without keys or when the swarm has none listed.
+  [[nodiscard]] const KeyReaders* grants(std::string_view swarm) const;
+  // Audits a refused `action` (fetch, rotate, sync) on `swarm` as an unauthorized failure.
+  void audit_refusal(std::string_view action, std::string_view swarm, std::string_view actor,
+                     const std::string& message);
+  // Reads the current key of `grants.path` from the store and audits the read ("fetch"): a key
+  // that cannot be audited is not returned.
+  [[nodiscard]] std::expected<ports::StoredVersion, KeyReadFailure> read_key(const KeyReaders& grants,
+                                                                             std::string_view actor);
 
  private:
   void publish();
-  [[nodiscard]] ports::ApiResponse readyz() const;
-  [[nodiscard]] ports::ApiResponse swarm_action(const ports::ApiRequest& request, std::string_view name,
-                                                std::string_view action);
-  [[nodiscard]] ports::ApiResponse read_key(const ports::ApiRequest& request, std::string_view name);
-  // 404 for an unknown swarm, 403 (audited) for a caller that is not one of its operators.
-  [[nodiscard]] std::optional<ports::ApiResponse> refuse_action(const ports::ApiRequest& request, std::string_view name,
-                                                                std::string_view action);
 
   std::unique_ptr<Reconciler> m_reconciler;
-  std::shared_ptr<StoreMetrics> m_store_metrics;
-  std::vector<std::function<std::string()>> m_more_metrics;
   const ports::Clock& m_clock;
-  std::string m_version;
   std::optional<KeyAccess> m_keys;
   FairMutex m_work;  // the reconciler: tick (let go between swarms), rotate, sync
   std::atomic<bool> m_leading{false};

@@ -1,6 +1,6 @@
 // Store request metrics for the daemon: every SecretStore call counted by operation and outcome,
-// and timed into a histogram. InstrumentedStore wraps the real store; StoreMetrics renders the
-// Prometheus text. Thread-safe.
+// and timed into a histogram. InstrumentedStore wraps the real store; StoreMetrics keeps the counts
+// (keyd/server renders them as Prometheus text). Thread-safe.
 #pragma once
 
 #include "keyd/ports/secret_store.hpp"
@@ -19,17 +19,23 @@ class StoreMetrics {
   explicit StoreMetrics(std::string backend) : m_backend(std::move(backend)) {}
   // op: metadata, read, write; code: "ok" or an ErrorCode name.
   void record(std::string_view op, std::string_view code, double seconds);
-  // keyd_store_requests_total and keyd_store_request_duration_seconds, with HELP and TYPE lines.
-  [[nodiscard]] std::string render() const;
 
   static constexpr std::array<double, 11> k_buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
- private:
   struct Histogram {
-    std::array<std::uint64_t, k_buckets.size()> buckets{};  // cumulative when rendered
+    std::array<std::uint64_t, k_buckets.size()> buckets{};  // per bucket, not cumulative
     std::uint64_t count = 0;
     double sum = 0;
   };
+  // The counts at one moment, for the metrics text.
+  struct Snapshot {
+    std::string backend;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> requests;  // (op, code) → count
+    std::map<std::string, Histogram> durations;                             // op → histogram
+  };
+  [[nodiscard]] Snapshot snapshot() const;
+
+ private:
   std::string m_backend;
   mutable std::mutex m_mutex;
   std::map<std::pair<std::string, std::string>, std::uint64_t> m_requests;
@@ -48,9 +54,5 @@ class InstrumentedStore final : public ports::SecretStore {
   ports::SecretStore& m_inner;
   StoreMetrics& m_metrics;
 };
-
-// Prometheus text exposition helpers.
-[[nodiscard]] std::string prometheus_escape(std::string_view label_value);
-[[nodiscard]] std::string prometheus_number(double value);
 
 }  // namespace keyd::app

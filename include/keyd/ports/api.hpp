@@ -1,6 +1,6 @@
 // The daemon's HTTP API as seen by its handler: a request that the server has already bounded
 // and authenticated, and the answer. The server adapter (keyd/adapters/http) knows nothing of swarms;
-// the handler (app::DaemonService) knows nothing of sockets.
+// the handler (server::DaemonApi) knows nothing of sockets.
 #pragma once
 
 #include "keyd/common/result.hpp"
@@ -16,7 +16,7 @@ namespace keyd::ports {
 struct Caller {
   std::string name;        // "token:<name from the tokens file>" or "k8s:<username>"; what allow-lists name
   // false when the authenticator forbids rotate and sync (tokenreview.allowed_users); the caller
-  // must also be one of the swarm's operators (app::DaemonService).
+  // must also be one of the swarm's operators (server::DaemonApi).
   bool may_write = false;
   // The pod a TokenReview said the token is bound to (user.extra authentication.kubernetes.io/pod-name
   // and pod-uid); empty when the token is not bound to a pod or is not a Kubernetes token.

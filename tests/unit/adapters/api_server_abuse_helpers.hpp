@@ -1,5 +1,6 @@
 // Helpers of the HTTP server's abuse tests: raw client sockets on 127.0.0.1, a handler that echoes
-// (and can be made to block), an authenticator that knows one token, and the process's RSS.
+// (and can be made to block), an authenticator that knows one token, the process's RSS, and the
+// fixture that starts the server on 127.0.0.1 with them.
 #pragma once
 
 #include "keyd/adapters/http_server.hpp"
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -126,5 +128,27 @@ inline std::size_t rss_bytes() {
   }
   return 0;
 }
+
+// The HTTP server on 127.0.0.1 (a port chosen at run time) in front of an EchoHandler, with a
+// OneTokenAuthenticator. TearDown releases blocked handlers and stops the server.
+class AbuseServerTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    handler.release();
+    if (server) server->stop();
+  }
+
+  void start(HttpServerOptions options = {}) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    auto started = start_http_server(options, handler, {auth});
+    ASSERT_TRUE(started) << started.error().message;
+    server = std::move(*started);
+  }
+
+  EchoHandler handler;
+  std::shared_ptr<OneTokenAuthenticator> auth = std::make_shared<OneTokenAuthenticator>();
+  std::unique_ptr<HttpServer> server;
+};
 
 }  // namespace keyd::adapters::abuse

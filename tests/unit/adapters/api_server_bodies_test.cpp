@@ -9,20 +9,7 @@
 namespace keyd::adapters::abuse {
 namespace {
 
-class ApiServerBodies : public ::testing::Test {
- protected:
-  void start(HttpServerOptions options = {}) {
-    options.host = "127.0.0.1";
-    options.port = 0;
-    auto started = start_http_server(options, handler, {auth});
-    ASSERT_TRUE(started) << started.error().message;
-    server = std::move(*started);
-  }
-
-  EchoHandler handler;
-  std::shared_ptr<OneTokenAuthenticator> auth = std::make_shared<OneTokenAuthenticator>();
-  std::unique_ptr<HttpServer> server;
-};
+class ApiServerBodies : public AbuseServerTest {};
 
 // Sends a chunked upload of `total` bytes (64 KiB chunks) without blocking, and stops as soon as
 // the server answers. Returns the answer (empty if none within 3 s of the server going quiet).

@@ -10,21 +10,8 @@
 namespace keyd::adapters::abuse {
 namespace {
 
-class ApiServerSlowClients : public ::testing::Test {
+class ApiServerSlowClients : public AbuseServerTest {
  protected:
-  void TearDown() override {
-    handler.release();
-    if (server) server->stop();
-  }
-
-  void start(HttpServerOptions options) {
-    options.host = "127.0.0.1";
-    options.port = 0;
-    auto started = start_http_server(options, handler, {std::make_shared<OneTokenAuthenticator>()});
-    ASSERT_TRUE(started) << started.error().message;
-    server = std::move(*started);
-  }
-
   // GET a probe on a new connection; the time until the whole answer arrived.
   std::chrono::milliseconds probe(const std::string& path, int* status) {
     const auto begin = Steady::now();
@@ -42,9 +29,6 @@ class ApiServerSlowClients : public ::testing::Test {
     }
     return clients;
   }
-
-  EchoHandler handler;
-  std::unique_ptr<HttpServer> server;
 };
 
 TEST_F(ApiServerSlowClients, ATricklingClientIsCutOffAtTheTotalDeadline) {

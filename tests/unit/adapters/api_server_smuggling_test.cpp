@@ -7,13 +7,10 @@
 namespace keyd::adapters::abuse {
 namespace {
 
-TEST(ApiServerSmuggling, AmbiguousOrOversizedRequestsAreRefusedWithTheirStatus) {
-  EchoHandler handler;
-  HttpServerOptions options;
-  options.host = "127.0.0.1";
-  options.port = 0;
-  auto server = start_http_server(options, handler, {std::make_shared<OneTokenAuthenticator>()});
-  ASSERT_TRUE(server) << server.error().message;
+class ApiServerSmuggling : public AbuseServerTest {};
+
+TEST_F(ApiServerSmuggling, AmbiguousOrOversizedRequestsAreRefusedWithTheirStatus) {
+  start();
   const std::string post = "POST /v1/swarms/s1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\n";
   struct Case {
     std::string bytes;
@@ -37,7 +34,7 @@ TEST(ApiServerSmuggling, AmbiguousOrOversizedRequestsAreRefusedWithTheirStatus) 
       {post + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "bad chunk size"},
   };
   for (const Case& c : cases) {
-    RawClient client((*server)->port());
+    RawClient client(server->port());
     client.send(c.bytes);
     const std::string answer = client.receive(3s, "}\n");
     EXPECT_EQ(status_of(answer), c.status) << c.why << ": " << answer.substr(0, 200);
@@ -47,14 +44,9 @@ TEST(ApiServerSmuggling, AmbiguousOrOversizedRequestsAreRefusedWithTheirStatus) 
   EXPECT_EQ(handler.calls, 0);
 }
 
-TEST(ApiServerSmuggling, PipelinedRequestsAreAnsweredInOrderOneAtATime) {
-  EchoHandler handler;
-  HttpServerOptions options;
-  options.host = "127.0.0.1";
-  options.port = 0;
-  auto server = start_http_server(options, handler, {std::make_shared<OneTokenAuthenticator>()});
-  ASSERT_TRUE(server) << server.error().message;
-  RawClient client((*server)->port());
+TEST_F(ApiServerSmuggling, PipelinedRequestsAreAnsweredInOrderOneAtATime) {
+  start();
+  RawClient client(server->port());
   client.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b HTTP/1.1\r\nAuthorization: Bearer good\r\n"
               "Content-Length: 3\r\n\r\nabcGET /c HTTP/1.1\r\nConnection: close\r\n\r\n");
   const std::string answer = client.receive(3s);

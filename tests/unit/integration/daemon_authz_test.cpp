@@ -1,6 +1,6 @@
 // Authorization of the daemon's HTTP API over a real socket (127.0.0.1, port chosen at run time):
 // the daemon's HTTP server with both authenticators — a tokens file and TokenReviews against the
-// kube-apiserver double — in front of DaemonService. Every caller kind (none, bad token, reader,
+// kube-apiserver double — in front of server::DaemonApi. Every caller kind (none, bad token, reader,
 // operator, reader+operator; tokens file and k8s:) against every endpoint: swarms[].key_readers
 // may only read the key, swarms[].operators may only rotate and sync, any authenticated caller may
 // list, and the probes answer everybody. A refusal is 403 naming the missing grant, audited, and
@@ -10,9 +10,10 @@
 #include "keyd/adapters/kube_auth.hpp"
 #include "keyd/adapters/kube_connection.hpp"
 #include "keyd/app/daemon_service.hpp"
+#include "keyd/server/daemon_api.hpp"
 
 #include "daemon_http_support.hpp"
-#include "daemon_test_support.hpp"
+#include "unit/app/daemon_test_support.hpp"
 #include "support/http_test_client.hpp"
 #include "support/kube_double.hpp"
 
@@ -74,14 +75,15 @@ class DaemonAuthzTest : public ::testing::Test {
                                   std::string("k8s:") + k_both_sa},
                                  {"token:operator", "token:both", std::string("k8s:") + k_operator_sa,
                                   std::string("k8s:") + k_both_sa}));
-    m_service = std::make_unique<DaemonService>(f.make({}, true), nullptr, f.clock, "test", std::move(keys));
+    m_service = std::make_unique<DaemonService>(f.make({}, true), f.clock, std::move(keys));
+    m_api = std::make_unique<server::DaemonApi>(*m_service, nullptr, "test");
     m_service->set_leadership({true, true, "me", {}});
     m_service->tick();  // issues the first key
     ASSERT_EQ(f.current_version(), 1);
 
     adapters::HttpServerOptions options;
     options.port = 0;
-    auto server = adapters::start_http_server(options, *m_service, {*tokens_auth, review});
+    auto server = adapters::start_http_server(options, *m_api, {*tokens_auth, review});
     ASSERT_TRUE(server) << server.error().message;
     m_server = std::move(*server);
     auto client = adapters::make_curl_transport({});
@@ -114,6 +116,7 @@ class DaemonAuthzTest : public ::testing::Test {
   testing::DaemonFixture f;
   SerialisedStore m_store{f.store};
   std::unique_ptr<DaemonService> m_service;
+  std::unique_ptr<server::DaemonApi> m_api;
   std::unique_ptr<adapters::HttpServer> m_server;
   std::unique_ptr<ports::HttpTransport> m_client;
   inline static std::unique_ptr<testing::KubeDouble> s_kube;

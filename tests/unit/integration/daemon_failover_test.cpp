@@ -136,7 +136,7 @@ class DaemonFailover : public ::testing::Test {
     auto reconciler = std::make_unique<Reconciler>(
         Context{*stack->store, audit, clock, "keyd-daemon@" + identity}, std::move(swarms), options,
         [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(random); });
-    stack->service = std::make_unique<DaemonService>(std::move(reconciler), nullptr, clock, "test");
+    stack->service = std::make_unique<DaemonService>(std::move(reconciler), clock);
     stacks.push_back(std::move(stack));
     Stack& s = *stacks.back();
     elect(s);

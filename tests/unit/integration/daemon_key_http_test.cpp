@@ -1,6 +1,6 @@
 // GET /v1/swarms/{name}/key over the wire: the daemon's HTTP server on 127.0.0.1 (port chosen at
 // run time) with both authenticators — a tokens file and TokenReviews against the kube-apiserver
-// double — in front of DaemonService. The auth matrix as a client sees it (status, error code,
+// double — in front of server::DaemonApi. The auth matrix as a client sees it (status, error code,
 // WWW-Authenticate, Cache-Control), the pod of a bound service-account token in the audit trail,
 // and neither the key nor a token in any log line.
 #include "keyd/adapters/curl/curl_transport.hpp"
@@ -8,9 +8,10 @@
 #include "keyd/adapters/kube_auth.hpp"
 #include "keyd/adapters/kube_connection.hpp"
 #include "keyd/app/daemon_service.hpp"
+#include "keyd/server/daemon_api.hpp"
 
 #include "daemon_http_support.hpp"
-#include "daemon_test_support.hpp"
+#include "unit/app/daemon_test_support.hpp"
 #include "support/http_test_client.hpp"
 #include "support/kube_double.hpp"
 #include "support/log_capture.hpp"
@@ -64,14 +65,15 @@ class DaemonKeyHttpTest : public ::testing::Test {
 
     KeyAccess keys{m_store, f.audit, {}};
     keys.swarms.push_back(KeyReaders{"a", "a/swarm-key", {"token:agent", std::string("k8s:") + k_overlay_sa}});
-    m_service = std::make_unique<DaemonService>(f.make({}, true), nullptr, f.clock, "test", std::move(keys));
+    m_service = std::make_unique<DaemonService>(f.make({}, true), f.clock, std::move(keys));
+    m_api = std::make_unique<server::DaemonApi>(*m_service, nullptr, "test");
     m_service->set_leadership({true, true, "me", {}});
     m_service->tick();  // issues the first key
     ASSERT_EQ(f.current_version(), 1);
 
     adapters::HttpServerOptions options;
     options.port = 0;
-    auto server = adapters::start_http_server(options, *m_service, {*tokens_auth, review});
+    auto server = adapters::start_http_server(options, *m_api, {*tokens_auth, review});
     ASSERT_TRUE(server) << server.error().message;
     m_server = std::move(*server);
     auto client = adapters::make_curl_transport({});
@@ -123,6 +125,7 @@ class DaemonKeyHttpTest : public ::testing::Test {
   SerialisedStore m_store{f.store};
   std::unique_ptr<testing::LogCapture> m_capture;
   std::unique_ptr<DaemonService> m_service;
+  std::unique_ptr<server::DaemonApi> m_api;
   std::unique_ptr<adapters::HttpServer> m_server;
   std::unique_ptr<ports::HttpTransport> m_client;
   std::vector<std::string> m_secrets{k_agent_token, k_ci_token};

@@ -1,11 +1,12 @@
 // Paths and headers over a real socket (issue 15 item 8): the daemon's HTTP server on 127.0.0.1
-// in front of DaemonService answers 404 to every non-canonical spelling of a resource
+// in front of server::DaemonApi answers 404 to every non-canonical spelling of a resource
 // (percent-encoded '/', empty segments, a trailing '/', dot segments), so the key is served only
 // through /v1/swarms/{name}/key; a bearer token with a NUL or another control character is 401.
 #include "keyd/adapters/http_server.hpp"
 #include "keyd/app/daemon_service.hpp"
+#include "keyd/server/daemon_api.hpp"
 
-#include "daemon_test_support.hpp"
+#include "unit/app/daemon_test_support.hpp"
 #include "support/http_test_client.hpp"
 
 #include <fmt/format.h>
@@ -27,12 +28,13 @@ class DaemonPathsHttpTest : public ::testing::Test {
     ASSERT_TRUE(tokens_auth) << tokens_auth.error().message;
     KeyAccess keys{m_store, f.audit, {}};
     keys.swarms.push_back(KeyReaders{"a", "a/swarm-key", {"token:agent"}});
-    m_service = std::make_unique<DaemonService>(f.make({}, true), nullptr, f.clock, "test", std::move(keys));
+    m_service = std::make_unique<DaemonService>(f.make({}, true), f.clock, std::move(keys));
+    m_api = std::make_unique<server::DaemonApi>(*m_service, nullptr, "test");
     m_service->set_leadership({true, true, "me", {}});
     m_service->tick();
     adapters::HttpServerOptions options;
     options.port = 0;
-    auto server = adapters::start_http_server(options, *m_service, {*tokens_auth});
+    auto server = adapters::start_http_server(options, *m_api, {*tokens_auth});
     ASSERT_TRUE(server) << server.error().message;
     m_server = std::move(*server);
   }
@@ -56,6 +58,7 @@ class DaemonPathsHttpTest : public ::testing::Test {
   testing::DaemonFixture f;
   SerialisedStore m_store{f.store};
   std::unique_ptr<DaemonService> m_service;
+  std::unique_ptr<server::DaemonApi> m_api;
   std::unique_ptr<adapters::HttpServer> m_server;
 };
 

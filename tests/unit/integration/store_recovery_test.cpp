@@ -4,6 +4,7 @@
 #include "keyd/adapters/file_store/file_store.hpp"
 #include "keyd/adapters/file_store/file_store_repair.hpp"
 #include "keyd/app/daemon_service.hpp"
+#include "keyd/server/daemon_api.hpp"
 #include "keyd/app/repair.hpp"
 #include "keyd/app/use_cases.hpp"
 #include "keyd/domain/swarm_key.hpp"
@@ -109,7 +110,8 @@ TEST_F(StoreRecoveryTest, TheDaemonIssuesNoFirstKeyOverRecordsWithoutMetadataAnd
   swarms.push_back(DaemonSwarm{std::move(daemon_swarm), domain::RotationPolicy{}});
   auto reconciler = std::make_unique<Reconciler>(Context{*m_store, audit, clock, "keyd-daemon"}, std::move(swarms),
                                                  DaemonOptions{}, [] { return 0.0; });
-  DaemonService service(std::move(reconciler), nullptr, clock, "test");
+  DaemonService service(std::move(reconciler), clock);
+  server::DaemonApi api(service, nullptr, "test");
   testing::LogCapture log;
   service.set_leadership({true, true, "me", {}});
   service.tick();
@@ -126,7 +128,7 @@ TEST_F(StoreRecoveryTest, TheDaemonIssuesNoFirstKeyOverRecordsWithoutMetadataAnd
   EXPECT_TRUE(contains(log.text(), "[error]")) << "an operator must act: logged as an error\n" << log.text();
   EXPECT_TRUE(contains(log.text(), "_v1.rec, _v2.rec, _v3.rec")) << log.text();
 
-  const auto ready = service.handle(ports::ApiRequest{"GET", "/readyz", {}, {}});
+  const auto ready = api.handle(ports::ApiRequest{"GET", "/readyz", {}, {}});
   EXPECT_EQ(ready.status, 503) << ready.body;
   const json body = json::parse(ready.body);
   EXPECT_TRUE(contains(body["store"].get<std::string>(), "integrity")) << ready.body;
@@ -135,7 +137,7 @@ TEST_F(StoreRecoveryTest, TheDaemonIssuesNoFirstKeyOverRecordsWithoutMetadataAnd
   EXPECT_EQ(body["swarms"][0]["store_integrity_error"], true);
   EXPECT_TRUE(contains(body["swarms"][0]["last_error"].get<std::string>(), path_dir().string())) << ready.body;
 
-  const std::string metrics = service.metrics_text();
+  const std::string metrics = api.metrics_text();
   EXPECT_TRUE(contains(metrics, "keyd_swarm_store_integrity_error{swarm=\"ipfs-overlay\"} 1")) << metrics;
   EXPECT_TRUE(contains(metrics, "keyd_store_integrity_errors_total{swarm=\"ipfs-overlay\"} 2")) << metrics;
   EXPECT_TRUE(contains(metrics, "keyd_key_version{swarm=\"ipfs-overlay\"} 0")) << metrics;

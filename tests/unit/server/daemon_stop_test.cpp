@@ -2,8 +2,9 @@
 // swarm in progress, /readyz answers (and says how far the first pass got) while a pass holds the
 // work, and a rotate/sync request waits for one swarm, not for the whole pass.
 #include "keyd/app/daemon_service.hpp"
+#include "keyd/server/daemon_api.hpp"
 
-#include "daemon_test_support.hpp"
+#include "unit/app/daemon_test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/base_sink.h>
@@ -143,18 +144,20 @@ class DaemonStopTest : public ::testing::Test {
     }
     auto reconciler = std::make_unique<Reconciler>(Context{store, audit, clock, "keyd-daemon"}, std::move(swarms),
                                                    DaemonOptions{}, [] { return 0.0; });
-    service = std::make_unique<DaemonService>(std::move(reconciler), nullptr, clock, "1.2.3", std::move(keys));
+    service = std::make_unique<DaemonService>(std::move(reconciler), clock, std::move(keys));
+    api = std::make_unique<server::DaemonApi>(*service, nullptr, "1.2.3");
     service->set_leadership({true, true, "me", {}});
   }
 
   ports::ApiResponse call(std::string method, std::string path, Authentication auth = {}) {
-    return service->handle(ApiRequest{std::move(method), std::move(path), std::move(auth), {}});
+    return api->handle(ApiRequest{std::move(method), std::move(path), std::move(auth), {}});
   }
 
   testing::FakeClock clock;
   GatedStore store;
   testing::RecordingAudit audit;
   std::unique_ptr<DaemonService> service;
+  std::unique_ptr<server::DaemonApi> api;
 };
 
 TEST_F(DaemonStopTest, AStopRequestEndsThePassAfterTheSwarmInProgress) {

@@ -1,0 +1,26 @@
+// The daemon's /metrics text, source by source, each through one PrometheusText: the daemon's
+// state (build, leadership, keys, rotations, deliveries, failures), the store's requests and the
+// configuration reloads. Metric names and labels are listed in docs/daemon.md.
+#pragma once
+
+#include "keyd/app/config_reloads.hpp"
+#include "keyd/app/daemon_service.hpp"
+#include "keyd/app/store_metrics.hpp"
+#include "keyd/server/prometheus.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace keyd::server {
+
+// keyd_build_info, keyd_is_leader, keyd_key_version … keyd_store_integrity_errors_total.
+void render_daemon(PrometheusText& out, const app::DaemonView& view, domain::TimePoint now, std::string_view version);
+// keyd_store_requests_total and the histogram keyd_store_request_duration_seconds.
+void render_store(PrometheusText& out, const app::StoreMetrics::Snapshot& metrics);
+// keyd_config_reloads_total, every outcome listed.
+void render_reloads(PrometheusText& out, const app::ConfigReloads& reloads);
+
+[[nodiscard]] std::string render(const app::StoreMetrics& metrics);
+[[nodiscard]] std::string render(const app::ConfigReloads& reloads);
+
+}  // namespace keyd::server

@@ -1,5 +1,5 @@
 // Leadership without Kubernetes: whoever holds the flock on the lock file leads.
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 #include "keyd/adapters/leader_election.hpp"
 
 #include <unistd.h>

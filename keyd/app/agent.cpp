@@ -1,7 +1,7 @@
 // keyd agent: the init-container (once) and sidecar (run) loops. See include/keyd/app/agent.hpp.
 #include "keyd/app/agent.hpp"
 
-#include "audit_record.hpp"
+#include "swarm_ops.hpp"
 #include "keyd/domain/backoff.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
@@ -20,6 +20,25 @@ std::string seconds_text(std::chrono::milliseconds d) {
 }
 
 }  // namespace
+
+namespace detail {
+
+// The sink as a target of the delivery core. The agent has already asked the sink what it holds
+// (a sink that holds the key is left alone, unaudited), so apply() writes.
+class SinkWrite final : public ports::Target {
+ public:
+  explicit SinkWrite(ports::KeySink& sink) : m_sink(sink) {}
+  [[nodiscard]] std::string describe() const override { return m_sink.describe(); }
+  [[nodiscard]] Result<ports::ApplyOutcome> apply(const ports::Delivery& delivery) override {
+    KEYD_TRY(m_sink.write(delivery));
+    return ports::ApplyOutcome::changed;
+  }
+
+ private:
+  ports::KeySink& m_sink;
+};
+
+}  // namespace detail
 
 std::string_view to_string(SinkOutcome outcome) {
   switch (outcome) {
@@ -41,8 +60,15 @@ bool agent_should_retry(const Error& error) {
 
 Agent::Agent(Context& ctx, const Swarm& swarm, ports::KeySink& sink, ports::ChangeAction* action, AgentOptions options,
              AgentHooks hooks)
-    : m_ctx(ctx), m_swarm(swarm), m_sink(sink), m_action(action), m_options(options), m_hooks(std::move(hooks)) {
+    : m_ctx(ctx),
+      m_swarm(swarm),
+      m_sink(sink),
+      m_action(action),
+      m_options(options),
+      m_hooks(std::move(hooks)),
+      m_delivery{swarm.name, swarm.path, {}} {
   m_ctx.account_versions = false;  // the writer's keyd accounts for versions in its own audit trail
+  m_delivery.targets.push_back(std::make_unique<detail::SinkWrite>(m_sink));
 }
 
 Result<AgentReport> Agent::once() {
@@ -143,9 +169,13 @@ Status Agent::sync_sink() {
     return {};
   }
   const std::string where = m_sink.describe();
-  const detail::AuditFields fields{"sync", m_swarm.name, current.info.version, fingerprint, where};
-  const ports::Delivery delivery{m_swarm.name, m_swarm.path, current.info.version, fingerprint, current.data.key_text};
-  if (auto st = m_sink.write(delivery); !st) return fail(detail::audit_failure(m_ctx, fields, st.error()));
+  // Written and audited by the delivery core, as every delivery is. An audit failure is returned
+  // after the change is recorded: the consumer's on-change action is owed either way.
+  const detail::DeliveryOptions options{.audit_unchanged = true, .stop_on_audit_failure = false};
+  KEYD_ASSIGN_OR_RETURN(auto results,
+                        detail::deliver(m_ctx, m_delivery, current.info.version, current.data, options));
+  detail::TargetDelivery& written = results.front();
+  if (written.failure) return fail(std::move(*written.failure));
   ++m_report.writes;
   m_report.last_outcome = state.fingerprint.empty()          ? SinkOutcome::created
                           : state.fingerprint == fingerprint ? SinkOutcome::repaired
@@ -159,7 +189,8 @@ Status Agent::sync_sink() {
         current.info.version, fingerprint,
         m_report.last_outcome == SinkOutcome::replaced ? fmt::format(", was fingerprint {}", state.fingerprint) : ""));
   }
-  return detail::audit_success(m_ctx, fields);
+  if (written.audit_failure) return fail(std::move(*written.audit_failure));
+  return {};
 }
 
 Status Agent::run_pending_action() {

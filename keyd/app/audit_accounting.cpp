@@ -3,7 +3,7 @@
 // keyd audit verify --config (see include/keyd/app/audit_accounting.hpp).
 #include "keyd/app/audit_accounting.hpp"
 
-#include "audit_record.hpp"
+#include "audit_entries.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

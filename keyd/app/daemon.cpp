@@ -1,6 +1,6 @@
 #include "keyd/app/daemon.hpp"
 
-#include "audit_record.hpp"
+#include "swarm_ops.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -28,36 +28,35 @@ std::chrono::milliseconds stretched(std::chrono::milliseconds interval, double f
                                                                         std::clamp(fraction, 0.0, 1.0))};
 }
 
-// The store as a scheduled or initial rotation sees it: the rotation's first write must replace
-// exactly the version the decision was taken on. app::rotate reads the current version again
-// before writing; if another writer moved it on in between (a new leader, while this keyd's tick
-// still ran on leadership it has lost), that write is refused as a conflict, so one due time never
-// gets two versions. Later writes (a rollback after a failed delivery) pass through.
-class DecidedVersionStore final : public ports::SecretStore {
- public:
-  DecidedVersionStore(ports::SecretStore& inner, int decided) : m_inner(inner), m_decided(decided) {}
-  [[nodiscard]] std::string describe() const override { return m_inner.describe(); }
-  [[nodiscard]] ports::StoreCapabilities capabilities() const override { return m_inner.capabilities(); }
-  [[nodiscard]] Result<ports::PathMetadata> metadata(std::string_view path) override { return m_inner.metadata(path); }
-  [[nodiscard]] Result<ports::StoredVersion> read(std::string_view path, std::optional<int> version) override {
-    return m_inner.read(path, version);
-  }
-  [[nodiscard]] Result<int> write(std::string_view path, const ports::VersionData& data, int cas) override {
-    if (!std::exchange(m_checked, true) && cas != m_decided) {
-      return fail(ErrorCode::conflict, fmt::format("{} path {}: version {} is current, not version {} on which the "
-                                                   "rotation was decided; nothing was written",
-                                                   m_inner.describe(), path, cas, m_decided));
-    }
-    return m_inner.write(path, data, cas);
-  }
-
- private:
-  ports::SecretStore& m_inner;
-  int m_decided;
-  bool m_checked = false;
-};
-
 }  // namespace
+
+std::string_view to_string(TargetCondition condition) {
+  switch (condition) {
+    case TargetCondition::unknown:
+      return "unknown";
+    case TargetCondition::in_sync:
+      return "in_sync";
+    case TargetCondition::repaired:
+      return "repaired";
+    case TargetCondition::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(RotationOutcome outcome) {
+  switch (outcome) {
+    case RotationOutcome::success:
+      return "success";
+    case RotationOutcome::failure:
+      return "failure";
+    case RotationOutcome::conflict:
+      return "conflict";
+    case RotationOutcome::delivery_failed:
+      return "delivery_failed";
+  }
+  return "unknown";
+}
 
 Reconciler::Reconciler(Context ctx, std::vector<DaemonSwarm> swarms, DaemonOptions options,
                        std::function<double()> jitter)
@@ -116,7 +115,7 @@ Result<KeyReport> Reconciler::rotate(std::string_view swarm, std::string_view ac
     return fail(ErrorCode::unavailable, "this keyd is not the leader; rotations run on the leader only");
   }
   Context ctx = with_actor(actor);
-  return rotate_entry(*entry, ctx.clock.now(), ctx, "rotate");
+  return rotate_entry(*entry, ctx.clock.now(), ctx, "rotate", std::nullopt);
 }
 
 Result<SwarmState> Reconciler::sync(std::string_view swarm, std::string_view actor) {
@@ -150,19 +149,19 @@ Status Reconciler::check(Entry& entry, TimePoint now, Context& ctx) {
   entry.state.last_check = now;
   if (auto st = refresh(entry, now, ctx); !st) return failed(entry, now, st.error());
   if (!m_leader) return succeeded(entry, now);
-  // A rotation decided on the version just read writes over that version or not at all.
-  DecidedVersionStore decided(ctx.store, entry.state.version);
-  Context decided_ctx{decided, ctx.audit, ctx.clock, ctx.actor};
-  if (entry.state.version == 0) {
+  // A rotation decided on the version just read writes over that version or not at all (another
+  // writer, e.g. a new leader while this tick still ran on lost leadership, makes it a conflict).
+  const int decided = entry.state.version;
+  if (decided == 0) {
     spdlog::info("swarm {}: no key stored at {}; issuing the first one", entry.state.name, entry.state.path);
-    auto issued = rotate_entry(entry, now, decided_ctx, "initial");
+    auto issued = rotate_entry(entry, now, ctx, "initial", decided);
     return issued ? Status{} : fail(issued.error());
   }
   if (entry.state.schedule && entry.state.schedule->rotate_now(now)) {
     spdlog::info("swarm {}: version {} is due for rotation (created {}, max age {}h)", entry.state.name,
                  entry.state.version, ports::format_rfc3339(*entry.state.created),
                  std::chrono::duration_cast<std::chrono::hours>(entry.config.policy.max_age).count());
-    auto rotated = rotate_entry(entry, now, decided_ctx, "scheduled");
+    auto rotated = rotate_entry(entry, now, ctx, "scheduled", decided);
     return rotated ? Status{} : fail(rotated.error());
   }
   if (auto st = deliver(entry, now, ctx); !st) return failed(entry, now, st.error());
@@ -213,37 +212,34 @@ Status Reconciler::refresh(Entry& entry, TimePoint now, Context& ctx) {
 
 Status Reconciler::deliver(Entry& entry, TimePoint now, Context& ctx) {
   const ports::StoredVersion& current = *entry.current;
-  const ports::Delivery delivery{entry.state.name, entry.state.path, current.info.version, current.data.fingerprint,
-                                 current.data.key_text};
+  // A periodic check audits what it changed, not every target found in sync.
+  const detail::DeliveryOptions options{.audit_unchanged = false, .stop_on_audit_failure = false};
+  KEYD_ASSIGN_OR_RETURN(auto results,
+                        detail::deliver(ctx, entry.config.swarm, current.info.version, current.data, options));
   std::vector<std::string> failures;
-  for (std::size_t i = 0; i < entry.config.swarm.targets.size(); ++i) {
-    ports::Target& target = *entry.config.swarm.targets[i];
+  for (std::size_t i = 0; i < results.size() && i < entry.state.targets.size(); ++i) {
+    const detail::TargetDelivery& r = results[i];
     TargetState& ts = entry.state.targets[i];
-    const detail::AuditFields fields{"sync", entry.state.name, current.info.version, current.data.fingerprint,
-                                     ts.target};
     ts.last_checked = now;
-    auto applied = target.apply(delivery);
-    if (!applied) {
-      ts.state = "failed";
-      ts.error = detail::audit_failure(ctx, fields, applied.error()).message;
-      ++ts.syncs["failed"];
+    ++ts.syncs[r.report.outcome];
+    if (r.report.outcome == DeliveryOutcome::failed) {
+      ts.state = TargetCondition::failed;
+      ts.error = r.report.error;
       failures.push_back(ts.error);
       continue;
     }
     ts.error.clear();
     ts.version = current.info.version;
-    if (*applied == ports::ApplyOutcome::unchanged) {
-      ts.state = "in_sync";
-      ++ts.syncs["unchanged"];
+    if (r.report.outcome == DeliveryOutcome::unchanged) {
+      ts.state = TargetCondition::in_sync;
       continue;
     }
     // The target did not hold the current key: changed by hand, restored from a backup, or the
-    // store's version moved behind keyd's back. Put it back, and say so.
-    ts.state = "repaired";
-    ++ts.syncs["changed"];
+    // store's version moved behind keyd's back. It was put back; say so.
+    ts.state = TargetCondition::repaired;
     spdlog::info("swarm {}: {} did not hold version {} (fingerprint {}); delivered it", entry.state.name, ts.target,
                  current.info.version, current.data.fingerprint);
-    if (auto st = detail::audit_success(ctx, fields); !st) failures.push_back(st.error().message);
+    if (r.audit_failure) failures.push_back(r.audit_failure->message);
   }
   if (failures.empty()) return {};
   return fail(ErrorCode::unavailable,
@@ -251,37 +247,38 @@ Status Reconciler::deliver(Entry& entry, TimePoint now, Context& ctx) {
                           entry.config.swarm.targets.size(), failures.front()));
 }
 
-Result<KeyReport> Reconciler::rotate_entry(Entry& entry, TimePoint now, Context& ctx, std::string_view reason) {
-  auto report = app::rotate(ctx, entry.config.swarm, reason);
+Result<KeyReport> Reconciler::rotate_entry(Entry& entry, TimePoint now, Context& ctx, std::string_view reason,
+                                           std::optional<int> replaces) {
+  auto report = app::rotate(ctx, entry.config.swarm, reason, replaces);
   if (!report) {
     if (report.error().code == ErrorCode::conflict) {
       // Another writer (a second daemon, the CLI) made a new version meanwhile: not a failure of
       // this swarm; look again right away, the new version is probably not due.
-      ++entry.state.rotations["conflict"];
+      ++entry.state.rotations[RotationOutcome::conflict];
       entry.current.reset();
       entry.state.next_check = now + std::chrono::seconds{1};
       spdlog::info("swarm {}: {}", entry.state.name, report.error().message);
       return report;
     }
-    ++entry.state.rotations["failure"];
+    ++entry.state.rotations[RotationOutcome::failure];
     (void)failed(entry, now, report.error());
     return report;
   }
   record_targets(entry, *report, now);
   if (auto st = refresh(entry, now, ctx); !st) {
-    ++entry.state.rotations["success"];
+    ++entry.state.rotations[RotationOutcome::success];
     (void)failed(entry, now, st.error());
     return report;
   }
   if (report->failed_targets() > 0) {
-    ++entry.state.rotations["delivery_failed"];
+    ++entry.state.rotations[RotationOutcome::delivery_failed];
     (void)failed(entry, now,
                  Error{ErrorCode::unavailable,
                        fmt::format("swarm {}: version {} stored, but {} of {} targets failed", entry.state.name,
                                    report->version, report->failed_targets(), report->targets.size())});
     return report;
   }
-  ++entry.state.rotations["success"];
+  ++entry.state.rotations[RotationOutcome::success];
   (void)succeeded(entry, now);
   return report;
 }
@@ -293,8 +290,8 @@ void Reconciler::record_targets(Entry& entry, const KeyReport& report, TimePoint
     ts.last_checked = now;
     ts.error = r.error;
     ++ts.syncs[r.outcome];
-    ts.state = r.outcome == "failed" ? "failed" : "in_sync";
-    if (r.outcome != "failed") ts.version = report.version;
+    ts.state = r.outcome == DeliveryOutcome::failed ? TargetCondition::failed : TargetCondition::in_sync;
+    if (r.outcome != DeliveryOutcome::failed) ts.version = report.version;
   }
 }
 

@@ -1,6 +1,6 @@
 #include "keyd/app/daemon_service.hpp"
 
-#include "audit_record.hpp"
+#include "audit_entries.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -57,15 +57,23 @@ ApiResponse from_error(const Error& error) {
   return error_response(http_status(error.code), to_string(error.code), error.message);
 }
 
+// {"<outcome>": count, ...} of a count map keyed by an outcome enum.
+template <typename Outcome>
+json counts_json(const std::map<Outcome, std::uint64_t>& counts) {
+  json out = json::object();
+  for (const auto& [outcome, n] : counts) out[std::string(to_string(outcome))] = n;
+  return out;
+}
+
 json swarm_json(const SwarmState& s, domain::TimePoint now) {
   json targets = json::array();
   for (const TargetState& t : s.targets) {
     targets.push_back({{"target", t.target},
-                       {"state", t.state},
+                       {"state", to_string(t.state)},
                        {"version", t.version},
                        {"error", t.error},
                        {"last_checked", time_json(t.last_checked)},
-                       {"syncs", t.syncs}});
+                       {"syncs", counts_json(t.syncs)}});
   }
   json rotation = nullptr;
   if (s.schedule) {
@@ -89,13 +97,13 @@ json swarm_json(const SwarmState& s, domain::TimePoint now) {
           {"last_error", s.last_error},
           {"last_check", time_json(s.last_check)},
           {"next_check", ports::format_rfc3339(s.next_check)},
-          {"rotations", s.rotations}};
+          {"rotations", counts_json(s.rotations)}};
 }
 
 json report_json(const KeyReport& r) {
   json targets = json::array();
   for (const TargetReport& t : r.targets)
-    targets.push_back({{"target", t.target}, {"outcome", t.outcome}, {"error", t.error}});
+    targets.push_back({{"target", t.target}, {"outcome", to_string(t.outcome)}, {"error", t.error}});
   return {{"swarm", r.swarm},   {"version", r.version},   {"fingerprint", r.fingerprint},
           {"reason", r.reason}, {"warnings", r.warnings}, {"targets", targets}};
 }
@@ -454,7 +462,7 @@ std::string DaemonService::metrics_text() const {
   family("keyd_rotations_total", "counter", "Rotations by outcome (success, failure, delivery_failed, conflict).");
   for (const auto& s : all) {
     for (const auto& [outcome, n] : s.rotations) {
-      out += fmt::format("keyd_rotations_total{{swarm=\"{}\",outcome=\"{}\"}} {}\n", label(s.name), label(outcome), n);
+      out += fmt::format("keyd_rotations_total{{swarm=\"{}\",outcome=\"{}\"}} {}\n", label(s.name), label(to_string(outcome)), n);
     }
   }
   family("keyd_sync_total", "counter", "Deliveries to targets by outcome (changed, unchanged, failed).");
@@ -462,7 +470,7 @@ std::string DaemonService::metrics_text() const {
     for (const auto& t : s.targets) {
       for (const auto& [outcome, n] : t.syncs) {
         out += fmt::format("keyd_sync_total{{swarm=\"{}\",target=\"{}\",outcome=\"{}\"}} {}\n", label(s.name),
-                           label(t.target), label(outcome), n);
+                           label(t.target), label(to_string(outcome)), n);
       }
     }
   }

@@ -1,20 +1,9 @@
-// Use cases that read the store: sync, fetch, history; and the generate audit entry.
-#include "audit_record.hpp"
+// Use cases that read the store: fetch, history; and the generate audit entry.
+#include "audit_entries.hpp"
 
 #include <spdlog/spdlog.h>
 
 namespace keyd::app {
-
-Result<KeyReport> sync(Context& ctx, Swarm& swarm) {
-  detail::account_for_versions(ctx, swarm);
-  auto current = ctx.store.read(swarm.path, std::nullopt);
-  if (!current) {
-    return fail(detail::audit_failure(ctx, {"sync", swarm.name, std::nullopt, {}, {}}, current.error()));
-  }
-  KeyReport report{swarm.name, current->info.version, current->data.fingerprint, current->data.reason, {}, {}, {}};
-  KEYD_TRY(detail::deliver_until_current(ctx, swarm, current->info.version, current->data, report));
-  return report;
-}
 
 Result<ports::StoredVersion> fetch(Context& ctx, const Swarm& swarm, std::optional<int> version) {
   detail::account_for_versions(ctx, swarm);

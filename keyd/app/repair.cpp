@@ -1,6 +1,6 @@
 #include "keyd/app/repair.hpp"
 
-#include "audit_record.hpp"
+#include "audit_entries.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,5 +1,5 @@
 // Use cases that write a new version: rotate, import, rollback.
-#include "audit_record.hpp"
+#include "swarm_ops.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
 #include <fmt/format.h>
@@ -7,9 +7,21 @@
 
 namespace keyd::app {
 
+std::string_view to_string(DeliveryOutcome outcome) {
+  switch (outcome) {
+    case DeliveryOutcome::changed:
+      return "changed";
+    case DeliveryOutcome::unchanged:
+      return "unchanged";
+    case DeliveryOutcome::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
 std::size_t KeyReport::failed_targets() const {
   std::size_t n = 0;
-  for (const auto& t : targets) n += t.outcome == "failed" ? 1U : 0U;
+  for (const auto& t : targets) n += t.outcome == DeliveryOutcome::failed ? 1U : 0U;
   return n;
 }
 
@@ -46,17 +58,17 @@ namespace {
 // Did a target that wants a rollback on failure fail?
 bool wants_rollback(const Swarm& swarm, const KeyReport& report) {
   for (std::size_t i = 0; i < report.targets.size() && i < swarm.targets.size(); ++i) {
-    if (report.targets[i].outcome == "failed" && swarm.targets[i]->rollback_on_failure()) return true;
+    if (report.targets[i].outcome == DeliveryOutcome::failed && swarm.targets[i]->rollback_on_failure()) return true;
   }
   return false;
 }
 
 }  // namespace
 
-Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason) {
+Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason, std::optional<int> replaces) {
   detail::account_for_versions(ctx, swarm);
   const detail::AuditFields fields{"rotate", swarm.name, std::nullopt, {}, {}};
-  auto current = detail::current_version(ctx, swarm);
+  auto current = replaces ? Result<int>(*replaces) : detail::current_version(ctx, swarm);
   if (!current) return fail(detail::audit_failure(ctx, fields, current.error()));
   auto key = domain::generate_swarm_key();
   if (!key) return fail(detail::audit_failure(ctx, fields, key.error()));

@@ -1,7 +1,7 @@
 #include "agent_wiring.hpp"
 
-#include "keyd/adapters/agent_actions.hpp"
-#include "keyd/adapters/agent_sink.hpp"
+#include "keyd/adapters/agent/agent_actions.hpp"
+#include "keyd/adapters/agent/agent_sink.hpp"
 
 #include <fmt/format.h>
 

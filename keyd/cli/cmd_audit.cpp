@@ -1,6 +1,6 @@
 // keyd audit verify, keyd version.
 #include "common.hpp"
-#include "keyd/adapters/audit_file.hpp"
+#include "keyd/adapters/audit/audit_file.hpp"
 #include "keyd/app/audit_accounting.hpp"
 
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
 // keyd bundle: values.yaml → the ipfs-overlay's manifests (no key anywhere), a kustomization and
 // the module manifest, written atomically into a directory keyd bundle owns.
 #include "common.hpp"
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 #include "keyd/app/bundle.hpp"
 #include "keyd/config/bundle_values.hpp"
 

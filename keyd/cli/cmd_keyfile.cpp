@@ -1,7 +1,7 @@
 // keyd generate, keyd inspect: key files without a store.
 #include "common.hpp"
 #include "key_file.hpp"
-#include "keyd/adapters/audit_file.hpp"
+#include "keyd/adapters/audit/audit_file.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
 #include <fmt/format.h>

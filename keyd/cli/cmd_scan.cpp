@@ -1,7 +1,7 @@
 // keyd scan: find swarm keys in files, in every commit of a repository, or in what is staged.
 // Reports path, line, encoding, fingerprint (and commit) — never the key, never the line's text.
 #include "common.hpp"
-#include "keyd/adapters/scan_sources.hpp"
+#include "keyd/adapters/scan/scan_sources.hpp"
 #include "keyd/common/duration.hpp"
 #include "keyd/domain/scan.hpp"
 

@@ -1,7 +1,7 @@
 #include "key_file.hpp"
 
 #include "common.hpp"
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
 #include <unistd.h>

@@ -38,7 +38,7 @@ bool write_stdout(std::string_view text) {
 nlohmann::ordered_json to_json(const app::KeyReport& report) {
   auto targets = nlohmann::ordered_json::array();
   for (const auto& t : report.targets) {
-    nlohmann::ordered_json j{{"target", t.target}, {"outcome", t.outcome}};
+    nlohmann::ordered_json j{{"target", t.target}, {"outcome", app::to_string(t.outcome)}};
     if (!t.error.empty()) j["error"] = t.error;
     targets.push_back(std::move(j));
   }
@@ -58,7 +58,7 @@ std::string to_text(std::string_view verb, const app::KeyReport& report) {
   for (const auto& w : report.warnings) text += fmt::format("  warning: {}\n", w);
   if (report.targets.empty()) text += "  no targets configured\n";
   for (const auto& t : report.targets) {
-    text += fmt::format("  {}: {}{}\n", t.target, t.outcome, t.error.empty() ? "" : " — " + t.error);
+    text += fmt::format("  {}: {}{}\n", t.target, app::to_string(t.outcome), t.error.empty() ? "" : " — " + t.error);
   }
   if (report.rollback) text += to_text("rolled back", *report.rollback);
   return text;

@@ -1,6 +1,6 @@
 #include "repair_wiring.hpp"
 
-#include "keyd/adapters/file_store_repair.hpp"
+#include "keyd/adapters/file_store/file_store_repair.hpp"
 
 #include <fmt/format.h>
 

@@ -1,13 +1,13 @@
 // The only place that names concrete adapters: config → store, audit log, targets.
 #include "common.hpp"
 #include "kube_wiring.hpp"
-#include "progress.hpp"
+#include "keyd/cli/progress.hpp"
 #include "vault_env.hpp"
 
-#include "keyd/adapters/audit_file.hpp"
-#include "keyd/adapters/curl_transport.hpp"
+#include "keyd/adapters/audit/audit_file.hpp"
+#include "keyd/adapters/curl/curl_transport.hpp"
 #include "keyd/adapters/daemon_store.hpp"
-#include "keyd/adapters/file_store.hpp"
+#include "keyd/adapters/file_store/file_store.hpp"
 #include "keyd/adapters/file_target.hpp"
 #include "keyd/adapters/mcp_store.hpp"
 #include "keyd/adapters/vault_store.hpp"

@@ -14,7 +14,7 @@ namespace keyd::config {
 
 namespace {
 
-using namespace bundle_checks;  // NOLINT(google-build-using-namespace): the shape checks the tables name
+using namespace detail;  // NOLINT(google-build-using-namespace): the shape checks the tables name
 using schema::Field;
 using schema::Problems;
 using schema::Where;

@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-namespace keyd::config::bundle_checks {
+namespace keyd::config::detail {
 
 using schema::Problems;
 using schema::Where;
@@ -271,4 +271,4 @@ void parse_api_clients(const YAML::Node& value, const Where& where, Problems& pr
   out.api_clients = label_map(value, where, problems);
 }
 
-}  // namespace keyd::config::bundle_checks
+}  // namespace keyd::config::detail

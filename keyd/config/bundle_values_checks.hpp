@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-namespace keyd::config::bundle_checks {
+namespace keyd::config::detail {
 
 // Reports every scalar (value or map key) under `node` that looks like a swarm key — the
 // /key/swarm/psk header, 64 hex digits, base64 of a key file, of bare hex or of 32 bytes — by
@@ -73,4 +73,4 @@ void parse_api_clients(const YAML::Node& value, const schema::Where& where, sche
 // Rules across sections: the swarm, API and gateway listeners use distinct ports.
 void check_ports(const YAML::Node& root, const BundleValues& v, schema::Problems& problems);
 
-}  // namespace keyd::config::bundle_checks
+}  // namespace keyd::config::detail

@@ -8,7 +8,7 @@
 #include <cctype>
 #include <optional>
 
-namespace keyd::config::bundle_checks {
+namespace keyd::config::detail {
 
 namespace {
 
@@ -98,4 +98,4 @@ void scan_for_key_material(const YAML::Node& node, const std::string& path, sche
   }
 }
 
-}  // namespace keyd::config::bundle_checks
+}  // namespace keyd::config::detail

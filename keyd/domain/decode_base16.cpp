@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-namespace keyd::domain::internal {
+namespace keyd::domain::detail {
 
 std::string body_position(Bytes body, std::size_t offset) {
   const auto before = body.first(std::min(offset, body.size()));
@@ -87,4 +87,4 @@ Result<DecodedBody> decode_bin(Bytes body) {
   return out;
 }
 
-}  // namespace keyd::domain::internal
+}  // namespace keyd::domain::detail

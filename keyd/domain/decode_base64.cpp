@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <vector>
 
-namespace keyd::domain::internal {
+namespace keyd::domain::detail {
 
 namespace {
 
@@ -127,4 +127,4 @@ Result<DecodedBody> decode_base64(Bytes body, Findings& findings) {
   return result;
 }
 
-}  // namespace keyd::domain::internal
+}  // namespace keyd::domain::detail

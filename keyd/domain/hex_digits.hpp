@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace keyd::domain::internal {
+namespace keyd::domain::detail {
 
 inline constexpr std::string_view k_lower_hex_digits = "0123456789abcdef";
 
@@ -21,4 +21,4 @@ inline constexpr std::string_view k_lower_hex_digits = "0123456789abcdef";
 [[nodiscard]] constexpr bool is_hex_digit(std::uint8_t c) noexcept { return hex_value(c) >= 0; }
 [[nodiscard]] constexpr bool is_upper_hex_letter(std::uint8_t c) noexcept { return c >= 'A' && c <= 'F'; }
 
-}  // namespace keyd::domain::internal
+}  // namespace keyd::domain::detail

@@ -17,8 +17,8 @@ namespace keyd::domain {
 
 namespace {
 
-using internal::Bytes;
-using internal::Findings;
+using detail::Bytes;
+using detail::Findings;
 
 inline constexpr std::string_view k_utf8_bom = "\xEF\xBB\xBF";
 
@@ -63,7 +63,7 @@ std::string header_hint(std::string_view line) {
   if (line.starts_with(k_utf8_bom)) return " (the file starts with a UTF-8 byte order mark)";
   if (trim_spaces(line) == k_psk_header) return " (line 1 has leading or trailing whitespace)";
   if (line.starts_with("/key/swarm/psk/")) return " (unsupported PSK version)";
-  if (std::ranges::all_of(line, [](char c) { return internal::is_hex_digit(static_cast<std::uint8_t>(c)); })) {
+  if (std::ranges::all_of(line, [](char c) { return detail::is_hex_digit(static_cast<std::uint8_t>(c)); })) {
     return " (line 1 looks like a bare key; the two header lines are missing)";
   }
   return "";
@@ -91,31 +91,31 @@ void inspect_text_tail(Bytes body, std::size_t key_end, bool (*is_key_char)(std:
   const auto more_key = std::ranges::find_if_not(line, is_key_char);
   if (more_key != line.begin()) findings.longer_key = true;
   const auto after_key = line.subspan(static_cast<std::size_t>(more_key - line.begin()));
-  if (!std::ranges::all_of(after_key, internal::is_line_space)) {
+  if (!std::ranges::all_of(after_key, detail::is_line_space)) {
     findings.data_on_key_line = true;
   } else if (std::ranges::any_of(after_key, [](std::uint8_t c) { return c != '\r'; })) {
     findings.trailing_whitespace = true;
   }
   if (newline == tail.end()) return;
   const auto later = tail.subspan(line.size() + 1);
-  if (!std::ranges::all_of(later, [](std::uint8_t c) { return internal::is_line_space(c) || c == '\n'; })) {
+  if (!std::ranges::all_of(later, [](std::uint8_t c) { return detail::is_line_space(c) || c == '\n'; })) {
     findings.data_after_key = true;
   }
 }
 
-bool is_base16_char(std::uint8_t c) { return internal::is_hex_digit(c); }
+bool is_base16_char(std::uint8_t c) { return detail::is_hex_digit(c); }
 bool is_base64_char(std::uint8_t c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
 }
 
-Result<internal::DecodedBody> decode_body(KeyEncoding encoding, Bytes body, Findings& findings) {
+Result<detail::DecodedBody> decode_body(KeyEncoding encoding, Bytes body, Findings& findings) {
   switch (encoding) {
     case KeyEncoding::base16:
-      return internal::decode_base16(body, findings);
+      return detail::decode_base16(body, findings);
     case KeyEncoding::base64:
-      return internal::decode_base64(body, findings);
+      return detail::decode_base64(body, findings);
     case KeyEncoding::bin:
-      return internal::decode_bin(body);
+      return detail::decode_bin(body);
   }
   return fail(ErrorCode::internal, "unhandled key encoding");
 }
@@ -161,7 +161,7 @@ Result<ParsedKey> parse_swarm_key(std::span<const std::uint8_t> file_bytes) {
   Findings findings;
   findings.crlf = header->crlf || codec->crlf;
   const Bytes body = file_bytes.subspan(codec->next);
-  KEYD_ASSIGN_OR_RETURN(const internal::DecodedBody decoded, decode_body(*encoding, body, findings));
+  KEYD_ASSIGN_OR_RETURN(const detail::DecodedBody decoded, decode_body(*encoding, body, findings));
 
   if (*encoding == KeyEncoding::bin) {
     const auto tail = body.subspan(decoded.key_end);

@@ -14,7 +14,7 @@
 #include <span>
 #include <string>
 
-namespace keyd::domain::internal {
+namespace keyd::domain::detail {
 
 using Bytes = std::span<const std::uint8_t>;
 
@@ -50,4 +50,4 @@ struct DecodedBody {
   return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
 }
 
-}  // namespace keyd::domain::internal
+}  // namespace keyd::domain::detail

@@ -14,7 +14,7 @@ namespace keyd::domain {
 
 namespace {
 
-using scan_internal::Bytes;
+using detail::Bytes;
 
 constexpr std::size_t k_hex_key_digits = 2 * k_psk_size;
 constexpr std::size_t k_max_label_distance = 256;  // how far back on the line a label is looked for
@@ -33,14 +33,14 @@ template <typename F>
 void for_each_long_hex_run(Bytes text, F&& visit) {
   std::size_t probe = k_hex_key_digits - 1;
   while (probe < text.size()) {
-    if (!internal::is_hex_digit(text[probe])) {
+    if (!detail::is_hex_digit(text[probe])) {
       probe += k_hex_key_digits;
       continue;
     }
     std::size_t start = probe;
-    while (start > 0 && internal::is_hex_digit(text[start - 1])) --start;
+    while (start > 0 && detail::is_hex_digit(text[start - 1])) --start;
     std::size_t end = probe + 1;
-    while (end < text.size() && internal::is_hex_digit(text[end])) ++end;
+    while (end < text.size() && detail::is_hex_digit(text[end])) ++end;
     if (end - start >= k_hex_key_digits) visit(start, end);
     probe = end + k_hex_key_digits;
   }
@@ -127,25 +127,25 @@ std::vector<KeyFinding> scan_for_keys(std::span<const std::uint8_t> text) {
     if (finding && key_offsets.insert(finding->offset).second) findings.push_back(*finding);
   };
 
-  scan_internal::for_each_occurrence(text, scan_internal::k_header_anchor, [&](std::size_t at) {
-    if (auto candidate = scan_internal::key_file_at(text, at)) add(scan_internal::judge(*candidate, FoundAs::key_file));
+  detail::for_each_occurrence(text, detail::k_header_anchor, [&](std::size_t at) {
+    if (auto candidate = detail::key_file_at(text, at)) add(detail::judge(*candidate, FoundAs::key_file));
   });
-  scan_internal::for_each_occurrence(text, scan_internal::k_base64_header_anchor, [&](std::size_t at) {
+  detail::for_each_occurrence(text, detail::k_base64_header_anchor, [&](std::size_t at) {
     if (at > 0 && is_alnum(text[at - 1])) return;  // inside a longer base64 text: not the file's start
-    const auto decoded = scan_internal::decode_base64_run(text, at);
+    const auto decoded = detail::decode_base64_run(text, at);
     if (!decoded) return;
-    auto candidate = scan_internal::key_file_at(decoded->bytes(), 0);
+    auto candidate = detail::key_file_at(decoded->bytes(), 0);
     if (!candidate) return;
     candidate->key_offset = at;
-    add(scan_internal::judge(*candidate, FoundAs::base64_key_file));
+    add(detail::judge(*candidate, FoundAs::base64_key_file));
   });
   for_each_long_hex_run(text, [&](std::size_t start, std::size_t end) {
     if (key_offsets.contains(start) || !is_labelled_key(text, start, end)) return;
-    scan_internal::Candidate candidate{
-        scan_internal::concat({scan_internal::as_bytes("/key/swarm/psk/1.0.0/\n/base16/\n"),
-                               text.subspan(start, end - start), scan_internal::as_bytes("\n")}),
+    detail::Candidate candidate{
+        detail::concat({detail::as_bytes("/key/swarm/psk/1.0.0/\n/base16/\n"),
+                               text.subspan(start, end - start), detail::as_bytes("\n")}),
         start};
-    add(scan_internal::judge(candidate, FoundAs::labelled_hex));
+    add(detail::judge(candidate, FoundAs::labelled_hex));
   });
 
   std::ranges::sort(findings, {}, &KeyFinding::offset);
@@ -153,6 +153,6 @@ std::vector<KeyFinding> scan_for_keys(std::span<const std::uint8_t> text) {
   return findings;
 }
 
-std::vector<KeyFinding> scan_for_keys(std::string_view text) { return scan_for_keys(scan_internal::as_bytes(text)); }
+std::vector<KeyFinding> scan_for_keys(std::string_view text) { return scan_for_keys(detail::as_bytes(text)); }
 
 }  // namespace keyd::domain

@@ -32,7 +32,7 @@ Result<std::set<std::string>> parse_scan_allowlist(std::string_view text) {
     const std::string_view reason = hash == std::string_view::npos ? std::string_view{} : trim(line.substr(hash + 1));
     const auto where = "line " + std::to_string(number);
     if (value.size() != k_fingerprint_digits ||
-        !std::ranges::all_of(value, [](char c) { return internal::is_hex_digit(static_cast<std::uint8_t>(c)); })) {
+        !std::ranges::all_of(value, [](char c) { return detail::is_hex_digit(static_cast<std::uint8_t>(c)); })) {
       return fail(ErrorCode::invalid_input, where + ": expected a fingerprint of 32 hex digits");
     }
     if (reason.empty()) {

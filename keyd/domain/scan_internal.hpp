@@ -12,7 +12,7 @@
 #include <span>
 #include <string_view>
 
-namespace keyd::domain::scan_internal {
+namespace keyd::domain::detail {
 
 using Bytes = std::span<const std::uint8_t>;
 
@@ -48,12 +48,12 @@ void for_each_occurrence(Bytes text, std::string_view needle, F&& visit);
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
-}  // namespace keyd::domain::scan_internal
+}  // namespace keyd::domain::detail
 
 #include <cstring>
 
 template <typename F>
-void keyd::domain::scan_internal::for_each_occurrence(Bytes text, std::string_view needle, F&& visit) {
+void keyd::domain::detail::for_each_occurrence(Bytes text, std::string_view needle, F&& visit) {
   std::size_t from = 0;
   while (from + needle.size() <= text.size()) {
     const void* hit = ::memmem(text.data() + from, text.size() - from, needle.data(), needle.size());

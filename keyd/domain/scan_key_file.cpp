@@ -10,7 +10,7 @@
 #include <array>
 #include <cctype>
 
-namespace keyd::domain::scan_internal {
+namespace keyd::domain::detail {
 
 namespace {
 
@@ -66,7 +66,7 @@ std::optional<std::pair<KeyEncoding, std::size_t>> codec_at(Bytes text, std::siz
 
 std::optional<Candidate> base16_body(Bytes text, std::size_t at) {
   std::size_t end = at;
-  while (end < text.size() && end - at < k_max_base16_run && internal::is_hex_digit(text[end])) ++end;
+  while (end < text.size() && end - at < k_max_base16_run && detail::is_hex_digit(text[end])) ++end;
   if (end - at < 2 * k_psk_size) return std::nullopt;
   return Candidate{
       concat({as_bytes(k_canonical_header), as_bytes("/base16/\n"), text.subspan(at, end - at), as_bytes("\n")}), at};
@@ -181,4 +181,4 @@ std::optional<KeyFinding> judge(const Candidate& candidate, FoundAs found_as) {
   return finding;
 }
 
-}  // namespace keyd::domain::scan_internal
+}  // namespace keyd::domain::detail

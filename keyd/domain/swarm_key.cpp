@@ -33,8 +33,8 @@ std::string Fingerprint::hex() const {
   std::string out;
   out.reserve(2 * bytes.size());
   for (const std::uint8_t b : bytes) {
-    out.push_back(internal::lower_hex_digit(static_cast<unsigned>(b) >> 4U));
-    out.push_back(internal::lower_hex_digit(b));
+    out.push_back(detail::lower_hex_digit(static_cast<unsigned>(b) >> 4U));
+    out.push_back(detail::lower_hex_digit(b));
   }
   return out;
 }
@@ -58,8 +58,8 @@ Secret SwarmKey::canonical_text() const {
   put_line(k_psk_header);
   put_line(k_base16_line);
   for (const std::uint8_t b : bytes()) {
-    *it++ = static_cast<std::uint8_t>(internal::lower_hex_digit(static_cast<unsigned>(b) >> 4U));
-    *it++ = static_cast<std::uint8_t>(internal::lower_hex_digit(b));
+    *it++ = static_cast<std::uint8_t>(detail::lower_hex_digit(static_cast<unsigned>(b) >> 4U));
+    *it++ = static_cast<std::uint8_t>(detail::lower_hex_digit(b));
   }
   *it = '\n';
   return text;

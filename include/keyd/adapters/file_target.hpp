@@ -2,7 +2,7 @@
 // $IPFS_PATH/swarm.key; does nothing when the file already holds a key with the same fingerprint.
 #pragma once
 
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 #include "keyd/ports/target.hpp"
 
 #include <filesystem>

@@ -90,6 +90,7 @@ class Agent {
   ports::ChangeAction* m_action;
   AgentOptions m_options;
   AgentHooks m_hooks;
+  Swarm m_delivery;  // the swarm with the sink as its one target, for the delivery core
 
   struct PendingChange {
     int version = 0;

@@ -40,15 +40,25 @@ struct DaemonOptions {
   domain::BackoffPolicy failure_backoff{0, std::chrono::seconds{5}, std::chrono::minutes{10}, {}};
 };
 
-// What a target looked like at the last check.
+// What a target looked like at the last check: not checked yet, held the current key, did not and
+// was given it, or could not be given it.
+enum class TargetCondition { unknown, in_sync, repaired, failed };
+[[nodiscard]] std::string_view to_string(TargetCondition condition);
+
 struct TargetState {
-  std::string target;             // Target::describe()
-  std::string state = "unknown";  // unknown | in_sync | repaired | failed
+  std::string target;  // Target::describe()
+  TargetCondition state = TargetCondition::unknown;
   std::string error;
   int version = 0;  // the version last delivered or confirmed
   std::optional<domain::TimePoint> last_checked;
-  std::map<std::string, std::uint64_t> syncs;  // outcome (changed, unchanged, failed) → count
+  std::map<DeliveryOutcome, std::uint64_t> syncs;  // deliveries by outcome
 };
+
+// How a rotation the daemon ran (scheduled, initial or on demand) ended: stored and delivered, failed
+// before or at the store, lost to another writer, or stored but not delivered everywhere.
+// Alphabetical, so that maps keyed by it list outcomes as their names sort.
+enum class RotationOutcome { conflict, delivery_failed, failure, success };
+[[nodiscard]] std::string_view to_string(RotationOutcome outcome);
 
 // A swarm's state for the API and the metrics. Never key material.
 struct SwarmState {
@@ -69,7 +79,7 @@ struct SwarmState {
   std::string last_error;
   std::optional<domain::TimePoint> last_check;
   domain::TimePoint next_check{};
-  std::map<std::string, std::uint64_t> rotations;  // outcome (success, failure) → count
+  std::map<RotationOutcome, std::uint64_t> rotations;  // rotations by outcome
 };
 
 class Reconciler {
@@ -112,8 +122,9 @@ class Reconciler {
   [[nodiscard]] Status check(Entry& entry, domain::TimePoint now, Context& ctx);
   [[nodiscard]] Status refresh(Entry& entry, domain::TimePoint now, Context& ctx);
   [[nodiscard]] Status deliver(Entry& entry, domain::TimePoint now, Context& ctx);
+  // `replaces`: the version a scheduled or initial rotation was decided on (see app::rotate).
   [[nodiscard]] Result<KeyReport> rotate_entry(Entry& entry, domain::TimePoint now, Context& ctx,
-                                               std::string_view reason);
+                                               std::string_view reason, std::optional<int> replaces);
   void record_targets(Entry& entry, const KeyReport& report, domain::TimePoint now);
   Status succeeded(Entry& entry, domain::TimePoint now);
   Status failed(Entry& entry, domain::TimePoint now, const Error& error);

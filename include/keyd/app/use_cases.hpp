@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace keyd::app {
@@ -33,10 +34,15 @@ struct Swarm {
   std::vector<std::unique_ptr<ports::Target>> targets;
 };
 
+// What delivering one version to one target did.
+// Alphabetical, so that maps keyed by it list outcomes as their names sort.
+enum class DeliveryOutcome { changed, failed, unchanged };
+[[nodiscard]] std::string_view to_string(DeliveryOutcome outcome);
+
 struct TargetReport {
-  std::string target;   // Target::describe()
-  std::string outcome;  // "changed", "unchanged" or "failed"
-  std::string error;    // when failed
+  std::string target;  // Target::describe()
+  DeliveryOutcome outcome = DeliveryOutcome::unchanged;
+  std::string error;  // when failed
 };
 
 // The result of any operation that puts a version in place: rotate, sync, import, rollback.
@@ -72,7 +78,12 @@ struct HistoryEntry {
 // If a target whose rollback_on_failure() is true fails, the previous version's key is
 // re-promoted as a new version (reason "rollback") and delivered, so the swarm is not left split;
 // the report's `rollback` says how that went (the rotation itself still counts as failed).
-[[nodiscard]] Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason = "rotate");
+// `replaces`: the version the rotation was decided on (the daemon's schedule, its first key: 0). The
+// new version is written with check-and-set against it, so when another writer moved the store on
+// since the decision, nothing is written and the result is conflict: one decision never makes two
+// versions. Without it, the version current when rotate reads the store is replaced.
+[[nodiscard]] Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason = "rotate",
+                                       std::optional<int> replaces = std::nullopt);
 
 // Deliver the current stored version to every target (no store write).
 [[nodiscard]] Result<KeyReport> sync(Context& ctx, Swarm& swarm);

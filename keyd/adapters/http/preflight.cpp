@@ -1,6 +1,6 @@
 #include "keyd/adapters/http_preflight.hpp"
 
-#include "../errno_text.hpp"
+#include "../os/errno_text.hpp"
 #include "transport.hpp"
 
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
 // Static and file-based Kubernetes credentials, and the text helpers of the kube loaders.
 #include "kube_internal.hpp"
 
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include <array>
 #include <cstdint>

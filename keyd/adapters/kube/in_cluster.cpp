@@ -2,7 +2,7 @@
 // $KUBECONFIG, or ~/.kube/config — in that order.
 #include "kube_internal.hpp"
 
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
 #include "kube_api.hpp"
 
-#include "keyd/adapters/curl_transport.hpp"
+#include "keyd/adapters/curl/curl_transport.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

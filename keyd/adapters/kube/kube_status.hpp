@@ -2,7 +2,7 @@
 // and what a non-2xx answer means (decided once, here). No I/O.
 #pragma once
 
-#include "../wiping_allocator.hpp"
+#include "../os/wiping_allocator.hpp"
 #include "keyd/common/result.hpp"
 #include "keyd/common/secret.hpp"
 #include "keyd/domain/rollout.hpp"

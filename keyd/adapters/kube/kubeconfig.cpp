@@ -2,7 +2,7 @@
 // connection from its cluster and user.
 #include "kubeconfig_model.hpp"
 
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 #include "keyd/common/base64.hpp"
 
 #include <algorithm>

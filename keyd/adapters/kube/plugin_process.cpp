@@ -2,8 +2,8 @@
 // /dev/null, stdout captured into a Secret, a deadline after which the whole group is killed.
 #include "kube_internal.hpp"
 
-#include "../errno_text.hpp"
-#include "../process_spawn.hpp"
+#include "../os/errno_text.hpp"
+#include "../os/process_spawn.hpp"
 
 #include <poll.h>
 #include <sys/wait.h>

@@ -1,7 +1,7 @@
 // The MCP server process; see child_process.hpp.
 #include "child_process.hpp"
 
-#include "../errno_text.hpp"
+#include "../os/errno_text.hpp"
 #include "mcp_text.hpp"
 
 #include <fcntl.h>

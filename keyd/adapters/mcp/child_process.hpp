@@ -3,8 +3,8 @@
 // on it), every wait bounded by a deadline, and a shutdown that always reaps the process.
 #pragma once
 
-#include "../process_spawn.hpp"
-#include "../wiping_allocator.hpp"
+#include "../os/process_spawn.hpp"
+#include "../os/wiping_allocator.hpp"
 #include "keyd/common/result.hpp"
 #include "keyd/common/secret.hpp"
 

@@ -3,7 +3,7 @@
 // "Error: <vault CLI stderr>"). No I/O here, so every rule is table-tested.
 #pragma once
 
-#include "../wiping_allocator.hpp"
+#include "../os/wiping_allocator.hpp"
 #include "keyd/ports/secret_store.hpp"
 
 #include <string>

@@ -2,7 +2,7 @@
 // No I/O here, so every rule is table-tested.
 #pragma once
 
-#include "../wiping_allocator.hpp"
+#include "../os/wiping_allocator.hpp"
 #include "keyd/adapters/vault_store.hpp"
 #include "keyd/ports/http.hpp"
 #include "keyd/ports/secret_store.hpp"

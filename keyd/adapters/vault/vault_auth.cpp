@@ -1,6 +1,6 @@
 // VaultClient's authentication and token lifecycle: a given token (looked up once), AppRole or
 // Kubernetes login; renew at two thirds of the TTL, log in again when renewal is not possible.
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 #include "vault_client.hpp"
 
 #include <fmt/format.h>

@@ -1,6 +1,6 @@
 // The agent's on-change actions: a command (no shell, environment without the key or the Vault
 // token, time limit), a signal to the pid in a pid file, exit; signal names.
-#include "keyd/adapters/agent_actions.hpp"
+#include "keyd/adapters/agent/agent_actions.hpp"
 #include "support/test_support.hpp"
 
 #include <signal.h>

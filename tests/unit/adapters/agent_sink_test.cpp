@@ -1,6 +1,6 @@
 // The agent's file sink: what inspect() sees, mode and owner, directories, failure at every step,
 // and atomicity under a concurrent reader.
-#include "keyd/adapters/agent_sink.hpp"
+#include "keyd/adapters/agent/agent_sink.hpp"
 #include "failing_file_system.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "support/test_support.hpp"

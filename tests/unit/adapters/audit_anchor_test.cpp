@@ -2,11 +2,11 @@
 // finds a swarm's newest recorded store write from its end, reads entries back; the stores keep
 // the audit anchor with a version (file store record, Vault KV data, MCP arguments) and still read
 // versions written without one.
-#include "keyd/adapters/audit_file.hpp"
+#include "keyd/adapters/audit/audit_file.hpp"
 
 #include "keyd/common/digest.hpp"
 #include "mcp/vault_tools.hpp"
-#include "record_crypto.hpp"
+#include "file_store/record_crypto.hpp"
 #include "support/test_support.hpp"
 #include "vault/vault_api.hpp"
 

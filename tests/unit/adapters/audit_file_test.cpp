@@ -1,5 +1,5 @@
 // The hash-chained audit file: format, tamper detection by verify, torn lines, concurrency, modes.
-#include "keyd/adapters/audit_file.hpp"
+#include "keyd/adapters/audit/audit_file.hpp"
 
 #include "keyd/common/digest.hpp"
 

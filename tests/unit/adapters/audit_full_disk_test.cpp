@@ -1,6 +1,6 @@
 // The audit file on a real full disk (a small tmpfs): a head update or a line write that fails with
 // ENOSPC leaves a log that the next append accepts and repairs once there is space again.
-#include "keyd/adapters/audit_file.hpp"
+#include "keyd/adapters/audit/audit_file.hpp"
 
 #include "support/small_tmpfs.hpp"
 #include "support/test_support.hpp"

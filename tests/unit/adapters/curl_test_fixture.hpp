@@ -2,7 +2,7 @@
 // builders, the echo server's routes and the CurlTransportTest fixture.
 #pragma once
 
-#include "keyd/adapters/curl_transport.hpp"
+#include "keyd/adapters/curl/curl_transport.hpp"
 
 #include "curl_test_servers.hpp"
 #include "support/log_capture.hpp"

@@ -4,7 +4,7 @@
 // re-read after it changed), bounded retries on the FakeClock, and no token or key in any log
 // line or error message.
 #include "keyd/adapters/daemon_store.hpp"
-#include "keyd/adapters/curl_transport.hpp"
+#include "keyd/adapters/curl/curl_transport.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
 #include "adapter_test_helpers.hpp"

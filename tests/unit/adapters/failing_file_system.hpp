@@ -3,7 +3,7 @@
 // releases the descriptor, as a dying process would.
 #pragma once
 
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include <unistd.h>
 

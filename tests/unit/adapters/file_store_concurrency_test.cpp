@@ -1,6 +1,6 @@
 // Concurrent writers (threads with their own store objects, and processes) serialised by the path
 // lock: with check-and-set exactly one writer wins each version and no update is lost.
-#include "keyd/adapters/file_store.hpp"
+#include "keyd/adapters/file_store/file_store.hpp"
 
 #include "file_store_test_helpers.hpp"
 #include "support/test_support.hpp"

@@ -2,8 +2,8 @@
 // call and all later ones fail), then the store is "rebooted" by opening a fresh store over the
 // same directory with the real file system. It must hold the old current version or the new one,
 // fully readable, and accept a further normal write.
-#include "keyd/adapters/file_store.hpp"
-#include "keyd/adapters/file_store_repair.hpp"
+#include "keyd/adapters/file_store/file_store.hpp"
+#include "keyd/adapters/file_store/file_store_repair.hpp"
 
 #include "failing_file_system.hpp"
 #include "file_store_test_helpers.hpp"

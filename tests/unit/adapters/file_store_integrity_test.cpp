@@ -1,6 +1,6 @@
 // The file store at rest: the master key, authenticated encryption of records, authenticated
 // metadata, and no key material in plain form on disk.
-#include "keyd/adapters/file_store.hpp"
+#include "keyd/adapters/file_store/file_store.hpp"
 
 #include "file_store_test_helpers.hpp"
 #include "support/test_support.hpp"

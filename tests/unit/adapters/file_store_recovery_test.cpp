@@ -1,8 +1,8 @@
 // Records without metadata (issue 14 item 1): the file store refuses a path whose `_v<N>.rec`
 // records remain while its `_metadata.json` is gone, changing nothing, and `keyd store repair`'s
 // adapter rebuilds the metadata from the records that verify, deleting nothing.
-#include "keyd/adapters/file_store.hpp"
-#include "keyd/adapters/file_store_repair.hpp"
+#include "keyd/adapters/file_store/file_store.hpp"
+#include "keyd/adapters/file_store/file_store_repair.hpp"
 
 #include "failing_file_system.hpp"
 #include "file_store_test_helpers.hpp"

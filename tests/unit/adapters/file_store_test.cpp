@@ -1,5 +1,5 @@
 // The file store's Vault-KV-v2 semantics: versions, check-and-set, metadata, pruning, paths.
-#include "keyd/adapters/file_store.hpp"
+#include "keyd/adapters/file_store/file_store.hpp"
 
 #include "file_store_test_helpers.hpp"
 #include "support/test_support.hpp"

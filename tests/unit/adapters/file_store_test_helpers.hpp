@@ -2,7 +2,7 @@
 // fixture with a store in a temporary directory.
 #pragma once
 
-#include "keyd/adapters/file_store.hpp"
+#include "keyd/adapters/file_store/file_store.hpp"
 
 #include "support/test_support.hpp"
 

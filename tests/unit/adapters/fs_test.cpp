@@ -1,4 +1,4 @@
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 
 #include "failing_file_system.hpp"
 #include "support/test_support.hpp"

@@ -1,9 +1,9 @@
 // replace_key_file: the unnamed-file (O_TMPFILE) path and the named-temp fallback, a crash at every
 // step of each followed by the next write, which leaves no key but the target.
-#include "keyd/adapters/fs.hpp"
+#include "keyd/adapters/os/fs.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "support/test_support.hpp"
-#include "temp_name.hpp"
+#include "os/temp_name.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

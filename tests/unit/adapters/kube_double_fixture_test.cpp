@@ -1,6 +1,6 @@
 // The KubeDouble fixture itself: HTTPS with its own CA, a kubeconfig naming that CA, plain HTTP,
 // seeding and reading objects, tokens, the request log.
-#include "keyd/adapters/curl_transport.hpp"
+#include "keyd/adapters/curl/curl_transport.hpp"
 
 #include "support/kube_double.hpp"
 

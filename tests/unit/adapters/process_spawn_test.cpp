@@ -1,7 +1,7 @@
 // The child-process helpers shared by git, exec credential plugins and the MCP server
-// (keyd/adapters/process_spawn.hpp): close-on-exec pipes, the poll() budget left before a deadline,
+// (keyd/adapters/os/process_spawn.hpp): close-on-exec pipes, the poll() budget left before a deadline,
 // waiting for an exit against a deadline, and killing a child's whole process group.
-#include "process_spawn.hpp"
+#include "os/process_spawn.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // The scan sources: the patch parser (white box, on hand-written git output), the file walker and
 // the git child process (timeout, failure). Keys are generated at run time.
-#include "keyd/adapters/scan_sources.hpp"
+#include "keyd/adapters/scan/scan_sources.hpp"
 #include "keyd/domain/swarm_key.hpp"
-#include "scan_internal.hpp"
+#include "scan/scan_git_internal.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 namespace keyd::adapters {
 namespace {
 
-using scan_detail::PatchScanner;
+using detail::PatchScanner;
 
 struct Key {
   std::string hex;
@@ -117,9 +117,9 @@ TEST(PatchScanner, ContentThatLooksLikeHeadersStaysContentAndLineNumbersFollowTh
 }
 
 TEST(PatchScanner, DiffPathUnquotesGitCQuoting) {
-  EXPECT_EQ(scan_detail::diff_path("b/dir/file.yaml"), "dir/file.yaml");
-  EXPECT_EQ(scan_detail::diff_path("/dev/null"), "");
-  EXPECT_EQ(scan_detail::diff_path("\"b/caf\\303\\251 \\\"x\\\"\\ttab\""), "caf\xc3\xa9 \"x\"\ttab");
+  EXPECT_EQ(detail::diff_path("b/dir/file.yaml"), "dir/file.yaml");
+  EXPECT_EQ(detail::diff_path("/dev/null"), "");
+  EXPECT_EQ(detail::diff_path("\"b/caf\\303\\251 \\\"x\\\"\\ttab\""), "caf\xc3\xa9 \"x\"\ttab");
 }
 
 class ScanFiles : public ::testing::Test {
@@ -168,7 +168,7 @@ TEST_F(ScanFiles, ReadErrorsNameThePathAndTheScanGoesOn) {
 
 TEST(RunGit, FailureNamesTheCommandAndGitsReason) {
   testing::TempDir dir;
-  const auto st = scan_detail::run_git(dir.path(), {"log"}, std::chrono::seconds(20), [](std::string_view) {});
+  const auto st = detail::run_git(dir.path(), {"log"}, std::chrono::seconds(20), [](std::string_view) {});
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, ErrorCode::io);
   EXPECT_NE(st.error().message.find("git log in " + dir.path().string() + " failed (exit status 128)"),
@@ -180,7 +180,7 @@ TEST(RunGit, FailureNamesTheCommandAndGitsReason) {
 TEST(RunGit, TimeoutKillsGitAndWhatItStarted) {
   testing::TempDir dir;
   const auto start = std::chrono::steady_clock::now();
-  const auto st = scan_detail::run_git(dir.path(), {"-c", "alias.hang=!sleep 30", "hang"},
+  const auto st = detail::run_git(dir.path(), {"-c", "alias.hang=!sleep 30", "hang"},
                                        std::chrono::milliseconds(300), [](std::string_view) {});
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, ErrorCode::timeout);

@@ -1,7 +1,7 @@
 // Stale temp files: a crashed delivery (kill -9 before the rename) leaves a complete key file named
 // "<target>.tmp-<pid>-<random>" beside the target. The next delivery by the file target or the
 // agent's sink removes keyd's own such files for that target, and nothing else.
-#include "keyd/adapters/agent_sink.hpp"
+#include "keyd/adapters/agent/agent_sink.hpp"
 #include "keyd/adapters/file_target.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "support/test_support.hpp"

@@ -2,7 +2,7 @@
 // and a FakeClock; recognisable version data; request-log counting; leak checks; JWTs.
 #pragma once
 
-#include "keyd/adapters/curl_transport.hpp"
+#include "keyd/adapters/curl/curl_transport.hpp"
 #include "keyd/adapters/vault_store.hpp"
 
 #include "adapter_test_helpers.hpp"

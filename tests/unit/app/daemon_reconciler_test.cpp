@@ -40,8 +40,8 @@ TEST(DaemonReconciler, IssuesTheFirstKeyAtStartUpAndAuditsIt) {
   EXPECT_EQ(state.created, f.clock.now());
   ASSERT_TRUE(state.schedule);
   EXPECT_EQ(state.schedule->due, f.clock.now() + 720h);
-  EXPECT_EQ(state.rotations.at("success"), 1U);
-  EXPECT_EQ(state.targets.at(0).state, "in_sync");
+  EXPECT_EQ(state.rotations.at(RotationOutcome::success), 1U);
+  EXPECT_EQ(to_string(state.targets.at(0).state), "in_sync");
 }
 
 TEST(DaemonReconciler, RotatesExactlyWhenDueAndWakesUpForIt) {
@@ -141,7 +141,7 @@ TEST(DaemonReconciler, AnOutOfBandStoreChangeReachesTheTargetsWithinOneInterval)
   EXPECT_EQ(f.audit.events[events].version, 2);
   EXPECT_EQ(f.audit.events.back().action, "sync");
   EXPECT_EQ(f.audit.events.back().version, 2);
-  EXPECT_EQ(daemon->snapshot().at(0).targets.at(0).state, "repaired");
+  EXPECT_EQ(to_string(daemon->snapshot().at(0).targets.at(0).state), "repaired");
 }
 
 TEST(DaemonReconciler, AHandEditedTargetIsPutBack) {
@@ -156,7 +156,7 @@ TEST(DaemonReconciler, AHandEditedTargetIsPutBack) {
   EXPECT_EQ(f.target.writes, 2);
   EXPECT_EQ(f.current_version(), 1);
   EXPECT_EQ(count_actions(f.audit, "sync", "success"), 2U);                   // the initial delivery and the repair
-  EXPECT_EQ(daemon->snapshot().at(0).targets.at(0).syncs.at("changed"), 2U);  // the same two
+  EXPECT_EQ(daemon->snapshot().at(0).targets.at(0).syncs.at(DeliveryOutcome::changed), 2U);  // the same two
 }
 
 TEST(DaemonReconciler, UnchangedStateMakesNoWritesAndReadsOnlyMetadata) {
@@ -176,7 +176,7 @@ TEST(DaemonReconciler, UnchangedStateMakesNoWritesAndReadsOnlyMetadata) {
   EXPECT_EQ(f.audit.events.size(), events) << "an unchanged check is not audited";
   EXPECT_EQ(f.store.read_calls, reads) << "the key is read only when the version changes";
   EXPECT_EQ(f.store.metadata_calls, metadata + 100);
-  EXPECT_EQ(daemon->snapshot().at(0).targets.at(0).syncs.at("unchanged"), 100U);
+  EXPECT_EQ(daemon->snapshot().at(0).targets.at(0).syncs.at(DeliveryOutcome::unchanged), 100U);
 }
 
 TEST(DaemonReconciler, StoreFailuresBackOffExponentiallyUpToTheCap) {
@@ -224,9 +224,9 @@ TEST(DaemonReconciler, AFailingTargetNeverCausesARotationStorm) {
   }
   EXPECT_EQ(f.current_version(), 2) << "one rotation for one due time, however long delivery fails";
   const auto state = daemon->snapshot().at(0);
-  EXPECT_EQ(state.rotations.at("delivery_failed"), 1U);
+  EXPECT_EQ(state.rotations.at(RotationOutcome::delivery_failed), 1U);
   EXPECT_GE(state.consecutive_failures, 5);
-  EXPECT_EQ(state.targets.at(0).state, "failed");
+  EXPECT_EQ(to_string(state.targets.at(0).state), "failed");
   EXPECT_LE(ticks, 30) << "retries back off instead of spinning";
 
   f.target.failure.reset();
@@ -286,7 +286,7 @@ TEST(DaemonReconciler, OnDemandRotateAndSyncAreAuditedWithTheCaller) {
   f.target.fingerprint.clear();
   auto synced = daemon->sync("a", "token:ops");
   ASSERT_TRUE(synced) << synced.error().message;
-  EXPECT_EQ(synced->targets.at(0).state, "repaired");
+  EXPECT_EQ(to_string(synced->targets.at(0).state), "repaired");
   EXPECT_EQ(f.audit.events.back().actor, "token:ops");
   EXPECT_EQ(f.audit.events.back().action, "sync");
 
@@ -303,7 +303,7 @@ TEST(DaemonReconciler, AConcurrentWriterWinsWithoutCountingAsAFailure) {
   daemon->tick();
   EXPECT_EQ(f.current_version(), 2);  // the other writer's version, not two new ones
   auto state = daemon->snapshot().at(0);
-  EXPECT_EQ(state.rotations.at("conflict"), 1U);
+  EXPECT_EQ(state.rotations.at(RotationOutcome::conflict), 1U);
   EXPECT_EQ(state.consecutive_failures, 0);
   f.clock.advance(daemon->tick() - f.clock.now());
   daemon->tick();

@@ -48,7 +48,7 @@ TEST_F(UseCases, FirstRotationCreatesVersionOneAndDeliversEverywhere) {
   EXPECT_EQ(report->version, 1);
   EXPECT_EQ(report->fingerprint.size(), 32U);
   ASSERT_EQ(report->targets.size(), 2U);
-  EXPECT_EQ(report->targets[0].outcome, "changed");
+  EXPECT_EQ(to_string(report->targets[0].outcome), "changed");
   EXPECT_EQ(report->failed_targets(), 0U);
   EXPECT_EQ(target_a->fingerprint, report->fingerprint);
   EXPECT_EQ(target_b->version, 1);
@@ -102,9 +102,9 @@ TEST_F(UseCases, AFailingTargetIsReportedAndTheOthersStillGetTheKey) {
   auto report = rotate(ctx, swarm);
   ASSERT_TRUE(report);
   EXPECT_EQ(report->failed_targets(), 1U);
-  EXPECT_EQ(report->targets[0].outcome, "failed");
+  EXPECT_EQ(to_string(report->targets[0].outcome), "failed");
   EXPECT_EQ(report->targets[0].error, "disk full");
-  EXPECT_EQ(report->targets[1].outcome, "changed");
+  EXPECT_EQ(to_string(report->targets[1].outcome), "changed");
   EXPECT_EQ(target_b->fingerprint, report->fingerprint);
   auto syncs = events_for("sync");
   ASSERT_EQ(syncs.size(), 2U);
@@ -116,7 +116,7 @@ TEST_F(UseCases, SyncIsIdempotent) {
   ASSERT_TRUE(rotate(ctx, swarm));
   auto again = sync(ctx, swarm);
   ASSERT_TRUE(again);
-  EXPECT_EQ(again->targets[0].outcome, "unchanged");
+  EXPECT_EQ(to_string(again->targets[0].outcome), "unchanged");
   EXPECT_EQ(target_a->writes, 1);
 }
 

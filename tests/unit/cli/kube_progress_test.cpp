@@ -1,6 +1,6 @@
 // The CLI's Progress implementations (keyd/cli/progress.hpp), shown rollout lines: a status line
 // rewritten in place on a terminal, distinct lines logged otherwise, control characters escaped.
-#include "../../../keyd/cli/progress.hpp"
+#include "keyd/cli/progress.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,0 +1,97 @@
+// Reading the audit trail back (see audit_chain.hpp for the format): the newest recorded store write
+// of a swarm, found by reading the file backwards from its end, and every entry with its anchor.
+#include "audit_scan.hpp"
+
+#include "audit_chain.hpp"
+#include "../os/errno_text.hpp"
+#include "../os/process_spawn.hpp"
+#include "keyd/adapters/os/fs.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace keyd::adapters::detail {
+namespace {
+
+constexpr std::size_t k_scan_chunk = 64 * 1024;
+
+Status pread_exact(int fd, std::string& buf, off_t offset, const std::filesystem::path& file) {
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const ssize_t n = ::pread(fd, buf.data() + done, buf.size() - done, offset + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(ErrorCode::io, "read " + file.string() + ": " + (n < 0 ? errno_text(errno) : "unexpected end"));
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+// The version a line records as written for the swarm whose JSON-quoted name is `needle`, if any.
+std::optional<int> written_version(std::string_view line, std::string_view needle) {
+  // Cheap filter first: only lines naming the swarm and a version are parsed.
+  if (line.find(needle) == std::string_view::npos || line.find("\"version\":") == std::string_view::npos) {
+    return std::nullopt;
+  }
+  if (parse_line(line).kind != LineKind::entry) return std::nullopt;
+  const auto event = parse_event(line);
+  if (!event || !ports::records_written_version(*event)) return std::nullopt;
+  return event->version;
+}
+
+}  // namespace
+
+Result<std::optional<int>> newest_written_version(const std::filesystem::path& file, std::string_view swarm) {
+  const detail::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return std::optional<int>{};
+    return fail(ErrorCode::io, "open " + file.string() + ": " + errno_text(errno));
+  }
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return fail(ErrorCode::io, "stat " + file.string() + ": " + errno_text(errno));
+  const std::string needle = "\"swarm\":" + nlohmann::json(std::string(swarm)).dump();
+  std::string carry;  // the start of a line whose beginning lies in an earlier chunk
+  off_t pos = st.st_size;
+  while (pos > 0) {
+    const off_t start = std::max<off_t>(0, pos - static_cast<off_t>(k_scan_chunk));
+    std::string chunk(static_cast<std::size_t>(pos - start), '\0');
+    KEYD_TRY(pread_exact(fd.get(), chunk, start, file));
+    chunk += carry;
+    pos = start;
+    std::string_view rest(chunk);
+    for (std::size_t nl = rest.rfind('\n'); nl != std::string_view::npos; nl = rest.rfind('\n')) {
+      if (const auto version = written_version(rest.substr(nl + 1), needle)) return version;
+      rest = rest.substr(0, nl);
+    }
+    carry = std::string(rest);
+  }
+  return written_version(carry, needle);
+}
+
+Result<std::vector<ports::AuditRecord>> read_records(const std::filesystem::path& file) {
+  auto text = read_text_file(file);
+  if (!text) {
+    if (text.error().code == ErrorCode::not_found) return std::vector<ports::AuditRecord>{};
+    return fail(text.error());
+  }
+  std::vector<ports::AuditRecord> records;
+  std::string_view rest(*text);
+  while (!rest.empty()) {
+    const std::size_t nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    const ParsedLine parsed = parse_line(line);
+    if (parsed.kind != LineKind::entry) continue;  // torn or foreign lines are verify's business
+    if (auto event = parse_event(line)) {
+      records.push_back(ports::AuditRecord{ports::AuditAnchor{parsed.link.seq, sha256_hex(line)}, std::move(*event)});
+    }
+  }
+  return records;
+}
+
+}  // namespace keyd::adapters::detail

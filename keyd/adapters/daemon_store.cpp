@@ -2,6 +2,7 @@
 #include "keyd/adapters/daemon_store.hpp"
 
 #include "keyd/adapters/os/fs.hpp"
+#include "keyd/common/address.hpp"
 #include "keyd/domain/backoff.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "os/wiping_allocator.hpp"
@@ -20,12 +21,6 @@ namespace {
 using detail::SecretJson;
 
 constexpr std::size_t k_max_message = 300;
-
-bool is_loopback_host(std::string_view host) {
-  if (host == "localhost" || host == "[::1]") return true;
-  return host.starts_with("127.") &&
-         std::ranges::all_of(host, [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
-}
 
 std::optional<std::string> string_at(const SecretJson& doc, const char* key) {
   const auto it = doc.find(key);
@@ -299,10 +294,7 @@ Status check_daemon_url(std::string_view url) {
     return fail(ErrorCode::invalid_config,
                 fmt::format("keyd daemon URL '{}' must start with https:// (or http:// to a loopback host)", url));
   }
-  std::string_view host = url.substr(7);
-  host = host.substr(0, host.find_first_of("/?#"));
-  host = host.starts_with('[') ? host.substr(0, host.find(']') + 1) : host.substr(0, host.find(':'));
-  if (is_loopback_host(host)) return {};
+  if (is_loopback_url(url)) return {};
   return fail(ErrorCode::invalid_config,
               fmt::format("keyd daemon URL '{}' uses plain http to a non-loopback host, which would send the token "
                           "and the key unencrypted; use https://",

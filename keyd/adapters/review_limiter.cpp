@@ -2,7 +2,7 @@
 // a token bucket for reviews of tokens it has not seen.
 #include "keyd/adapters/review_limiter.hpp"
 
-#include <openssl/evp.h>
+#include "keyd/common/digest.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -22,9 +22,7 @@ using Answer = Result<std::optional<ports::Caller>>;
 using TimePoint = std::chrono::system_clock::time_point;
 
 std::string digest_of(std::string_view token) {
-  std::array<unsigned char, 32> digest{};
-  unsigned int length = 0;
-  EVP_Digest(token.data(), token.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  const Sha256 digest = sha256(token).value_or(Sha256{});
   return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
 }
 

@@ -2,6 +2,8 @@
 // (and so before any message could quote it).
 #include "bundle_values_checks.hpp"
 
+#include "keyd/common/base64.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -40,39 +42,13 @@ bool has_bare_hex_key(std::string_view text) {
   return false;
 }
 
-// Strict base64 (standard or URL alphabet, whitespace ignored, padding optional). nullopt when
-// the text is not base64.
-std::optional<std::string> decode_base64(std::string_view text) {
-  std::string compact;
-  for (const char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c)) == 0) compact += c;
-  }
-  while (!compact.empty() && compact.back() == '=') compact.pop_back();
-  if (compact.size() < 16 || compact.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  unsigned int buffer = 0;
-  int bits = 0;
-  for (const char c : compact) {
-    int v = -1;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+' || c == '-')
-      v = 62;
-    else if (c == '/' || c == '_')
-      v = 63;
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6U) | static_cast<unsigned int>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> static_cast<unsigned int>(bits)) & 0xFFU);
-    }
-  }
-  return out;
+// Base64 (standard or URL alphabet, whitespace ignored, padding optional) of at least 16
+// characters. nullopt when the text is not base64.
+std::optional<Secret> decode_base64(std::string_view text) {
+  const auto significant = std::ranges::count_if(
+      text, [](char c) { return c != '=' && k_c_whitespace.find(c) == std::string_view::npos; });
+  if (significant < 16) return std::nullopt;
+  return base64_decode_lenient(text, {.url_alphabet = true, .skip = k_c_whitespace});
 }
 
 // Why a scalar looks like key material, or "" when it does not.
@@ -80,8 +56,8 @@ std::string key_material_shape(std::string_view text) {
   if (contains_psk_header(text)) return "it contains the swarm key header /key/swarm/psk";
   if (has_bare_hex_key(text)) return "it is 64 hex digits, a bare swarm key";
   if (const auto decoded = decode_base64(text)) {
-    if (contains_psk_header(*decoded)) return "it is base64 of a swarm key file";
-    if (has_bare_hex_key(*decoded)) return "it is base64 of a bare swarm key";
+    if (contains_psk_header(decoded->reveal_text())) return "it is base64 of a swarm key file";
+    if (has_bare_hex_key(decoded->reveal_text())) return "it is base64 of a bare swarm key";
     std::string compact = std::string(text);
     std::erase_if(compact, [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
     if (decoded->size() == 32 && compact.size() == 44 && compact.ends_with('=')) {

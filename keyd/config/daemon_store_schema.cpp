@@ -3,25 +3,13 @@
 
 #include "schema.hpp"
 
+#include "keyd/common/address.hpp"
+
 #include <algorithm>
 #include <cstdint>
 
 namespace keyd::config::schema {
 namespace {
-
-// The host of an http(s):// URL, without port or brackets' content changed ("[::1]" stays "[::1]").
-std::string_view url_host(std::string_view url) {
-  url.remove_prefix(url.find("://") + 3);
-  url = url.substr(0, url.find_first_of("/?#"));
-  if (url.starts_with('[')) return url.substr(0, url.find(']') + 1);
-  return url.substr(0, url.find(':'));
-}
-
-bool loopback(std::string_view host) {
-  if (host == "localhost" || host == "[::1]") return true;
-  return host.starts_with("127.") &&
-         std::ranges::all_of(host, [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
-}
 
 void parse_url(const YAML::Node& value, const Where& where, Problems& problems, DaemonStoreConfig& out) {
   auto text = non_empty_string(value, where, problems);
@@ -35,7 +23,7 @@ void parse_url(const YAML::Node& value, const Where& where, Problems& problems, 
                                  *text + "'");
     return;
   }
-  if (http && !loopback(url_host(*text))) {
+  if (http && !is_loopback_url(*text)) {
     problems.add(where.mark, where.prefix() + "'" + *text +
                                  "' uses plain http to a non-loopback host, which would send the token and the key "
                                  "unencrypted; use https://");

@@ -4,6 +4,8 @@
 #include "hex_digits.hpp"
 #include "scan_internal.hpp"
 
+#include "keyd/common/base64.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -102,15 +104,6 @@ std::optional<Candidate> bin_body(Bytes text, std::size_t at) {
   return Candidate{concat({as_bytes(k_canonical_header), as_bytes("/bin/\n"), text.subspan(at, k_psk_size)}), at};
 }
 
-constexpr int base64_value(std::uint8_t c) noexcept {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 }  // namespace
 
 Secret concat(std::initializer_list<Bytes> parts) {
@@ -172,29 +165,8 @@ std::optional<Secret> decode_base64_run(Bytes text, std::size_t at) {
   if (n < 4) return std::nullopt;
   if (n < k_max_base64_file && pos < text.size() && text[pos] == '=') chars.mutable_bytes()[n++] = '=';
 
-  Secret decoded;
-  decoded.resize(n / 4 * 3);
-  std::size_t out = 0;
-  const auto in = chars.bytes();
-  for (std::size_t g = 0; g + 4 <= n; g += 4) {
-    std::uint32_t bits = 0;
-    std::size_t produced = 3;
-    for (std::size_t j = 0; j < 4; ++j) {
-      const int value = base64_value(in[g + j]);
-      if (value < 0) {  // '=' padding ends the data
-        produced = j < 2 ? 0 : j - 1;
-        bits <<= 6 * (4 - j);
-        break;
-      }
-      bits = (bits << 6) | static_cast<std::uint32_t>(value);
-    }
-    for (std::size_t k = 0; k < produced; ++k)
-      decoded.mutable_bytes()[out++] = static_cast<std::uint8_t>(bits >> (16 - 8 * k));
-    bits = 0;
-    if (produced < 3) break;
-  }
-  Secret result(decoded.bytes().first(out));
-  return result;
+  // Whole groups only: a run cut short (truncated text) still decodes up to its last full group.
+  return base64_decode_lenient(chars.reveal_text().substr(0, n / 4 * 4));
 }
 
 std::optional<KeyFinding> judge(const Candidate& candidate, FoundAs found_as) {

@@ -1,8 +1,8 @@
 #include "support/http_test_client.hpp"
 
-#include <fmt/format.h>
+#include "keyd/common/digest.hpp"
+
 #include <netinet/in.h>
-#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,14 +12,7 @@
 
 namespace keyd::testing {
 
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[32];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned char c : digest) out += fmt::format("{:02x}", c);
-  return out;
-}
+std::string sha256_hex(std::string_view text) { return keyd::sha256_hex(text); }
 
 void write_tokens_file(const std::filesystem::path& path,
                        const std::vector<std::pair<std::string, std::string>>& tokens) {

@@ -5,6 +5,7 @@
 // like a swarm key is refused, naming its path and line, never echoing it.
 #pragma once
 
+#include "keyd/common/address.hpp"
 #include "keyd/common/result.hpp"
 
 #include <filesystem>
@@ -145,9 +146,8 @@ struct BundleValues {
   return port;
 }
 
-// True when a validated multiaddr's host is a loopback address (/ip4/127.x.y.z, /ip6/::1).
-[[nodiscard]] inline bool multiaddr_is_loopback(std::string_view multiaddr) {
-  return multiaddr.starts_with("/ip4/127.") || multiaddr.starts_with("/ip6/::1/");
-}
+// True when a validated multiaddr's host is a loopback address (/ip4/127.x.y.z, /ip6/::1): the
+// one loopback check, in keyd/common/address.hpp, named here too for the bundle's callers.
+using keyd::multiaddr_is_loopback;
 
 }  // namespace keyd::config

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "keyd/common/result.hpp"
+#include "keyd/common/rfc3339.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -60,8 +61,8 @@ struct RotationSchedule {
 [[nodiscard]] std::optional<RotationSchedule> rotation_schedule(TimePoint created, const RotationPolicy& policy,
                                                                 TimePoint now);
 
-// RFC 3339 as Vault and keyd's file store write it ("2026-11-27T23:27:25.123456789Z", any number
-// of fraction digits, 'Z' or a ±HH:MM offset). invalid_input otherwise.
-[[nodiscard]] Result<TimePoint> parse_rfc3339(std::string_view text);
+// RFC 3339 as Vault and keyd's file store write it: the one parser, in keyd/common/rfc3339.hpp,
+// named here too for the callers that read created_time as domain::parse_rfc3339.
+using keyd::parse_rfc3339;
 
 }  // namespace keyd::domain

@@ -1,6 +1,8 @@
 // Clock: time comes through here so tests control it.
 #pragma once
 
+#include "keyd/common/rfc3339.hpp"
+
 #include <chrono>
 #include <string>
 
@@ -14,7 +16,8 @@ class Clock {
   virtual void sleep_for(std::chrono::milliseconds duration) const = 0;
 };
 
-// RFC 3339 in UTC with nanoseconds, as Vault writes it: 2026-11-27T23:27:25.123456789Z
-[[nodiscard]] std::string format_rfc3339(std::chrono::system_clock::time_point t);
+// RFC 3339 in UTC with nanoseconds, as Vault writes it: the one formatter, in
+// keyd/common/rfc3339.hpp, named here too for the callers that print the Clock's time.
+using keyd::format_rfc3339;
 
 }  // namespace keyd::ports

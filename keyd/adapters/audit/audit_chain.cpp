@@ -3,8 +3,6 @@
 
 #include "keyd/adapters/os/fs.hpp"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -23,19 +21,6 @@ bool is_hash(const std::string& s) {
 }
 
 }  // namespace
-
-std::string sha256_hex(std::string_view bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) return {};
-  constexpr std::string_view k_hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += k_hex[digest[i] >> 4U];
-    out += k_hex[digest[i] & 0x0fU];
-  }
-  return out;
-}
 
 ParsedLine parse_line(std::string_view line) {
   OrderedJson j = OrderedJson::parse(line, nullptr, /*allow_exceptions=*/false);

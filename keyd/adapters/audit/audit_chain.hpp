@@ -13,6 +13,7 @@
 // the head update); that is accepted.
 #pragma once
 
+#include "keyd/common/digest.hpp"  // the links: sha256_hex of a line's bytes
 #include "keyd/common/result.hpp"
 #include "keyd/ports/audit_log.hpp"
 
@@ -25,9 +26,6 @@
 namespace keyd::adapters::detail {
 
 inline constexpr std::string_view k_genesis = "0000000000000000000000000000000000000000000000000000000000000000";
-
-// Lower-case hex SHA-256 of the bytes (empty if OpenSSL fails).
-[[nodiscard]] std::string sha256_hex(std::string_view bytes);
 
 // What the chain needs from one line: its number, its link back, and whether it marks a repair.
 struct Link {

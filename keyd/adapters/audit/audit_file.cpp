@@ -60,7 +60,6 @@ using detail::LineKind;
 using detail::parse_line;
 using detail::ParsedLine;
 using detail::read_head;
-using detail::sha256_hex;
 using detail::with_suffix;
 
 constexpr std::string_view k_key_path_marker = "/key/swarm/psk/";

@@ -23,7 +23,6 @@ using detail::Link;
 using detail::parse_line;
 using detail::ParsedLine;
 using detail::read_head;
-using detail::sha256_hex;
 using detail::with_suffix;
 
 struct Line {

@@ -1,8 +1,9 @@
 // Bearer tokens for the daemon API: a file of SHA-256 hashes, so the file itself grants nothing.
 #include "keyd/adapters/http_server.hpp"
 
+#include "keyd/common/digest.hpp"
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <array>
@@ -15,7 +16,7 @@ namespace keyd::adapters {
 
 namespace {
 
-using Digest = std::array<unsigned char, 32>;
+using Digest = Sha256;
 
 std::optional<Digest> parse_hex_digest(std::string_view hex) {
   if (hex.size() != 64) return std::nullopt;
@@ -44,15 +45,12 @@ class TokensFile final : public ports::Authenticator {
   explicit TokensFile(std::vector<Entry> entries) : m_entries(std::move(entries)) {}
 
   [[nodiscard]] Result<std::optional<ports::Caller>> authenticate(std::string_view token) override {
-    Digest digest{};
-    unsigned int length = 0;
-    if (EVP_Digest(token.data(), token.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
-      return fail(ErrorCode::internal, "SHA-256 of a bearer token failed");
-    }
+    const auto digest = sha256(token);
+    if (!digest) return fail(ErrorCode::internal, "SHA-256 of a bearer token failed");
     // Every entry is compared, in constant time, whatever matched before.
     const Entry* match = nullptr;
     for (const Entry& e : m_entries) {
-      if (CRYPTO_memcmp(digest.data(), e.digest.data(), digest.size()) == 0) match = &e;
+      if (CRYPTO_memcmp(digest->data(), e.digest.data(), digest->size()) == 0) match = &e;
     }
     if (match == nullptr) return std::optional<ports::Caller>{};
     return std::optional<ports::Caller>{ports::Caller{"token:" + match->name, true}};

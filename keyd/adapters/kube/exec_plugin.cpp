@@ -2,6 +2,8 @@
 // KUBERNETES_EXEC_INFO in the environment, an ExecCredential on stdout, cached until it expires.
 #include "kube_internal.hpp"
 
+#include "keyd/common/rfc3339.hpp"
+
 #include <mutex>
 
 #include <fmt/format.h>
@@ -125,8 +127,9 @@ class ExecSource final : public KubeCredentialSource {
     credentials.client_cert_pem = std::string(*cert);
     if (!key->empty()) credentials.client_key_pem = std::make_shared<const Secret>(Secret::from_text(*key));
     if (!expiry->empty()) {
-      credentials.expires = parse_rfc3339(*expiry);
-      if (!credentials.expires) return bad("its status.expirationTimestamp is not an RFC 3339 time");
+      const auto expires = parse_rfc3339(*expiry, DateTimeSeparator::t_or_space);
+      if (!expires) return bad("its status.expirationTimestamp is not an RFC 3339 time");
+      credentials.expires = *expires;
     }
     spdlog::debug("kube: {} returned {}{}", shown(), token->empty() ? "a client certificate" : "a token",
                   credentials.expires ? " valid until " + ports::format_rfc3339(*credentials.expires) : "");

@@ -27,12 +27,6 @@ inline constexpr std::chrono::seconds k_token_file_reread{60};
 // Text without surrounding spaces, tabs and line breaks.
 [[nodiscard]] std::string_view trim(std::string_view text);
 
-// Standard base64 (padding optional, whitespace ignored). nullopt when the text is not base64.
-[[nodiscard]] std::optional<Secret> decode_base64(std::string_view text);
-
-// RFC 3339 date-time: 2026-11-28T10:00:00Z, with optional fraction and a Z or ±hh:mm offset.
-[[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
-
 // --- credential sources ------------------------------------------------------------------------
 
 // No credentials at all (client certificate only, or an anonymous cluster).

@@ -2,6 +2,7 @@
 // re-read on 409; nothing written when the Secret already holds this key.
 #include "kube_ops.hpp"
 
+#include "keyd/common/base64.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
 #include <fmt/format.h>
@@ -28,7 +29,7 @@ std::string data_fingerprint(const SecretJson& secret, const std::string& key) {
   const auto it = data->find(key.c_str());
   if (it == data->end() || !it->is_string()) return {};
   const auto& text = it->get_ref<const detail::WipedString&>();
-  auto bytes = base64_decode(std::string_view(text.data(), text.size()));
+  auto bytes = keyd::base64_decode(std::string_view(text.data(), text.size()));
   if (!bytes) return {};
   auto parsed = domain::parse_swarm_key(*bytes);
   return parsed ? parsed->key.fingerprint().hex() : std::string();
@@ -53,7 +54,7 @@ void set_fields(SecretJson& secret, const SecretSpec& spec, const ports::Deliver
   annotations[k_path_annotation] = wiped(delivery.store_path);
   annotations[k_swarm_annotation] = wiped(delivery.swarm);
   if (!secret.contains("type")) secret["type"] = "Opaque";
-  secret["data"][spec.key.c_str()] = base64_encode(delivery.key_text.bytes());
+  secret["data"][spec.key.c_str()] = wiped(keyd::base64_encode(delivery.key_text.bytes()).reveal_text());
   secret.erase("stringData");
 }
 

@@ -1,7 +1,5 @@
 #include "kube_status.hpp"
 
-#include <openssl/evp.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -122,26 +120,6 @@ Result<std::string> selector_string(const SecretJson& selector) {
   }
   if (terms.empty()) return fail(ErrorCode::invalid_input, "the workload has an empty selector");
   return fmt::format("{}", fmt::join(terms, ","));
-}
-
-detail::WipedString base64_encode(std::span<const std::uint8_t> bytes) {
-  detail::WipedString out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(std::max(n, 0)));
-  return out;
-}
-
-Result<Secret> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return fail(ErrorCode::invalid_input, "not base64 (length)");
-  Secret out;
-  out.resize(text.size() / 4 * 3 + 1);
-  const int n = EVP_DecodeBlock(out.mutable_bytes().data(), reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return fail(ErrorCode::invalid_input, "not base64");
-  std::size_t size = static_cast<std::size_t>(n);
-  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '=' && size > 0; --i) --size;
-  out.resize(size);
-  return out;
 }
 
 Secret to_body(const SecretJson& doc) {

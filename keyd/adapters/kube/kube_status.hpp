@@ -1,5 +1,5 @@
 // The Kubernetes API as pure values: resource paths, names, query escaping, label selectors,
-// base64 of Secret data, and what a non-2xx answer means (decided once, here). No I/O.
+// and what a non-2xx answer means (decided once, here). No I/O.
 #pragma once
 
 #include "../os/wiping_allocator.hpp"
@@ -51,10 +51,6 @@ inline constexpr std::string_view k_access_review_path = "/apis/authorization.k8
 // A LabelSelector object (matchLabels, matchExpressions) in query syntax: "app=ipfs,tier in (a,b)".
 // invalid_input for an empty selector (it would select every pod) or an unknown operator.
 [[nodiscard]] Result<std::string> selector_string(const SecretJson& selector);
-
-// Secret data values: base64 of the bytes. Both directions stay in wiped memory.
-[[nodiscard]] detail::WipedString base64_encode(std::span<const std::uint8_t> bytes);
-[[nodiscard]] Result<Secret> base64_decode(std::string_view text);
 
 // JSON bodies as Secrets (they may carry key material) and back.
 [[nodiscard]] Secret to_body(const SecretJson& doc);

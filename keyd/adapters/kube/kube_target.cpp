@@ -2,6 +2,7 @@
 // that order, so nothing is written when keyd could not finish the job.
 #include "keyd/adapters/kube_target.hpp"
 
+#include "keyd/common/base64.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "kube_ops.hpp"
 
@@ -18,8 +19,8 @@ using kube::AccessCheck;
 // Key material must never reach a message, even if an API server echoed a request body back.
 Error scrub(Error error, const ports::Delivery& delivery) {
   const auto text = delivery.key_text.reveal_text();
-  const auto encoded = kube::base64_encode(delivery.key_text.bytes());
-  std::vector<std::string_view> forms{std::string_view(encoded.data(), encoded.size())};
+  const Secret encoded = base64_encode(delivery.key_text.bytes());
+  std::vector<std::string_view> forms{encoded.reveal_text()};
   if (const auto at = text.rfind('/'); at != std::string_view::npos) {
     std::string_view body = text.substr(at + 1);
     while (!body.empty() && (body.front() == '\n' || body.front() == '\r')) body.remove_prefix(1);

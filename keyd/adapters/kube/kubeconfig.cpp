@@ -3,6 +3,7 @@
 #include "kubeconfig_model.hpp"
 
 #include "keyd/adapters/os/fs.hpp"
+#include "keyd/common/base64.hpp"
 
 #include <algorithm>
 
@@ -46,7 +47,7 @@ Result<std::string> EntryFields::path(std::string_view key) const {
 
 Result<Secret> EntryFields::base64(std::string_view key) const {
   KEYD_ASSIGN_OR_RETURN(auto encoded, text(key));
-  auto decoded = decode_base64(encoded);
+  auto decoded = base64_decode_lenient(encoded);
   secure_zero(encoded.data(), encoded.size());
   if (!decoded) return fail(error(key, "is not valid base64"));
   return std::move(*decoded);

@@ -1,6 +1,7 @@
 // The SecretStore port over Vault KV v2.
 #include "keyd/adapters/vault_store.hpp"
 
+#include "keyd/common/address.hpp"
 #include "vault_client.hpp"
 
 #include <fmt/format.h>
@@ -59,11 +60,6 @@ class VaultStore final : public ports::SecretStore {
   vault::VaultClient m_client;
 };
 
-bool is_loopback_host(std::string_view host) {
-  if (host == "localhost" || host == "[::1]" || host == "::1") return true;
-  return host.starts_with("127.") && std::ranges::all_of(host, [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
-}
-
 }  // namespace
 
 std::string describe_vault_identity(const VaultIdentity& identity) {
@@ -82,14 +78,7 @@ Status check_vault_address(std::string_view address, bool allow_insecure_http) {
     return fail(ErrorCode::invalid_config,
                 fmt::format("Vault address '{}' must start with https:// (or http:// for loopback)", address));
   }
-  std::string_view host = address.substr(7);
-  host = host.substr(0, host.find('/'));
-  if (host.starts_with('[')) {
-    host = host.substr(0, host.find(']') + 1);
-  } else {
-    host = host.substr(0, host.find(':'));
-  }
-  if (is_loopback_host(host) || allow_insecure_http) return {};
+  if (is_loopback_url(address) || allow_insecure_http) return {};
   return fail(ErrorCode::invalid_config,
               fmt::format("Vault address '{}' uses plain http to a non-loopback host, which would send tokens and "
                           "keys unencrypted; use https:// or set store.vault.allow_insecure_http: true",

@@ -4,7 +4,7 @@
 // versions written without one.
 #include "keyd/adapters/audit/audit_file.hpp"
 
-#include "audit/audit_chain.hpp"
+#include "keyd/common/digest.hpp"
 #include "mcp/vault_tools.hpp"
 #include "file_store/record_crypto.hpp"
 #include "support/test_support.hpp"
@@ -47,7 +47,7 @@ TEST(AuditAnchor, AppendAnchoredReturnsTheSeqAndTheHashOfTheLineItWrote) {
   auto anchor = log->append_anchored(entry("rotate", "a", 2, "intent"));
   ASSERT_TRUE(anchor) << anchor.error().message;
   EXPECT_EQ(anchor->seq, 2);
-  EXPECT_EQ(anchor->hash, detail::sha256_hex(line(file, 2)));
+  EXPECT_EQ(anchor->hash, sha256_hex(line(file, 2)));
 
   auto records = log->records();
   ASSERT_TRUE(records);

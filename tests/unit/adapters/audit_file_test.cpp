@@ -1,11 +1,12 @@
 // The hash-chained audit file: format, tamper detection by verify, torn lines, concurrency, modes.
 #include "keyd/adapters/audit/audit_file.hpp"
 
+#include "keyd/common/digest.hpp"
+
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,19 +23,6 @@ using keyd::testing::TempDir;
 using keyd::testing::write_file;
 
 const std::string k_genesis(64, '0');
-
-std::string sha256_hex(const std::string& bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    constexpr std::string_view k_hex = "0123456789abcdef";
-    out += k_hex[digest[i] >> 4U];
-    out += k_hex[digest[i] & 0x0fU];
-  }
-  return out;
-}
 
 ports::AuditEvent event(int i) {
   return ports::AuditEvent{"2026-11-27T23:27:25.000000000Z", "alice", "rotate", "ipfs-overlay", i, "fp-" + std::to_string(i),

@@ -6,13 +6,13 @@
 #include "agent_cli_support.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <pwd.h>
 
 #include <deque>
 #include <mutex>
 #include <regex>
 
+#include "support/http_test_client.hpp"  // sha256_hex
 #include "support/httplib_system.hpp"
 
 namespace keyd::testing {
@@ -22,15 +22,6 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr const char* k_token = "agent-daemon-test-token-7c1e";
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[32];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string out;
-  for (const unsigned char c : digest) out += fmt::format("{:02x}", c);
-  return out;
-}
 
 std::string user_name() {
   const passwd* pw = ::getpwuid(::geteuid());

@@ -1,0 +1,59 @@
+// The one RFC 3339 parser and formatter: the union of what Vault, the file store and Kubernetes
+// write, and nothing RFC 3339's grammar does not allow.
+#include "keyd/common/rfc3339.hpp"
+
+#include <gtest/gtest.h>
+
+namespace keyd {
+namespace {
+
+using namespace std::chrono;
+using namespace std::chrono_literals;
+
+const system_clock::time_point k_base = sys_days{2026y / November / 28} + 10h;
+
+TEST(Rfc3339Home, FormatsUtcWithNanosecondsAndParsesItBack) {
+  const auto t = k_base + 123456789ns;
+  EXPECT_EQ(format_rfc3339(t), "2026-11-28T10:00:00.123456789Z");
+  EXPECT_EQ(parse_rfc3339(format_rfc3339(t)), t);
+  EXPECT_EQ(format_rfc3339(system_clock::time_point{}), "1970-01-01T00:00:00.000000000Z");
+}
+
+TEST(Rfc3339Home, AcceptsTheUnionOfWhatStoresAndKubernetesWrite) {
+  struct Case {
+    const char* text;
+    system_clock::time_point want;
+  };
+  for (const Case& c : {Case{"2026-11-28T10:00:00Z", k_base},                          // Kubernetes metav1.Time
+                        Case{"2026-11-28T10:00:00.123456789Z", k_base + 123456789ns},  // Vault
+                        Case{"2026-11-28T10:00:00.25Z", k_base + 250ms},
+                        Case{"2026-11-28T10:00:00.1234567891Z", k_base + 123456789ns},  // past ns: dropped
+                        Case{"2026-11-28T12:30:00+02:30", k_base},                      // offsets
+                        Case{"2026-11-28T07:00:00-03:00", k_base}, Case{"2026-11-28t10:00:00z", k_base},
+                        Case{"2026-11-28T23:59:60Z", sys_days{2026y / November / 29} + 0s}}) {  // leap second
+    const auto got = parse_rfc3339(c.text);
+    ASSERT_TRUE(got) << c.text;
+    EXPECT_EQ(*got, c.want) << c.text;
+  }
+}
+
+TEST(Rfc3339Home, ASpaceSeparatorOnlyWhenTheCallerTakesIt) {
+  EXPECT_FALSE(parse_rfc3339("2026-11-28 10:00:00Z"));
+  EXPECT_EQ(parse_rfc3339("2026-11-28 10:00:00Z", DateTimeSeparator::t_or_space), k_base);
+}
+
+TEST(Rfc3339Home, RejectsWhatTheGrammarDoesNotAllowNamingTheText) {
+  for (const char* text : {"", "2026-11-28", "2026-11-28T10:00:00", "2026-11-28T10:00:00.Z", "2026-02-30T10:00:00Z",
+                           "2026-11-28T24:00:00Z", "2026-11-28T10:60:00Z", "2026-11-28T10:00:61Z",
+                           "2026-11-28T10:00:00+0200", "2026-11-28T10:00:00+24:00", "2026-11-28T10:00:00+02:60",
+                           "2026-11-28T-1:00:00Z",  // a sign is not a digit
+                           "-026-11-28T10:00:00Z", "2026-11-28T10:00:00Zjunk", "2026-11-28T10:00:00UTC"}) {
+    const auto got = parse_rfc3339(text, DateTimeSeparator::t_or_space);
+    ASSERT_FALSE(got) << text;
+    EXPECT_EQ(got.error().code, ErrorCode::invalid_input);
+    EXPECT_NE(got.error().message.find(text), std::string::npos) << got.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace keyd

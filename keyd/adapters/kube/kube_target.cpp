@@ -155,7 +155,7 @@ class KubeTarget final : public ports::Target {
 };
 
 Status validate(const KubeTargetOptions& o) {
-  KEYD_TRY(kube::check_object_name("namespace", o.namespace_name));
+  KEYD_TRY(kube::check_namespace_name(o.namespace_name));
   if (o.strategy != "rolling" && o.strategy != "recreate" && o.strategy != "none") {
     return fail(ErrorCode::invalid_config,
                 fmt::format("kubernetes target: strategy {:?} is not rolling, recreate or none", o.strategy));

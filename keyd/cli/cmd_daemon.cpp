@@ -102,7 +102,7 @@ int run_daemon(const DaemonFlags& flags) {
   const config::Config& cfg = w.config;
   ports::LeaderElector* elector = d.elector.get();
 
-  auto store_metrics = std::make_shared<app::StoreMetrics>(cfg.store.backend);
+  auto store_metrics = std::make_shared<app::StoreMetrics>(std::string(config::to_string(cfg.store.backend)));
   app::InstrumentedStore instrumented(*w.store, *store_metrics);
   app::SerialisedStore store(instrumented);  // shared by the loop and the API's key reads
 

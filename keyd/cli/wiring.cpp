@@ -2,15 +2,13 @@
 #include "common.hpp"
 #include "kube_wiring.hpp"
 #include "progress.hpp"
-#include "vault_env.hpp"
 
 #include "keyd/adapters/audit_file.hpp"
-#include "keyd/adapters/curl_transport.hpp"
-#include "keyd/adapters/daemon_store.hpp"
-#include "keyd/adapters/file_store.hpp"
+#include "keyd/adapters/daemon_backend.hpp"
+#include "keyd/adapters/file_backend.hpp"
 #include "keyd/adapters/file_target.hpp"
-#include "keyd/adapters/mcp_store.hpp"
-#include "keyd/adapters/vault_store.hpp"
+#include "keyd/adapters/mcp_backend.hpp"
+#include "keyd/adapters/vault_backend.hpp"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -27,79 +25,29 @@ namespace keyd::cli {
 
 namespace {
 
-// A store and, for remote backends, the transport it talks through (which must outlive it).
-struct BuiltStore {
-  std::unique_ptr<ports::HttpTransport> transport;
-  std::unique_ptr<ports::SecretStore> store;
-};
-
-// Told who a store authenticated as (Vault: the login's role and service account), for the audit actor.
-using LoginObserver = std::function<void(std::string_view identity)>;
+// Each backend's home (keyd/adapters/*_backend.hpp) turns its config section into the store.
+using adapters::BuiltStore;
+using adapters::LoginObserver;
 using StoreFactory = Result<BuiltStore> (*)(const config::Config&, const ports::Clock&, const LoginObserver&);
 // A target factory may add to the wiring what its targets share and need to outlive them.
 using TargetFactory = Result<std::unique_ptr<ports::Target>> (*)(const config::TargetConfig&, Wiring&);
 
 Result<BuiltStore> make_file_backend(const config::Config& cfg, const ports::Clock& clock, const LoginObserver&) {
-  adapters::FileStoreOptions options{cfg.store.file.dir, cfg.store.file.master_key_file, cfg.store.file.max_versions};
-  KEYD_ASSIGN_OR_RETURN(auto store, adapters::make_file_store(std::move(options), clock));
-  return BuiltStore{nullptr, std::move(store)};
+  return adapters::make_file_backend(cfg.store.file, clock);
 }
 
 Result<BuiltStore> make_vault_backend(const config::Config& cfg, const ports::Clock& clock,
                                       const LoginObserver& observer) {
-  KEYD_ASSIGN_OR_RETURN(VaultSettings settings, vault_settings(cfg.store.vault, process_environment()));
-  settings.options.auth.on_login = [observer](const adapters::VaultIdentity& identity) {
-    observer(adapters::describe_vault_identity(identity));
-  };
-  KEYD_TRY(adapters::check_vault_address(settings.options.address, settings.allow_insecure_http));
-  spdlog::debug("vault {} mount {}{}, auth {}, tls ca {}{}", settings.options.address, settings.options.mount,
-                settings.options.namespace_name.empty() ? "" : ", namespace " + settings.options.namespace_name,
-                settings.options.auth.method, settings.tls.ca_file.empty() ? "(system)" : settings.tls.ca_file,
-                settings.tls.client_cert_file.empty() ? "" : ", client certificate " + settings.tls.client_cert_file);
-  BuiltStore built;
-  KEYD_ASSIGN_OR_RETURN(built.transport, adapters::make_curl_transport(std::move(settings.tls)));
-  KEYD_ASSIGN_OR_RETURN(built.store, adapters::make_vault_store(std::move(settings.options), *built.transport, clock));
-  return built;
+  return adapters::make_vault_backend(cfg.store.vault, adapters::process_env_lookup(), clock, observer);
 }
 
-// The child's environment is exactly env + env_files (read now: a missing file stops before
-// anything starts) + the inherit_env variables keyd has.
 Result<BuiltStore> make_mcp_backend(const config::Config& cfg, const ports::Clock&, const LoginObserver&) {
-  const config::McpStoreConfig& mcp = cfg.store.mcp;
-  adapters::McpOptions options{mcp.command, {}, mcp.mount, mcp.timeout};
-  for (const auto& [name, value] : mcp.env) options.environment.emplace_back(name, Secret::from_text(value));
-  for (const auto& [name, file] : mcp.env_files) {
-    KEYD_ASSIGN_OR_RETURN(Secret value, read_credential_file(file, "store.mcp.env_files." + name));
-    options.environment.emplace_back(name, std::move(value));
-  }
-  const auto env = process_environment();
-  for (const auto& name : mcp.inherit_env) {
-    if (const auto value = env(name)) options.environment.emplace_back(name, Secret::from_text(*value));
-  }
-  spdlog::debug("mcp server {} (mount {}, timeout {} ms, environment: {} variable(s))",
-                mcp.command.empty() ? std::string("(none)") : mcp.command.front(), mcp.mount, mcp.timeout.count(),
-                options.environment.size());
-  KEYD_ASSIGN_OR_RETURN(auto store, adapters::make_mcp_store(std::move(options)));
-  return BuiltStore{nullptr, std::move(store)};
+  return adapters::make_mcp_backend(cfg.store.mcp, adapters::process_env_lookup());
 }
 
 // Read-only: the keyd daemon's API, addressed by swarm name (the config maps store paths to names).
 Result<BuiltStore> make_daemon_backend(const config::Config& cfg, const ports::Clock& clock, const LoginObserver&) {
-  const config::DaemonStoreConfig& d = cfg.store.daemon;
-  adapters::DaemonStoreOptions options;
-  options.url = d.url;
-  options.token_file = d.token_file;
-  options.timeout = d.timeout;
-  options.max_attempts = d.max_attempts;
-  for (const auto& swarm : cfg.swarms) options.swarms.emplace(swarm.path, swarm.name);
-  spdlog::debug("keyd daemon {} (token file {}, tls ca {}, timeout {} ms)", d.url, d.token_file,
-                d.ca_file.empty() ? "(system)" : d.ca_file, d.timeout.count());
-  ports::TlsOptions tls;
-  tls.ca_file = d.ca_file;
-  BuiltStore built;
-  KEYD_ASSIGN_OR_RETURN(built.transport, adapters::make_curl_transport(std::move(tls)));
-  KEYD_ASSIGN_OR_RETURN(built.store, adapters::make_daemon_store(std::move(options), *built.transport, clock));
-  return built;
+  return adapters::make_daemon_backend(cfg.store.daemon, cfg.swarms, clock);
 }
 
 Result<std::unique_ptr<ports::Target>> make_file(const config::TargetConfig& t, Wiring&) {
@@ -146,9 +94,9 @@ Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options, Targets target
   KEYD_ASSIGN_OR_RETURN(w->config, load(options.config));
   KEYD_ASSIGN_OR_RETURN(const config::SwarmConfig* swarm, config::select_swarm(w->config, options.swarm));
 
-  const auto store_factory = k_store_factories.find(w->config.store.backend);
+  const auto store_factory = k_store_factories.find(config::to_string(w->config.store.backend));
   if (store_factory == k_store_factories.end()) {
-    return fail(ErrorCode::invalid_config, fmt::format("store backend '{}' is not available", w->config.store.backend));
+    return fail(ErrorCode::invalid_config, fmt::format("store backend '{}' is not available", config::to_string(w->config.store.backend)));
   }
   // The store logs in lazily, after wire() returned: the observer looks up the hook at that time.
   const LoginObserver observer = [raw = w.get()](std::string_view identity) {
@@ -171,9 +119,9 @@ Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options, Targets target
   // Reading commands never touch targets, so they need no target credentials (a kubeconfig).
   if (targets == Targets::skip) return w;
   for (const auto& t : swarm->targets) {
-    const auto factory = k_target_factories.find(t.type);
+    const auto factory = k_target_factories.find(config::to_string(t.type));
     if (factory == k_target_factories.end()) {
-      return fail(ErrorCode::invalid_config, fmt::format("target type '{}' is not available", t.type));
+      return fail(ErrorCode::invalid_config, fmt::format("target type '{}' is not available", config::to_string(t.type)));
     }
     KEYD_ASSIGN_OR_RETURN(auto target, factory->second(t, *w));
     w->swarm.targets.push_back(std::move(target));
@@ -186,9 +134,9 @@ Result<std::unique_ptr<Wiring>> wire(const SwarmOptions& options, Targets target
 Result<app::Swarm> build_swarm(const config::SwarmConfig& swarm, Wiring& w) {
   app::Swarm built{swarm.name, swarm.path, {}};
   for (const auto& t : swarm.targets) {
-    const auto factory = k_target_factories.find(t.type);
+    const auto factory = k_target_factories.find(config::to_string(t.type));
     if (factory == k_target_factories.end()) {
-      return fail(ErrorCode::invalid_config, fmt::format("target type '{}' is not available", t.type));
+      return fail(ErrorCode::invalid_config, fmt::format("target type '{}' is not available", config::to_string(t.type)));
     }
     KEYD_ASSIGN_OR_RETURN(auto target, factory->second(t, w));
     built.targets.push_back(std::move(target));

@@ -15,7 +15,7 @@ KubeTargetOptions kube_target_options(const config::TargetConfig& target) {
   for (const config::RestartConfig& workload : target.restart) {
     options.restart.push_back(KubeWorkloadRef{workload.kind, workload.name});
   }
-  options.strategy = std::string(config::to_string(target.strategy));
+  options.strategy = target.strategy;
   options.wait = target.wait;
   options.timeout = target.timeout;
   options.rollback_on_failure = target.rollback_on_failure;

@@ -16,7 +16,7 @@ bool uses_kubernetes(const config::Config& cfg) {
   if (!cfg.kubernetes.kubeconfig.empty() || std::getenv("KUBERNETES_SERVICE_HOST") != nullptr) return true;
   for (const auto& s : cfg.swarms) {
     for (const auto& t : s.targets) {
-      if (t.type == "kubernetes") return true;
+      if (t.type == config::TargetType::kubernetes) return true;
     }
   }
   return cfg.server.auth.tokenreview.enabled;
@@ -29,9 +29,7 @@ Result<std::vector<app::DaemonSwarm>> build_swarms(Runtime& runtime) {
     domain::RotationPolicy policy;
     if (s.rotation) {
       policy.max_age = std::chrono::duration_cast<std::chrono::seconds>(s.rotation->max_age);
-      if (!s.rotation->window.empty()) {
-        KEYD_ASSIGN_OR_RETURN(policy.window, domain::RotationWindow::parse(s.rotation->window));
-      }
+      policy.window = s.rotation->window;  // parsed once, by the config
     }
     swarms.push_back(app::DaemonSwarm{std::move(swarm), std::move(policy)});
   }
@@ -97,7 +95,7 @@ Result<adapters::HttpServerOptions> http_options(const config::Config& cfg, cons
 
 Result<PreparedDaemon> prepare_daemon(config::Config config, const std::string& config_path, const std::string& listen,
                                       const std::optional<RunningListen>& running) {
-  if (config.store.backend == "daemon") {
+  if (config.store.backend == config::StoreBackend::daemon) {
     // The daemon backend reads from a keyd daemon's API: a daemon on it could never write a key.
     return fail(ErrorCode::invalid_config,
                 fmt::format("{}: store.backend 'daemon' is read-only (it reads another keyd daemon's API), so keyd "

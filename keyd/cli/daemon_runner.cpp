@@ -193,7 +193,7 @@ int serve(PreparedDaemon& d, const sigset_t& signals, const DaemonFlags& flags, 
   const config::Config& cfg = rt.config();
   ports::LeaderElector& elector = *d.elector;
 
-  auto store_metrics = std::make_shared<app::StoreMetrics>(cfg.store.backend);
+  auto store_metrics = std::make_shared<app::StoreMetrics>(std::string(config::to_string(cfg.store.backend)));
   app::InstrumentedStore instrumented(rt.store(), *store_metrics);
   app::SerialisedStore store(instrumented);  // shared by the loop and the API's key reads
 

@@ -1,6 +1,7 @@
 #include "kube_wiring.hpp"
 
 #include "keyd/adapters/kube_connection.hpp"
+#include "keyd/adapters/kube_options.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -14,7 +15,7 @@ KubeResources::KubeResources(config::KubernetesConfig config, const ports::Clock
 Result<std::shared_ptr<adapters::KubeApi>> KubeResources::api() {
   if (!m_api) {
     m_api = [&]() -> Result<std::shared_ptr<adapters::KubeApi>> {
-      const adapters::KubeClientOptions options{m_config.kubeconfig, m_config.context};
+      const adapters::KubeClientOptions options = adapters::kube_client_options(m_config);
       KEYD_ASSIGN_OR_RETURN(adapters::KubeConnection connection,
                             adapters::load_kube_connection(options, adapters::process_environment(), m_clock));
       spdlog::debug("kubernetes: {} at {}, namespace {}", connection.description, connection.server,
@@ -25,26 +26,10 @@ Result<std::shared_ptr<adapters::KubeApi>> KubeResources::api() {
   return *m_api;
 }
 
-adapters::KubeTargetOptions kube_target_options(const config::TargetConfig& target) {
-  adapters::KubeTargetOptions options;
-  options.namespace_name = target.namespace_name;
-  options.secret = target.secret;
-  options.key = target.key;
-  options.adopt = target.adopt;
-  for (const config::RestartConfig& workload : target.restart) {
-    options.restart.push_back(adapters::KubeWorkloadRef{workload.kind, workload.name});
-  }
-  options.strategy = target.strategy;
-  options.wait = target.wait;
-  options.timeout = target.timeout;
-  options.rollback_on_failure = target.rollback_on_failure;
-  return options;
-}
-
 Result<std::unique_ptr<ports::Target>> build_kubernetes_target(const config::TargetConfig& target, KubeResources& kube,
                                                                const ports::Clock& clock, ports::Progress& progress) {
   KEYD_ASSIGN_OR_RETURN(std::shared_ptr<adapters::KubeApi> api, kube.api());
-  return adapters::make_kubernetes_target(kube_target_options(target), std::move(api), clock, progress);
+  return adapters::make_kubernetes_target(adapters::kube_target_options(target), std::move(api), clock, progress);
 }
 
 }  // namespace keyd::cli

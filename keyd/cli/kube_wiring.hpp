@@ -28,9 +28,6 @@ class KubeResources {
   std::optional<Result<std::shared_ptr<adapters::KubeApi>>> m_api;
 };
 
-// The adapter's options for one `type: kubernetes` entry.
-[[nodiscard]] adapters::KubeTargetOptions kube_target_options(const config::TargetConfig& target);
-
 // A kubernetes target on the shared client; `progress` shows its rollout and must outlive it.
 [[nodiscard]] Result<std::unique_ptr<ports::Target>> build_kubernetes_target(const config::TargetConfig& target,
                                                                              KubeResources& kube,

@@ -2,6 +2,7 @@
 // runtime uses it; commands go through the Runtime (runtime.hpp).
 #pragma once
 
+#include "keyd/adapters/store_backend.hpp"
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/http.hpp"
@@ -13,14 +14,9 @@
 
 namespace keyd::cli {
 
-// A store and, for remote backends, the transport it talks through (which must outlive it).
-struct BuiltStore {
-  std::unique_ptr<ports::HttpTransport> transport;
-  std::unique_ptr<ports::SecretStore> store;
-};
-
-// Told who a store authenticated as (Vault: the login's role and service account), for the audit actor.
-using LoginObserver = std::function<void(std::string_view identity)>;
+// The store a backend's home builds (keyd/adapters/store_backend.hpp) and its login observer.
+using adapters::BuiltStore;
+using adapters::LoginObserver;
 
 // invalid_config when the backend is not available.
 [[nodiscard]] Result<BuiltStore> make_store(const config::Config& config, const ports::Clock& clock,

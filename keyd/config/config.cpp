@@ -22,7 +22,9 @@ constexpr std::array k_backends{Choice{"file", true}, Choice{"vault", true}, Cho
                                 Choice{"daemon", true}};
 
 void parse_backend(const YAML::Node& value, const Where& where, Problems& problems, StoreConfig& out) {
-  if (auto name = schema::choice(value, where, problems, k_backends, "backend")) out.backend = std::move(*name);
+  if (auto name = schema::choice(value, where, problems, k_backends, "backend")) {
+    out.backend = *schema::enum_named<StoreBackend, static_cast<int>(k_backends.size())>(*name);
+  }
 }
 
 bool valid_swarm_name(std::string_view name) {
@@ -100,11 +102,11 @@ void check_exclusive(const SwarmConfig& swarm, const YAML::Node& item, Claims& p
     const TargetConfig& target = swarm.targets[i];
     const YAML::Node node = target_nodes && target_nodes.IsSequence() && i < target_nodes.size() ? target_nodes[i]
                                                                                                   : item;
-    if (target.type == "file" && !target.path.empty()) {
+    if (target.type == TargetType::file && !target.path.empty()) {
       const std::string normal = std::filesystem::path(target.path).lexically_normal().string();
       claim(targets, "file:" + normal, "target file '" + target.path + "'", overwrite, swarm.name,
             mark_of(node, "path", node), problems);
-    } else if (target.type == "kubernetes" && !target.secret.empty()) {
+    } else if (target.type == TargetType::kubernetes && !target.secret.empty()) {
       const std::string where = (target.namespace_name.empty() ? "<default namespace>" : target.namespace_name) +
                                 "/" + target.secret + " key " + target.key;
       claim(targets, "secret:" + where, "target Secret " + where, overwrite, swarm.name, mark_of(node, "secret", node),
@@ -154,12 +156,12 @@ constexpr std::array k_store_fields{
 void parse_store(const YAML::Node& value, const Where& where, Problems& problems, Config& out) {
   if (!schema::parse_map(value, where, problems, k_store_fields, out.store)) return;
   const YAML::Node mcp = value["mcp"];
-  if (out.store.backend == "mcp" && !(mcp && mcp.IsMap() && mcp["command"])) {
+  if (out.store.backend == StoreBackend::mcp && !(mcp && mcp.IsMap() && mcp["command"])) {
     problems.add(value["backend"].Mark(), where.path + ".mcp.command: required with backend mcp (the MCP server to start)");
   }
   // The daemon backend has no default daemon or token either.
   const YAML::Node daemon = value["daemon"];
-  if (out.store.backend == "daemon") {
+  if (out.store.backend == StoreBackend::daemon) {
     for (const char* key : {"url", "token_file"}) {
       if (daemon && daemon.IsMap() && daemon[key]) continue;
       problems.add(value["backend"].Mark(), where.path + ".daemon." + key + ": required with backend daemon");

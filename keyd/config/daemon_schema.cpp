@@ -128,11 +128,12 @@ constexpr std::array k_leader_fields{
 void parse_window(const YAML::Node& value, const Where& where, Problems& problems, RotationConfig& out) {
   auto text = non_empty_string(value, where, problems);
   if (!text) return;
-  if (auto parsed = domain::RotationWindow::parse(*text); !parsed) {
+  auto parsed = domain::RotationWindow::parse(*text);
+  if (!parsed) {
     problems.add(where.mark, where.prefix() + parsed.error().message);
     return;
   }
-  out.window = std::move(*text);
+  out.window = std::move(*parsed);
 }
 
 constexpr std::array k_rotation_fields{

@@ -85,6 +85,15 @@ struct Choice {
 [[nodiscard]] std::optional<std::string> choice(const YAML::Node& node, const Where& where, Problems& problems,
                                                 std::span<const Choice> choices, std::string_view noun);
 
+// The enumerator (numbered 0 .. Count-1) whose to_string is `text`; nullopt for none.
+template <typename Enum, int Count>
+[[nodiscard]] std::optional<Enum> enum_named(std::string_view text) {
+  for (int i = 0; i < Count; ++i) {
+    if (to_string(static_cast<Enum>(i)) == text) return static_cast<Enum>(i);
+  }
+  return std::nullopt;
+}
+
 // Checks that `node` is a map, reports unknown and duplicate keys and missing required ones, and
 // runs each known field's parser. Returns false when `node` is not a map.
 bool walk_map(const YAML::Node& node, const Where& where, Problems& problems, std::span<const std::string_view> keys,

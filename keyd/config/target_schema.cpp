@@ -1,56 +1,30 @@
 // swarms[].targets (file and kubernetes targets) and the top-level kubernetes section.
 #include "keyd/config/config.hpp"
+#include "keyd/domain/kube_names.hpp"
 
 #include "schema.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <type_traits>
 
 namespace keyd::config::schema {
 namespace {
 
 constexpr std::array k_target_types{Choice{"file", true}, Choice{"kubernetes", true}};
 constexpr std::array k_strategies{Choice{"rolling", true}, Choice{"recreate", true}, Choice{"none", true}};
+static_assert(k_target_types.size() == 2 && k_strategies.size() == 3);  // TargetType, RestartStrategy
 constexpr std::array k_workload_kinds{Choice{"StatefulSet", true}, Choice{"Deployment", true},
                                       Choice{"DaemonSet", true}};
 
-constexpr std::size_t k_max_label = 63;
-constexpr std::size_t k_max_subdomain = 253;
 constexpr std::int64_t k_day_ms = 86'400'000;
 
-bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-
-// RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters (Kubernetes namespaces).
-bool dns_label(std::string_view s) {
-  return !s.empty() && s.size() <= k_max_label && lower_alnum(s.front()) && lower_alnum(s.back()) &&
-         std::ranges::all_of(s, [](char c) { return lower_alnum(c) || c == '-'; });
-}
-
-// RFC 1123 subdomain: labels joined by '.', at most 253 characters (Secret and workload names).
-bool dns_subdomain(std::string_view s) {
-  if (s.empty() || s.size() > k_max_subdomain) return false;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t dot = std::min(s.find('.', start), s.size());
-    const std::string_view part = s.substr(start, dot - start);
-    if (part.empty() || !lower_alnum(part.front()) || !lower_alnum(part.back()) ||
-        !std::ranges::all_of(part, [](char c) { return lower_alnum(c) || c == '-'; })) {
-      return false;
-    }
-    start = dot + 1;
-  }
-  return true;
-}
-
-// A Secret data key, as the API server checks it: [-._a-zA-Z0-9]+, not "." or "..", ≤ 253.
-bool secret_key(std::string_view s) {
-  const auto allowed = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-           c == '_';
-  };
-  return !s.empty() && s.size() <= k_max_subdomain && s != "." && s != ".." && std::ranges::all_of(s, allowed);
-}
+// The API server's name rules, one home shared with the kubernetes adapter (keyd/domain/kube_names.hpp).
+bool dns_label(std::string_view s) { return domain::is_dns_label(s); }
+bool dns_subdomain(std::string_view s) { return domain::is_dns_subdomain(s); }
+bool secret_key(std::string_view s) { return domain::is_secret_data_key(s); }
 
 const std::string k_subdomain_rule =
     " (lowercase letters, digits, '-' and '.', each '.'-separated part starting and ending with a letter or digit, at "
@@ -81,6 +55,22 @@ void choice_field(const YAML::Node& value, const Where& where, Problems& problem
   if (auto name = choice(value, where, problems, Choices, Noun)) out.*Member = std::move(*name);
 }
 
+// A choice carried as an enumerator (Choices spell its to_string names).
+template <auto Member, const auto& Choices, const char* Noun>
+void enum_field(const YAML::Node& value, const Where& where, Problems& problems, Owner<Member>& out) {
+  using Enum = std::remove_cvref_t<decltype(out.*Member)>;
+  if (auto name = choice(value, where, problems, Choices, Noun)) {
+    out.*Member = *enum_named<Enum, static_cast<int>(Choices.size())>(*name);
+  }
+}
+
+// The type a target item names; nullopt when missing or unknown (reported by the type field).
+std::optional<TargetType> named_type(const YAML::Node& item) {
+  const YAML::Node type = item["type"];
+  if (!type || !type.IsScalar()) return std::nullopt;
+  return enum_named<TargetType, static_cast<int>(k_target_types.size())>(type.Scalar());
+}
+
 constexpr char k_type_noun[] = "target type";
 constexpr char k_strategy_noun[] = "strategy";
 constexpr char k_kind_noun[] = "workload kind";
@@ -107,7 +97,7 @@ void parse_restart(const YAML::Node& value, const Where& where, Problems& proble
 }
 
 constexpr std::array k_target_fields{
-    Field<TargetConfig>{"type", true, choice_field<&TargetConfig::type, k_target_types, k_type_noun>},
+    Field<TargetConfig>{"type", true, enum_field<&TargetConfig::type, k_target_types, k_type_noun>},
     Field<TargetConfig>{"path", false, string_field<&TargetConfig::path>},
     Field<TargetConfig>{"namespace", false,
                         checked_name<&TargetConfig::namespace_name, dns_label, k_namespace_noun, k_label_rule>},
@@ -116,7 +106,7 @@ constexpr std::array k_target_fields{
     Field<TargetConfig>{"key", false, checked_name<&TargetConfig::key, secret_key, k_key_noun, k_key_rule>},
     Field<TargetConfig>{"adopt", false, bool_field<&TargetConfig::adopt>},
     Field<TargetConfig>{"restart", false, parse_restart},
-    Field<TargetConfig>{"strategy", false, choice_field<&TargetConfig::strategy, k_strategies, k_strategy_noun>},
+    Field<TargetConfig>{"strategy", false, enum_field<&TargetConfig::strategy, k_strategies, k_strategy_noun>},
     Field<TargetConfig>{"wait", false, bool_field<&TargetConfig::wait>},
     Field<TargetConfig>{"timeout", false, duration_field<&TargetConfig::timeout, 1, k_day_ms>},
     Field<TargetConfig>{"rollback_on_failure", false, bool_field<&TargetConfig::rollback_on_failure>},
@@ -125,7 +115,8 @@ constexpr std::array k_target_fields{
 // The rules that span several keys of one target. `at` is the target's own path ("swarms[0].targets[1]").
 void check_target(const TargetConfig& target, const YAML::Node& item, const std::string& at, Problems& problems) {
   const auto is_kube_key = [](std::string_view key) { return key != "type" && key != "path"; };
-  if (target.type == "file") {
+  const std::optional<TargetType> type = named_type(item);
+  if (type == TargetType::file) {
     if (!item["path"]) problems.add(item.Mark(), at + ".path: required for type file");
     for (const auto& field : k_target_fields) {
       const auto mark = is_kube_key(field.key) ? key_mark(item, field.key) : std::nullopt;
@@ -133,7 +124,7 @@ void check_target(const TargetConfig& target, const YAML::Node& item, const std:
     }
     return;
   }
-  if (target.type != "kubernetes") return;  // an unknown type was reported already
+  if (type != TargetType::kubernetes) return;  // an unknown type was reported already
   if (const auto mark = key_mark(item, "path")) problems.add(*mark, at + ".path: only for targets of type file");
   const bool has_secret = key_mark(item, "secret").has_value();
   const YAML::Node restart = item["restart"];
@@ -149,7 +140,7 @@ void check_target(const TargetConfig& target, const YAML::Node& item, const std:
     }
   }
   // With a secret, strategy none and a restart list is a way to pause restarts (the adapter warns).
-  if (!has_secret && has_restart && target.strategy == "none") {
+  if (!has_secret && has_restart && target.strategy == RestartStrategy::none) {
     if (const auto mark = key_mark(item, "strategy")) {
       problems.add(*mark, at + ".strategy: none restarts nothing, and without a secret this target would do nothing");
     }
@@ -166,6 +157,8 @@ constexpr std::array k_kubernetes_fields{
 void parse_targets(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out) {
   for (auto& [target, node, index] : parse_list(value, where, problems, k_target_fields)) {
     check_target(target, node, where.path + "[" + std::to_string(index) + "]", problems);
+    // A target of an unknown type (reported) claims no file: its path is nobody's (config.cpp's check_exclusive).
+    if (!named_type(node)) target.path.clear();
     out.targets.push_back(std::move(target));
   }
 }

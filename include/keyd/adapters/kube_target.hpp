@@ -5,6 +5,7 @@
 #pragma once
 
 #include "keyd/adapters/kube_connection.hpp"
+#include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/progress.hpp"
 #include "keyd/ports/target.hpp"
@@ -27,7 +28,7 @@ struct KubeTargetOptions {
   std::string key = "swarm.key";
   bool adopt = false;          // take over a Secret keyd did not create
   std::vector<KubeWorkloadRef> restart;
-  std::string strategy = "rolling";  // rolling | recreate | none
+  config::RestartStrategy strategy = config::RestartStrategy::rolling;
   bool wait = true;                  // follow the rollout to the end
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
   bool rollback_on_failure = false;  // used by the use case: re-promote the previous version

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "keyd/common/result.hpp"
+#include "keyd/domain/schedule.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -13,6 +14,15 @@
 #include <vector>
 
 namespace keyd::config {
+
+// The fixed sets of names the YAML accepts, parsed once and carried typed; to_string gives the
+// YAML spelling back (for messages, metrics and the API).
+enum class StoreBackend { file, vault, mcp, daemon };
+enum class TargetType { file, kubernetes };
+enum class RestartStrategy { rolling, recreate, none };  // how a kubernetes target restarts its workloads
+[[nodiscard]] std::string_view to_string(StoreBackend backend) noexcept;
+[[nodiscard]] std::string_view to_string(TargetType type) noexcept;
+[[nodiscard]] std::string_view to_string(RestartStrategy strategy) noexcept;
 
 struct FileStoreConfig {
   std::string dir = ".keyd/store";
@@ -74,7 +84,7 @@ struct DaemonStoreConfig {
 };
 
 struct StoreConfig {
-  std::string backend = "file";  // file | vault | mcp | daemon
+  StoreBackend backend = StoreBackend::file;
   FileStoreConfig file;
   VaultStoreConfig vault;    // allowed and ignored with other backends
   McpStoreConfig mcp;        // allowed and ignored with other backends
@@ -94,7 +104,7 @@ struct RestartConfig {
 // One entry of swarms[].targets. `path` belongs to type file; the other keys to type kubernetes
 // (the parser reports keys of the other type).
 struct TargetConfig {
-  std::string type;  // file | kubernetes
+  TargetType type = TargetType::file;  // required in the YAML
   std::string path;  // file: where the key file is written
 
   // kubernetes. A target without a secret only restarts (the key never lands in etcd); a target
@@ -104,7 +114,7 @@ struct TargetConfig {
   std::string key = "swarm.key";  // the Secret's data key, [-._a-zA-Z0-9]+
   bool adopt = false;             // take over a Secret keyd did not create
   std::vector<RestartConfig> restart;
-  std::string strategy = "rolling";  // rolling | recreate | none
+  RestartStrategy strategy = RestartStrategy::rolling;
   bool wait = true;                  // follow the rollout to the end
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};  // of the wait
   bool rollback_on_failure = false;  // re-promote the previous key when the rollout fails
@@ -120,7 +130,7 @@ struct KubernetesConfig {
 // swarms[].rotation: scheduled rotation by `keyd daemon` (keyd/config/daemon_schema.cpp).
 struct RotationConfig {
   std::chrono::milliseconds max_age{0};  // required: rotate when the current version is this old
-  std::string window;                    // empty: any time; else domain::RotationWindow syntax (UTC)
+  std::optional<domain::RotationWindow> window;  // unset: any time (parsed once, UTC)
 };
 
 struct SwarmConfig {

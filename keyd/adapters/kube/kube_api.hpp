@@ -2,11 +2,14 @@
 // sensitive) and client certificate of the connection's credential source, JSON headers and a
 // User-Agent, timeouts on every request, bounded retries with backoff and jitter for 429/5xx and
 // connection failures (honouring Retry-After), one credential refresh after a 401, and the status
-// mapping of kube_status. Only 2xx answers come back. Calls are serialised (one in flight).
+// mapping of kube_status.hpp. Only 2xx answers come back. Calls are serialised (one in flight).
 #pragma once
 
 #include "keyd/adapters/kube_target.hpp"
 #include "keyd/domain/backoff.hpp"
+#include "kube_json.hpp"
+#include "kube_names.hpp"
+#include "kube_paths.hpp"
 #include "kube_status.hpp"
 
 #include <chrono>

@@ -60,7 +60,7 @@ struct Workload {
 [[nodiscard]] Result<Workload> read_workload(KubeApi& api, std::string_view ns, std::string_view kind,
                                              std::string_view name);
 // Refuse what keyd cannot restart: a paused Deployment; an OnDelete workload unless recreate.
-[[nodiscard]] Status check_restartable(const Workload& workload, std::string_view strategy);
+[[nodiscard]] Status check_restartable(const Workload& workload, config::RestartStrategy strategy);
 // The pod template annotation: true when patched, false when it already had this fingerprint.
 [[nodiscard]] Result<bool> annotate_template(KubeApi& api, Workload& workload, std::string_view fingerprint);
 // recreate: delete the workload's pods whose template annotation is not this fingerprint (pods

@@ -30,7 +30,7 @@ Result<Workload> read_workload(KubeApi& api, std::string_view ns, std::string_vi
   return w;
 }
 
-Status check_restartable(const Workload& w, std::string_view strategy) {
+Status check_restartable(const Workload& w, config::RestartStrategy strategy) {
   if (w.type.kind == domain::WorkloadKind::deployment) {
     if (const SecretJson* paused = find_at(w.object, {"spec", "paused"});
         paused != nullptr && paused->is_boolean() && paused->get<bool>()) {
@@ -42,7 +42,7 @@ Status check_restartable(const Workload& w, std::string_view strategy) {
     }
     return {};
   }
-  if (update_strategy(w) == "OnDelete" && strategy != "recreate") {
+  if (update_strategy(w) == "OnDelete" && strategy != config::RestartStrategy::recreate) {
     return fail(ErrorCode::invalid_config,
                 fmt::format("{} in namespace {} uses updateStrategy OnDelete: it does not roll by itself, so its pods "
                             "would keep the old key; set strategy: recreate (keyd then deletes its pods) or switch it "

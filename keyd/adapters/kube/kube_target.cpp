@@ -52,7 +52,7 @@ class KubeTarget final : public ports::Target {
       const auto type = kube::workload_type(r.kind);
       refs.push_back(fmt::format("{}/{}", type ? type->short_name : std::string_view(r.kind), r.name));
     }
-    const char* verb = m_options.strategy == "recreate" ? "recreate" : "restart";
+    const char* verb = m_options.strategy == config::RestartStrategy::recreate ? "recreate" : "restart";
     return fmt::format("{} ({}{} {})", out, m_options.secret.empty() ? "" : "+ ", verb, fmt::join(refs, ", "));
   }
 
@@ -65,7 +65,7 @@ class KubeTarget final : public ports::Target {
   [[nodiscard]] bool rollback_on_failure() const override { return m_options.rollback_on_failure; }
 
  private:
-  [[nodiscard]] bool restarting() const { return m_options.strategy != "none" && !m_options.restart.empty(); }
+  [[nodiscard]] bool restarting() const { return m_options.strategy != config::RestartStrategy::none && !m_options.restart.empty(); }
 
   [[nodiscard]] std::vector<AccessCheck> needed_permissions() const {
     std::vector<AccessCheck> checks;
@@ -80,7 +80,7 @@ class KubeTarget final : public ports::Target {
         checks.push_back({"get", "apps", std::string(type->resource), r.name, true});
         checks.push_back({"patch", "apps", std::string(type->resource), r.name, true});
       }
-      if (m_options.strategy == "recreate") {
+      if (m_options.strategy == config::RestartStrategy::recreate) {
         checks.push_back({"list", "", "pods", "", true});
         checks.push_back({"delete", "", "pods", "", true});
       }
@@ -128,7 +128,7 @@ class KubeTarget final : public ports::Target {
     for (auto& w : workloads) {
       KEYD_ASSIGN_OR_RETURN(const bool patched, kube::annotate_template(*m_api, w, delivery.fingerprint));
       int deleted = 0;
-      if (m_options.strategy == "recreate") {
+      if (m_options.strategy == config::RestartStrategy::recreate) {
         KEYD_ASSIGN_OR_RETURN(deleted, kube::delete_stale_pods(*m_api, w, delivery.fingerprint));
       }
       if (patched) kube::record_rotation_event(*m_api, w, delivery, m_options.secret, m_clock);
@@ -141,7 +141,7 @@ class KubeTarget final : public ports::Target {
       }
     }
     if (m_options.wait && !to_follow.empty()) {
-      KEYD_TRY(kube::follow_rollouts(*m_api, to_follow, m_options.strategy == "recreate", m_options.timeout, m_clock,
+      KEYD_TRY(kube::follow_rollouts(*m_api, to_follow, m_options.strategy == config::RestartStrategy::recreate, m_options.timeout, m_clock,
                                      m_progress));
     }
     return changed ? ports::ApplyOutcome::changed : ports::ApplyOutcome::unchanged;
@@ -156,11 +156,7 @@ class KubeTarget final : public ports::Target {
 };
 
 Status validate(const KubeTargetOptions& o) {
-  KEYD_TRY(kube::check_object_name("namespace", o.namespace_name));
-  if (o.strategy != "rolling" && o.strategy != "recreate" && o.strategy != "none") {
-    return fail(ErrorCode::invalid_config,
-                fmt::format("kubernetes target: strategy {:?} is not rolling, recreate or none", o.strategy));
-  }
+  KEYD_TRY(kube::check_namespace_name(o.namespace_name));
   if (!o.secret.empty()) {
     KEYD_TRY(kube::check_object_name("secret", o.secret));
     KEYD_TRY(kube::check_data_key(o.key));
@@ -169,7 +165,7 @@ Status validate(const KubeTargetOptions& o) {
     KEYD_TRY(kube::workload_type(r.kind));
     KEYD_TRY(kube::check_object_name(r.kind, r.name));
   }
-  if (o.secret.empty() && (o.restart.empty() || o.strategy == "none")) {
+  if (o.secret.empty() && (o.restart.empty() || o.strategy == config::RestartStrategy::none)) {
     return fail(ErrorCode::invalid_config, "kubernetes target: give a secret, workloads to restart, or both");
   }
   if (o.timeout <= std::chrono::milliseconds::zero()) {
@@ -186,7 +182,7 @@ Result<std::unique_ptr<ports::Target>> make_kubernetes_target(KubeTargetOptions 
   if (options.namespace_name.empty()) options.namespace_name = api->connection().default_namespace;
   if (options.namespace_name.empty()) options.namespace_name = "default";
   KEYD_TRY(validate(options));
-  if (options.strategy == "none" && !options.restart.empty()) {
+  if (options.strategy == config::RestartStrategy::none && !options.restart.empty()) {
     spdlog::warn("kubernetes target {}/{}: strategy none: the workloads listed under restart are not restarted",
                  options.namespace_name, options.secret);
   }

@@ -1,4 +1,7 @@
 // The pure Kubernetes API layer: status mapping, paths, names, selectors, base64.
+#include "kube/kube_json.hpp"
+#include "kube/kube_names.hpp"
+#include "kube/kube_paths.hpp"
 #include "kube/kube_status.hpp"
 
 #include "keyd/common/base64.hpp"  // Secret data's base64 lives there now

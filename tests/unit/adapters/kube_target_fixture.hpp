@@ -26,7 +26,7 @@ class KubeTargetTest : public ::testing::Test {
 
   static testing::KubeDouble& kube() { return *s_kube; }
 
-  static KubeTargetOptions options(const std::string& strategy = "rolling") {
+  static KubeTargetOptions options(config::RestartStrategy strategy = config::RestartStrategy::rolling) {
     KubeTargetOptions o;
     o.namespace_name = k_ns;
     o.secret = k_secret;

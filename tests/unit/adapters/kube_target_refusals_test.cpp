@@ -51,7 +51,7 @@ TEST_F(KubeTargetTest, OnDeleteStatefulSet) {
   seed("statefulsets", stateful_set("ipfs", 2, "OnDelete"));
   // rolling: refused before anything is written, saying why.
   kube().clear_requests();
-  const auto refused = target(options("rolling"))->apply(make_key(1).delivery());
+  const auto refused = target(options(config::RestartStrategy::rolling))->apply(make_key(1).delivery());
   ASSERT_FALSE(refused);
   EXPECT_EQ(code_of(refused.error()), "invalid_config");
   EXPECT_TRUE(contains(refused.error().message, "OnDelete") && contains(refused.error().message, "strategy: recreate"))
@@ -60,7 +60,7 @@ TEST_F(KubeTargetTest, OnDeleteStatefulSet) {
 
   // recreate: the template is patched and keyd deletes the pods; the controller recreates them.
   const TestKey key = make_key(2);
-  auto t = target(options("recreate"));
+  auto t = target(options(config::RestartStrategy::recreate));
   EXPECT_EQ(t->describe(), "kubernetes ipfs-system/ipfs-swarm-key (+ recreate sts/ipfs)");
   kube().clear_requests();
   const auto applied = t->apply(key.delivery());
@@ -101,7 +101,7 @@ TEST_F(KubeTargetTest, ForeignSecretNeedsAdopt) {
                         {"kind", "Secret"},
                         {"metadata", {{"name", k_secret}, {"namespace", k_ns}, {"labels", {{"team", "ipfs"}}}}},
                         {"data", {{"other", base64("kept")}}}});
-  auto o = options("none");
+  auto o = options(config::RestartStrategy::none);
   const TestKey key = make_key(1);
   const auto refused = target(o)->apply(key.delivery());
   ASSERT_FALSE(refused);
@@ -130,7 +130,7 @@ TEST_F(KubeTargetTest, ImmutableSecretIsAClearError) {
        {"metadata", {{"name", k_secret}, {"namespace", k_ns}, {"labels", {{"app.kubernetes.io/managed-by", "keyd"}}}}},
        {"data", {{"swarm.key", base64(old.text.reveal_text())}}}});
   const TestKey key = make_key(2);
-  const auto applied = target(options("none"))->apply(key.delivery());
+  const auto applied = target(options(config::RestartStrategy::none))->apply(key.delivery());
   ASSERT_FALSE(applied);
   EXPECT_EQ(code_of(applied.error()), "invalid_input");
   EXPECT_TRUE(contains(applied.error().message, "secret ipfs-system/ipfs-swarm-key is immutable"))

@@ -120,7 +120,7 @@ TEST_F(BundleCli, TheRenderedKeydConfigurationsLoadWithKeydsOwnLoader) {
     ASSERT_EQ(loaded->swarms.size(), 1U);
     ASSERT_EQ(loaded->swarms[0].targets.size(), 1U);
     const config::TargetConfig& target = loaded->swarms[0].targets[0];
-    EXPECT_EQ(target.type, "kubernetes");
+    EXPECT_EQ(config::to_string(target.type), "kubernetes");
     ASSERT_EQ(target.restart.size(), 1U);
     EXPECT_EQ(target.restart[0].kind, "StatefulSet");
     const bool agent = std::string(c.name) == "agent";
@@ -140,12 +140,13 @@ TEST_F(BundleCli, TheRenderedKeydConfigurationsLoadWithKeydsOwnLoader) {
           << rendered.out;
       EXPECT_EQ(loaded->sync_interval, std::chrono::minutes(1));
       EXPECT_EQ(loaded->swarms[0].rotation->max_age, std::chrono::hours(168));
-      EXPECT_EQ(loaded->swarms[0].rotation->window, "Mon-Fri 02:00-04:00");
+      ASSERT_TRUE(loaded->swarms[0].rotation->window.has_value());
+      EXPECT_EQ(loaded->swarms[0].rotation->window->text(), "Mon-Fri 02:00-04:00");
       // The agent's own keyd.yaml: Kubernetes auth with the projected token, the swarm's path.
       write_file(dir / "agent-agent.yaml", config_map_keyd_yaml(out / "ipfs-agent.yaml"));
       auto agent_config = config::load_config(dir / "agent-agent.yaml");
       ASSERT_TRUE(agent_config) << agent_config.error().message;
-      EXPECT_EQ(agent_config->store.backend, "vault");
+      EXPECT_EQ(config::to_string(agent_config->store.backend), "vault");
       EXPECT_EQ(agent_config->store.vault.auth.method, "kubernetes");
       EXPECT_EQ(agent_config->store.vault.auth.role, "ipfs-reader");
       EXPECT_EQ(agent_config->store.vault.auth.mount, "k8s-prod");

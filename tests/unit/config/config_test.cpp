@@ -20,7 +20,7 @@ Config parse_ok(const std::string& yaml) {
 TEST(ParseConfig, MinimalConfigGetsEveryDefault) {
   const Config config = parse_ok("swarms:\n  - name: ipfs-overlay\n");
   EXPECT_EQ(config.source, "t.yaml");
-  EXPECT_EQ(config.store.backend, "file");
+  EXPECT_EQ(to_string(config.store.backend), "file");
   EXPECT_EQ(config.store.file.dir, ".keyd/store");
   EXPECT_EQ(config.store.file.master_key_file, "");
   EXPECT_EQ(config.store.file.max_versions, 10);
@@ -54,7 +54,7 @@ swarms:
   ASSERT_EQ(config.swarms.size(), 2U);
   EXPECT_EQ(config.swarms[0].path, "overlays/main/swarm-key");
   ASSERT_EQ(config.swarms[0].targets.size(), 2U);
-  EXPECT_EQ(config.swarms[0].targets[0].type, "file");
+  EXPECT_EQ(to_string(config.swarms[0].targets[0].type), "file");
   EXPECT_EQ(config.swarms[0].targets[0].path, ".keyd/ipfs/swarm.key");
   EXPECT_EQ(config.swarms[0].targets[1].path, "/srv/ipfs/swarm.key");
   EXPECT_EQ(config.swarms[1].name, "lab-2");

@@ -22,7 +22,7 @@ TEST(DaemonStoreConfig, ParsesEveryKey) {
                                 "t.yaml");
   ASSERT_TRUE(cfg) << cfg.error().message;
   const DaemonStoreConfig& d = cfg->store.daemon;
-  EXPECT_EQ(cfg->store.backend, "daemon");
+  EXPECT_EQ(to_string(cfg->store.backend), "daemon");
   EXPECT_EQ(d.url, "https://keyd.keyd-system.svc:8750");
   EXPECT_EQ(d.token_file, "/var/run/secrets/tokens/keyd");
   EXPECT_EQ(d.ca_file, "/etc/keyd/ca.crt");

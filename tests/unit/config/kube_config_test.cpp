@@ -28,14 +28,14 @@ TargetConfig only_target(const Config& config) {
 TEST(KubeConfig, MinimalSecretTargetGetsEveryDefault) {
   const Config config = parse_ok("swarms:\n  - name: a\n    targets:\n      - {type: kubernetes, secret: ipfs-swarm-key}\n");
   const TargetConfig t = only_target(config);
-  EXPECT_EQ(t.type, "kubernetes");
+  EXPECT_EQ(to_string(t.type), "kubernetes");
   EXPECT_EQ(t.path, "");
   EXPECT_EQ(t.namespace_name, "");
   EXPECT_EQ(t.secret, "ipfs-swarm-key");
   EXPECT_EQ(t.key, "swarm.key");
   EXPECT_FALSE(t.adopt);
   EXPECT_TRUE(t.restart.empty());
-  EXPECT_EQ(t.strategy, "rolling");
+  EXPECT_EQ(to_string(t.strategy), "rolling");
   EXPECT_TRUE(t.wait);
   EXPECT_EQ(t.timeout, 10min);
   EXPECT_FALSE(t.rollback_on_failure);
@@ -82,11 +82,11 @@ swarms:
   EXPECT_EQ(t.restart[1].name, "gateway.web");
   EXPECT_EQ(t.restart[2].kind, "DaemonSet");
   EXPECT_EQ(t.restart[2].name, "ipfs-edge");
-  EXPECT_EQ(t.strategy, "recreate");
+  EXPECT_EQ(to_string(t.strategy), "recreate");
   EXPECT_FALSE(t.wait);
   EXPECT_EQ(t.timeout, 150s);
   EXPECT_TRUE(t.rollback_on_failure);
-  EXPECT_EQ(config.swarms[0].targets[1].type, "file");
+  EXPECT_EQ(to_string(config.swarms[0].targets[1].type), "file");
   EXPECT_EQ(config.swarms[0].targets[1].path, ".keyd/ipfs/swarm.key");
 }
 
@@ -101,7 +101,7 @@ TEST(KubeConfig, RestartOnlyTargetNeedsNoSecret) {
 TEST(KubeConfig, SecretOnlyTargetMayDisableRestarts) {
   const TargetConfig t =
       only_target(parse_ok("swarms:\n  - name: a\n    targets:\n      - {type: kubernetes, secret: s, strategy: none}\n"));
-  EXPECT_EQ(t.strategy, "none");
+  EXPECT_EQ(to_string(t.strategy), "none");
   EXPECT_TRUE(t.restart.empty());
 }
 
@@ -144,7 +144,7 @@ TEST(KubeConfig, ShippedExampleParses) {
   ASSERT_EQ(config->swarms.size(), 1U);
   bool found = false;
   for (const TargetConfig& t : config->swarms[0].targets) {
-    if (t.type != "kubernetes") continue;
+    if (to_string(t.type) != "kubernetes") continue;
     found = true;
     EXPECT_EQ(t.namespace_name, "ipfs-system");
     EXPECT_EQ(t.secret, "ipfs-swarm-key");

@@ -26,7 +26,7 @@ TEST(McpConfig, ParsesEveryKey) {
                                 "t.yaml");
   ASSERT_TRUE(cfg) << cfg.error().message;
   const McpStoreConfig& m = cfg->store.mcp;
-  EXPECT_EQ(cfg->store.backend, "mcp");
+  EXPECT_EQ(to_string(cfg->store.backend), "mcp");
   EXPECT_EQ(m.command, (std::vector<std::string>{"deno", "run", "--allow-run", "/opt/poly-secret-mcp/main.js"}));
   EXPECT_EQ(m.env, (Pairs{{"VAULT_ADDR", "https://vault:8200"}, {"VAULT_NAMESPACE", ""}}));
   EXPECT_EQ(m.env_files, (Pairs{{"VAULT_TOKEN", "/etc/keyd/vault-token"}}));

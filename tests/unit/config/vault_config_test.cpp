@@ -26,7 +26,7 @@ std::string with_vault(const std::string& vault_lines) {
 
 TEST(VaultConfig, BackendVaultNeedsNoSectionAndGetsEveryDefault) {
   const Config config = parse_ok("store: {backend: vault}\nswarms: [{name: a}]\n");
-  EXPECT_EQ(config.store.backend, "vault");
+  EXPECT_EQ(to_string(config.store.backend), "vault");
   const VaultStoreConfig& v = config.store.vault;
   EXPECT_EQ(v.address, "");  // $VAULT_ADDR, layered by the CLI
   EXPECT_EQ(v.mount, "secret");
@@ -109,7 +109,7 @@ TEST(VaultConfig, BoundaryAndSpellingVariants) {
 
 TEST(VaultConfig, SectionIsAllowedWithTheFileBackend) {
   const Config config = parse_ok("store:\n  backend: file\n  vault: {address: https://v:8200}\nswarms: [{name: a}]\n");
-  EXPECT_EQ(config.store.backend, "file");
+  EXPECT_EQ(to_string(config.store.backend), "file");
   EXPECT_EQ(config.store.vault.address, "https://v:8200");
 }
 
@@ -121,7 +121,7 @@ TEST(VaultConfig, ExampleConfigsParse) {
   }
   const auto vault = load_config(std::filesystem::path(KEYD_SOURCE_DIR) / "configs/vault.yaml");
   ASSERT_TRUE(vault.has_value());
-  EXPECT_EQ(vault->store.backend, "vault");
+  EXPECT_EQ(to_string(vault->store.backend), "vault");
   EXPECT_EQ(vault->store.vault.auth.method, "kubernetes");
 }
 

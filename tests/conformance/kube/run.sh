@@ -61,6 +61,8 @@ echo "== kubectl $(kubectl version --client 2>/dev/null | head -n1 | sed 's/^Cli
 run kube-kubectl 75 test_kubectl.py
 echo "== python3-kubernetes $(/usr/bin/python3 -c 'import kubernetes; print(kubernetes.__version__)' 2>/dev/null)"
 run kube-python 45 test_pyk8s.py
+echo "== optimistic concurrency on Secrets (python3-kubernetes and kubectl racing)"
+run kube-optimistic 45 test_optimistic.py
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$rc_all" -eq 0 ]

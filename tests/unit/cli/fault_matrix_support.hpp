@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <ostream>
 #include <map>
 #include <optional>
 #include <string>
@@ -77,6 +78,9 @@ struct Injection {
   Where where = Where::kill;
   nlohmann::json rule;  // the fault rule (doubles' format)
 };
+
+// gtest prints a cell by its name.
+void PrintTo(const std::pair<Cell, Injection>& cell, std::ostream* os);
 
 // The cells that apply, with what each injects; every other (step, fault) is "n/a".
 const std::vector<std::pair<Cell, Injection>>& cells();

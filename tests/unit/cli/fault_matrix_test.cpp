@@ -62,6 +62,7 @@ void kube_cells(std::vector<std::pair<Cell, Injection>>& out, std::size_t step, 
   add(Fault::error500, Where::kube, {{"action", "respond"}, {"status", 500}});
   add(Fault::rate_limited, Where::kube,
       {{"action", "respond"}, {"status", 429}, {"retry_after_seconds", 1}, {"headers", {{"Retry-After", "1"}}}});
+  add(Fault::timeout, Where::kube, {{"action", "delay"}, {"delay_ms", 1'500}});  // kubernetes.request_timeout: 1s
   add(Fault::drop, Where::kube, {{"action", "drop"}});
   add(Fault::expired_token, Where::kube, {{"action", "respond"}, {"status", 401}, {"message", "token expired"}});
   if (!write) return;
@@ -93,6 +94,8 @@ json other_writer() {
 }
 
 }  // namespace
+
+void PrintTo(const std::pair<Cell, Injection>& cell, std::ostream* os) { *os << cell_name(cell.first); }
 
 const std::vector<std::pair<Cell, Injection>>& cells() {
   static const auto all = make_cells();

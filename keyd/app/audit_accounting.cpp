@@ -4,14 +4,13 @@
 #include "keyd/app/audit_accounting.hpp"
 
 #include "audit_entries.hpp"
+#include "keyd/common/crash_point.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <csignal>
 #include <cstdint>
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
@@ -76,10 +75,7 @@ void account_for_versions(Context& ctx, const Swarm& swarm) {
   }
 }
 
-void test_crash_point(std::string_view point) {
-  static const char* const armed = std::getenv("KEYD_TEST_CRASH_AT");  // NOLINT(concurrency-mt-unsafe)
-  if (armed != nullptr && point == armed) std::raise(SIGKILL);
-}
+void test_crash_point(std::string_view point) { keyd::test_crash_point(point); }
 
 }  // namespace detail
 

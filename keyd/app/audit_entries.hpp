@@ -32,9 +32,10 @@ struct AuditFields {
 // the log's tail. Problems are logged, never fatal: the command's own audit entries report a broken log.
 void account_for_versions(Context& ctx, const Swarm& swarm);
 
-// Test hook: when the environment variable KEYD_TEST_CRASH_AT names `point` ("after-intent",
-// "after-store-write", "after-result"), the process kills itself with SIGKILL there, so tests can
-// crash the real binary at a deterministic step of a store write. Not meant for production use.
+// Test hook (keyd/common/crash_point.hpp): when the environment variable KEYD_TEST_CRASH_AT names
+// `point` ("before-intent", "after-intent", "after-store-write", "after-result", ...), the process
+// kills itself with SIGKILL there, so tests can crash the real binary at a deterministic step of a
+// rotation. Not meant for production use.
 void test_crash_point(std::string_view point);
 
 // Append a failure entry for `error` and return it (with the audit failure added if that failed too).

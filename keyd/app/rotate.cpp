@@ -34,6 +34,7 @@ Result<KeyReport> store_and_deliver(Context& ctx, Swarm& swarm, const domain::Sw
   // Intent before the write, result after: a crash in between leaves an intent whose version the
   // next command records as recovered. The intent's place in the chain is stored with the version.
   detail::AuditFields fields{action, swarm.name, expected_current + 1, data.fingerprint, {}};
+  detail::test_crash_point("before-intent");
   KEYD_ASSIGN_OR_RETURN(data.audit_anchor, detail::audit_intent(ctx, fields));
   detail::test_crash_point("after-intent");
   fields.version = std::nullopt;

@@ -80,10 +80,12 @@ Result<std::vector<TargetDelivery>> deliver(Context& ctx, Swarm& swarm, int vers
       spdlog::debug("swarm {}: target {} {} (version {}, fingerprint {})", swarm.name, report.target,
                     to_string(report.outcome), version, data.fingerprint);
       if (report.outcome == DeliveryOutcome::changed || options.audit_unchanged) {
+        test_crash_point("before-delivery-audit");
         if (auto st = audit_success(ctx, fields); !st) {
           if (options.stop_on_audit_failure) return fail(st.error());
           result.audit_failure = st.error();
         }
+        test_crash_point("after-delivery-audit");
       }
     } else {
       report.outcome = DeliveryOutcome::failed;

@@ -20,7 +20,7 @@ Result<std::shared_ptr<adapters::KubeApi>> KubeResources::api() {
                             adapters::load_kube_connection(options, adapters::process_environment(), m_clock));
       spdlog::debug("kubernetes: {} at {}, namespace {}", connection.description, connection.server,
                     connection.default_namespace);
-      return adapters::make_kube_api(std::move(connection), m_clock);
+      return adapters::make_kube_api(std::move(connection), m_clock, m_config.request_timeout);
     }();
   }
   return *m_api;

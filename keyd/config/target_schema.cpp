@@ -150,6 +150,7 @@ void check_target(const TargetConfig& target, const YAML::Node& item, const std:
 constexpr std::array k_kubernetes_fields{
     Field<KubernetesConfig>{"kubeconfig", false, string_field<&KubernetesConfig::kubeconfig>},
     Field<KubernetesConfig>{"context", false, string_field<&KubernetesConfig::context>},
+    Field<KubernetesConfig>{"request_timeout", false, duration_field<&KubernetesConfig::request_timeout, 1, k_day_ms>},
 };
 
 }  // namespace

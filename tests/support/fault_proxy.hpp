@@ -39,6 +39,8 @@ class FaultProxy {
   [[nodiscard]] nlohmann::json requests();
   // GET /_double/faults → the "faults" array (with seen/applied counts).
   [[nodiscard]] nlohmann::json rules();
+  // DELETE /_double/faults: no rule applies any more.
+  void clear_rules() { control("DELETE", "faults"); }
   [[nodiscard]] std::string log_text() const { return m_process.log_text(); }
 
  private:

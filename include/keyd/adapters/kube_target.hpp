@@ -36,7 +36,10 @@ struct KubeTargetOptions {
 
 // One API client per connection, shared by the targets that use it.
 class KubeApi;
-[[nodiscard]] Result<std::shared_ptr<KubeApi>> make_kube_api(KubeConnection connection, const ports::Clock& clock);
+// `request_timeout` bounds each API request (kubernetes.request_timeout, default 30 s).
+[[nodiscard]] Result<std::shared_ptr<KubeApi>> make_kube_api(
+    KubeConnection connection, const ports::Clock& clock,
+    std::chrono::milliseconds request_timeout = std::chrono::milliseconds(30'000));
 
 [[nodiscard]] Result<std::unique_ptr<ports::Target>> make_kubernetes_target(KubeTargetOptions options,
                                                                             std::shared_ptr<KubeApi> api,

@@ -125,6 +125,7 @@ struct TargetConfig {
 struct KubernetesConfig {
   std::string kubeconfig;  // a kubeconfig file
   std::string context;     // empty: its current-context
+  std::chrono::milliseconds request_timeout{30'000};  // of each API request (connect included)
 };
 
 // swarms[].rotation: scheduled rotation by `keyd daemon` (keyd/config/daemon_schema.cpp).

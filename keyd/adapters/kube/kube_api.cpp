@@ -178,15 +178,18 @@ Result<kube::SecretJson> KubeApi::call_json(const Call& call, int max_attempts) 
   return kube::parse_json(response.body, fmt::format("kubernetes {} {}", call.method, call.path));
 }
 
-Result<std::shared_ptr<KubeApi>> make_kube_api(KubeConnection connection, const ports::Clock& clock) {
+Result<std::shared_ptr<KubeApi>> make_kube_api(KubeConnection connection, const ports::Clock& clock,
+                                               std::chrono::milliseconds request_timeout) {
   if (!connection.server.starts_with("https://") && !connection.server.starts_with("http://")) {
     return fail(ErrorCode::invalid_config,
                 fmt::format("kubernetes server {:?} ({}) must be an https:// URL", connection.server,
                             connection.description));
   }
   while (connection.server.ends_with('/')) connection.server.pop_back();
+  kube::ApiOptions options;
+  options.request_timeout = request_timeout;
   return std::make_shared<KubeApi>(std::move(connection), clock,
-                                   [](const ports::TlsOptions& tls) { return make_curl_transport(tls); });
+                                   [](const ports::TlsOptions& tls) { return make_curl_transport(tls); }, options);
 }
 
 }  // namespace keyd::adapters

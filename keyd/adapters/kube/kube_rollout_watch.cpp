@@ -1,6 +1,7 @@
 // Follow rollouts by polling each workload (GET) until kubectl's rule says complete. The poll
 // interval starts short and grows while nothing changes, so a fast rollout is seen at once and a
 // slow one costs few requests.
+#include "keyd/common/crash_point.hpp"
 #include "kube_ops.hpp"
 
 #include <fmt/format.h>
@@ -97,6 +98,7 @@ Status follow_rollouts(KubeApi& api, std::vector<Workload>& workloads, bool recr
     for (auto& t : tracked) {
       if (t.done) continue;
       if (!first) {
+        test_crash_point("during-rollout-wait");
         auto fresh = api.get(t.workload->path());
         if (!fresh) {
           progress.done();

@@ -3,6 +3,7 @@
 #include "keyd/adapters/kube_target.hpp"
 
 #include "keyd/common/base64.hpp"
+#include "keyd/common/crash_point.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "kube_ops.hpp"
 
@@ -122,11 +123,13 @@ class KubeTarget final : public ports::Target {
                                   m_may_create};
       KEYD_ASSIGN_OR_RETURN(const auto secret, kube::sync_secret(*m_api, spec, delivery, m_clock));
       changed = secret == ports::ApplyOutcome::changed;
+      test_crash_point("after-secret-update");
     }
 
     std::vector<kube::Workload> to_follow;
     for (auto& w : workloads) {
       KEYD_ASSIGN_OR_RETURN(const bool patched, kube::annotate_template(*m_api, w, delivery.fingerprint));
+      if (patched) test_crash_point("after-workload-patch");
       int deleted = 0;
       if (m_options.strategy == config::RestartStrategy::recreate) {
         KEYD_ASSIGN_OR_RETURN(deleted, kube::delete_stale_pods(*m_api, w, delivery.fingerprint));

@@ -128,7 +128,7 @@ TEST(KubeConfigErrors, EachProblemNamesSourceLineAndColumn) {
 TEST(KubeConfigErrors, KubernetesSectionErrors) {
   const std::vector<ErrorCase> cases{
       {"an unknown key", "kubernetes:\n  kubeconfig: k\n  namespace: n\n",
-       "t.yaml:3:3: unknown key 'namespace' in kubernetes (expected: kubeconfig, context)"},
+       "t.yaml:3:3: unknown key 'namespace' in kubernetes (expected: kubeconfig, context, request_timeout)"},
       {"an empty kubeconfig", "kubernetes: {kubeconfig: ''}\n", "t.yaml:1:26: kubernetes.kubeconfig: must not be empty"},
       {"a context that is not a string", "kubernetes:\n  context: [a]\n",
        "t.yaml:2:12: kubernetes.context: expected a string, got a list"},
@@ -155,7 +155,7 @@ TEST(KubeConfigErrors, ProblemsOfSeveralTargetsAreReportedTogether) {
   const auto config = parse_config(yaml, "k.yaml");
   ASSERT_FALSE(config.has_value());
   EXPECT_EQ(config.error().message,
-            "k.yaml:1:29: unknown key 'cluster' in kubernetes (expected: kubeconfig, context)\n"
+            "k.yaml:1:29: unknown key 'cluster' in kubernetes (expected: kubeconfig, context, request_timeout)\n"
             "k.yaml:5:9: swarms[0].targets[0]: a kubernetes target needs a secret, a restart list, or both\n"
             "k.yaml:6:39: swarms[0].targets[1].path: only for targets of type file\n"
             "k.yaml:6:57: swarms[0].targets[1].timeout: invalid duration '1d': missing or unknown unit (use ns, us, ms, "

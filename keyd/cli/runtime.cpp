@@ -7,8 +7,8 @@
 #include "keyd/adapters/audit/audit_file.hpp"
 #include "keyd/adapters/os/fs.hpp"
 #include "keyd/adapters/scan/scan_sources.hpp"
-#include "keyd/adapters/system_clock.hpp"
-#include "keyd/adapters/system_random.hpp"
+#include "keyd/adapters/os/system_clock.hpp"
+#include "keyd/adapters/os/system_random.hpp"
 
 #include <pwd.h>
 #include <unistd.h>

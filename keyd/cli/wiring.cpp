@@ -1,6 +1,6 @@
-// With runtime.cpp, the only place that names concrete adapters: config → store, targets. Each
-// store backend's home (include/keyd/adapters/<folder>/*_backend.hpp) turns its config section into the store; the
-// tables here only map a backend or target type to it.
+// Part of the composition root (runtime.hpp names it), the only cli code naming concrete adapters:
+// config → store, targets. Each store backend's home (include/keyd/adapters/<folder>/*_backend.hpp)
+// turns its config section into the store; the tables here only map a backend or target type to it.
 #include "wiring.hpp"
 
 #include "kube_wiring.hpp"

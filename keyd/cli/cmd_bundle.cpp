@@ -1,12 +1,12 @@
 // keyd bundle: values.yaml → the ipfs-overlay's manifests (no key anywhere), a kustomization and
 // the module manifest, written atomically into a directory keyd bundle owns.
 #include "commands.hpp"
-#include "keyd/adapters/os/fs.hpp"
 #include "keyd/app/bundle.hpp"
 #include "keyd/config/bundle_values.hpp"
 #include "keyd/config/config.hpp"
 #include "options.hpp"
 #include "output.hpp"
+#include "runtime.hpp"
 
 #include <fmt/format.h>
 
@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 bool made_by_bundle(const fs::path& file) {
-  auto text = adapters::read_text_file(file);
+  auto text = local_files::read_text(file);
   return text && text->starts_with(app::k_bundle_header);
 }
 
@@ -76,10 +76,10 @@ int run_bundle(const std::string& values_path, const std::string& out, bool forc
   }
   const fs::path dir(out);
   if (auto st = check_out_dir(dir, force); !st) return report_error(st.error());
-  if (auto st = adapters::ensure_directory(dir, 0755); !st) return report_error(st.error());
+  if (auto st = local_files::ensure_directory(dir, 0755); !st) return report_error(st.error());
   for (const auto& file : files) {
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(file.content.data());
-    if (auto st = adapters::atomic_write_file(dir / file.name, {bytes, file.content.size()}, 0644); !st) {
+    if (auto st = local_files::write_atomically(dir / file.name, {bytes, file.content.size()}, 0644); !st) {
       return report_error(st.error());
     }
   }

@@ -1,11 +1,12 @@
 // keyd scan: find swarm keys in files, in every commit of a repository, or in what is staged.
 // Reports path, line, encoding, fingerprint (and commit) — never the key, never the line's text.
 #include "commands.hpp"
-#include "keyd/adapters/scan/scan_sources.hpp"
 #include "keyd/common/duration.hpp"
 #include "keyd/domain/scan.hpp"
+#include "keyd/ports/key_scanner.hpp"
 #include "options.hpp"
 #include "output.hpp"
+#include "runtime.hpp"
 
 #include <fmt/format.h>
 
@@ -64,14 +65,14 @@ Result<Allowlist> load_allowlist(const ScanOptions& opts, const fs::path& root) 
 
 // Where the default allowlist lives: the repository's top level in the git modes, else the first
 // PATH when it is a directory, else the current directory.
-Result<fs::path> scanned_root(const ScanOptions& opts, std::chrono::milliseconds timeout) {
+Result<fs::path> scanned_root(ports::KeyScanner& scanner, const ScanOptions& opts, std::chrono::milliseconds timeout) {
   const fs::path first = opts.paths.empty() ? fs::path(".") : fs::path(opts.paths.front());
-  if (opts.git_history || opts.staged) return adapters::git_toplevel(first, timeout);
+  if (opts.git_history || opts.staged) return scanner.git_toplevel(first, timeout);
   std::error_code ec;
   return fs::is_directory(first, ec) && opts.paths.size() <= 1 ? first : fs::path(".");
 }
 
-nlohmann::ordered_json to_json(const adapters::ScanHit& hit) {
+nlohmann::ordered_json to_json(const ports::ScanHit& hit) {
   nlohmann::ordered_json j{{"path", hit.path},
                            {"line", hit.finding.line},
                            {"encoding", domain::describe_encoding(hit.finding)},
@@ -84,13 +85,13 @@ nlohmann::ordered_json to_json(const adapters::ScanHit& hit) {
   return j;
 }
 
-std::string to_text(const adapters::ScanHit& hit) {
+std::string to_text(const ports::ScanHit& hit) {
   return fmt::format("{}:{}: swarm key ({}{}) fingerprint {}{}\n", hit.path, hit.finding.line,
                      domain::describe_encoding(hit.finding), hit.finding.weak ? ", weak" : "",
                      hit.finding.fingerprint.hex(), hit.commit.empty() ? "" : " in commit " + hit.short_commit);
 }
 
-std::string summary(const ScanOptions& opts, const adapters::ScanResult& result, std::size_t found, std::size_t allowed,
+std::string summary(const ScanOptions& opts, const ports::ScanResult& result, std::size_t found, std::size_t allowed,
                     const Allowlist& allowlist) {
   std::string where;
   if (opts.git_history) {
@@ -117,26 +118,27 @@ int run_scan(const ScanOptions& opts) {
     return usage_error(fmt::format("--timeout {}: expected a positive duration such as 30s or 10m", opts.timeout));
   }
   const auto git_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
-  const auto root = scanned_root(opts, git_timeout);
+  const auto scanner = make_key_scanner();
+  const auto root = scanned_root(*scanner, opts, git_timeout);
   if (!root) return usage_error(root.error().message);
   const auto allowlist = load_allowlist(opts, *root);
   if (!allowlist) return usage_error(allowlist.error().message);
 
-  Result<adapters::ScanResult> result = adapters::ScanResult{};
+  Result<ports::ScanResult> result = ports::ScanResult{};
   if (opts.git_history) {
-    result = adapters::scan_git_history(*root, git_timeout);
+    result = scanner->scan_git_history(*root, git_timeout);
   } else if (opts.staged) {
-    result = adapters::scan_git_staged(*root, git_timeout);
+    result = scanner->scan_git_staged(*root, git_timeout);
   } else {
     std::vector<fs::path> paths;
     for (const auto& p : opts.paths) paths.emplace_back(p);
     if (paths.empty()) paths.emplace_back(".");
-    result = adapters::scan_files(paths);
+    result = scanner->scan_files(paths);
   }
   if (!result) return usage_error(result.error().message);
 
   std::size_t allowed = 0;
-  std::vector<const adapters::ScanHit*> found;
+  std::vector<const ports::ScanHit*> found;
   for (const auto& hit : result->hits) {
     if (allowlist->fingerprints.contains(hit.finding.fingerprint.hex())) {
       ++allowed;

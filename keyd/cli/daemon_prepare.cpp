@@ -1,8 +1,8 @@
 #include "daemon_prepare.hpp"
 
-#include "keyd/adapters/http_preflight.hpp"
-#include "keyd/adapters/kube_auth.hpp"
-#include "keyd/adapters/leader_election.hpp"
+#include "keyd/adapters/http/http_preflight.hpp"
+#include "keyd/adapters/kube/kube_auth.hpp"
+#include "keyd/adapters/election/leader_election.hpp"
 
 #include <cstdlib>
 

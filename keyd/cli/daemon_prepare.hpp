@@ -10,7 +10,7 @@
 #include "kube_wiring.hpp"
 #include "runtime.hpp"
 
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 #include "keyd/app/daemon.hpp"
 #include "keyd/ports/api.hpp"
 #include "keyd/ports/leadership.hpp"

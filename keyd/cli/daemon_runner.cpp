@@ -4,7 +4,7 @@
 #include "output.hpp"
 #include "runtime.hpp"
 
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 #include "keyd/app/config_reloads.hpp"
 #include "keyd/app/daemon_service.hpp"
 #include "keyd/server/daemon_api.hpp"

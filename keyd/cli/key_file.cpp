@@ -1,8 +1,8 @@
 #include "key_file.hpp"
 
-#include "keyd/adapters/os/fs.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "output.hpp"
+#include "runtime.hpp"
 
 #include <unistd.h>
 
@@ -42,7 +42,7 @@ Result<Secret> read_stdin() {
 }  // namespace
 
 Result<Secret> read_key_input(const std::string& path) {
-  auto read = path == "-" ? read_stdin() : adapters::read_small_regular_file(path, k_max_key_file);
+  auto read = path == "-" ? read_stdin() : local_files::read_small_regular(path, k_max_key_file);
   // A device, a FIFO or a huge file is the wrong argument, not a bad key: a usage error (exit 2).
   if (!read && read.error().code == ErrorCode::invalid_input) {
     return fail(ErrorCode::invalid_config, read.error().message);
@@ -59,7 +59,7 @@ Status write_key_output(const std::string& path, const Secret& key_text, bool fo
   if (!force && std::filesystem::exists(path, ec)) {
     bool holds_key = false;
     if (replace_keys) {
-      auto existing = adapters::read_secret_file(path);
+      auto existing = local_files::read_secret(path);
       holds_key = existing && domain::parse_swarm_key(*existing).has_value();
     }
     if (!holds_key) {
@@ -67,7 +67,7 @@ Status write_key_output(const std::string& path, const Secret& key_text, bool fo
                                                         replace_keys ? " and does not hold a swarm key" : ""));
     }
   }
-  return adapters::atomic_write_file(path, key_text.bytes(), 0600);
+  return local_files::write_atomically(path, key_text.bytes(), 0600);
 }
 
 }  // namespace keyd::cli

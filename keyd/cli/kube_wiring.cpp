@@ -1,7 +1,7 @@
 #include "kube_wiring.hpp"
 
-#include "keyd/adapters/kube_connection.hpp"
-#include "keyd/adapters/kube_options.hpp"
+#include "keyd/adapters/kube/kube_connection.hpp"
+#include "keyd/adapters/kube/kube_options.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -3,7 +3,7 @@
 // process, shared by every kubernetes target; a target per config entry.
 #pragma once
 
-#include "keyd/adapters/kube_target.hpp"
+#include "keyd/adapters/kube/kube_target.hpp"
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/progress.hpp"

@@ -5,8 +5,10 @@
 #include "wiring.hpp"
 
 #include "keyd/adapters/audit/audit_file.hpp"
-#include "keyd/adapters/system_clock.hpp"
-#include "keyd/adapters/system_random.hpp"
+#include "keyd/adapters/os/fs.hpp"
+#include "keyd/adapters/scan/scan_sources.hpp"
+#include "keyd/adapters/os/system_clock.hpp"
+#include "keyd/adapters/os/system_random.hpp"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -87,5 +89,25 @@ Result<AuditChainCheck> verify_audit_chain(const std::string& file) {
   KEYD_ASSIGN_OR_RETURN(const adapters::AuditVerifyReport report, adapters::verify_audit_file(file));
   return AuditChainCheck{report.entries, report.ok ? std::string() : report.problem};
 }
+
+std::unique_ptr<ports::KeyScanner> make_key_scanner() { return adapters::make_key_scanner(); }
+
+namespace local_files {
+
+Status write_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> data, mode_t mode) {
+  return adapters::atomic_write_file(path, data, mode);
+}
+
+Result<Secret> read_secret(const std::filesystem::path& path) { return adapters::read_secret_file(path); }
+
+Result<Secret> read_small_regular(const std::filesystem::path& path, std::size_t max_bytes) {
+  return adapters::read_small_regular_file(path, max_bytes);
+}
+
+Result<std::string> read_text(const std::filesystem::path& path) { return adapters::read_text_file(path); }
+
+Status ensure_directory(const std::filesystem::path& dir, mode_t mode) { return adapters::ensure_directory(dir, mode); }
+
+}  // namespace local_files
 
 }  // namespace keyd::cli

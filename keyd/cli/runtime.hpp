@@ -2,19 +2,28 @@
 // random source, the store (and the transport it talks through), the audit log, the context the use
 // cases take, and, made on first use, the progress display and the Kubernetes client the targets,
 // the leader elector and TokenReview share. A swarm's targets are built on it by build_swarm().
-// runtime.cpp and wiring.cpp are the only cli files that name concrete adapters.
+// With it, only the composition root (runtime, wiring, kube_wiring, agent_wiring, repair_wiring,
+// daemon_prepare, daemon_runner, swarm_session) names concrete adapters; commands use what it
+// declares: the Runtime, the key scanner and the local file helpers below.
 #pragma once
 
 #include "keyd/app/use_cases.hpp"
+#include "keyd/common/secret.hpp"
 #include "keyd/config/config.hpp"
 #include "keyd/ports/audit_log.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/http.hpp"
+#include "keyd/ports/key_scanner.hpp"
 #include "keyd/ports/progress.hpp"
 #include "keyd/ports/random.hpp"
 #include "keyd/ports/secret_store.hpp"
 
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 
 namespace keyd::cli {
@@ -91,5 +100,26 @@ struct AuditChainCheck {
   std::string problem;      // empty: intact
 };
 [[nodiscard]] Result<AuditChainCheck> verify_audit_chain(const std::string& file);
+
+// keyd scan's sources (keyd/adapters/scan): files on disk, a repository's history, what is staged.
+[[nodiscard]] std::unique_ptr<ports::KeyScanner> make_key_scanner();
+
+// The files commands read and write themselves — key files (keyd keyfile, read, write) and keyd
+// bundle's output — with the crash-safe primitives of keyd/adapters/os (os/fs.hpp says more).
+namespace local_files {
+// Temp file in the same directory created with `mode` + write + fsync + rename + directory fsync;
+// on failure `path` is untouched. Errors name the path, never the data.
+[[nodiscard]] Status write_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> data,
+                                      mode_t mode);
+// A whole file as a Secret. not_found when it does not exist; io otherwise.
+[[nodiscard]] Result<Secret> read_secret(const std::filesystem::path& path);
+// A user-named file that must be regular and at most max_bytes (never blocks on a FIFO):
+// invalid_input otherwise, not_found when it does not exist.
+[[nodiscard]] Result<Secret> read_small_regular(const std::filesystem::path& path, std::size_t max_bytes);
+// A whole non-secret file. not_found when it does not exist.
+[[nodiscard]] Result<std::string> read_text(const std::filesystem::path& path);
+// mkdir -p with `mode` for the directories it creates.
+[[nodiscard]] Status ensure_directory(const std::filesystem::path& dir, mode_t mode);
+}  // namespace local_files
 
 }  // namespace keyd::cli

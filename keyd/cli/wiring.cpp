@@ -1,16 +1,16 @@
-// With runtime.cpp, the only place that names concrete adapters: config → store, targets. Each
-// store backend's home (keyd/adapters/*_backend.hpp) turns its config section into the store; the
-// tables here only map a backend or target type to it.
+// Part of the composition root (runtime.hpp names it), the only cli code naming concrete adapters:
+// config → store, targets. Each store backend's home (include/keyd/adapters/<folder>/*_backend.hpp)
+// turns its config section into the store; the tables here only map a backend or target type to it.
 #include "wiring.hpp"
 
 #include "kube_wiring.hpp"
 #include "runtime.hpp"
 
-#include "keyd/adapters/daemon_backend.hpp"
-#include "keyd/adapters/file_backend.hpp"
-#include "keyd/adapters/file_target.hpp"
-#include "keyd/adapters/mcp_backend.hpp"
-#include "keyd/adapters/vault_backend.hpp"
+#include "keyd/adapters/daemon/daemon_backend.hpp"
+#include "keyd/adapters/file_store/file_backend.hpp"
+#include "keyd/adapters/file_target/file_target.hpp"
+#include "keyd/adapters/mcp/mcp_backend.hpp"
+#include "keyd/adapters/vault/vault_backend.hpp"
 
 #include <fmt/format.h>
 

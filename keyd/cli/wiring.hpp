@@ -2,7 +2,7 @@
 // runtime uses it; commands go through the Runtime (runtime.hpp).
 #pragma once
 
-#include "keyd/adapters/store_backend.hpp"
+#include "keyd/adapters/backend/store_backend.hpp"
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/http.hpp"
@@ -14,7 +14,7 @@
 
 namespace keyd::cli {
 
-// The store a backend's home builds (keyd/adapters/store_backend.hpp) and its login observer.
+// The store a backend's home builds (keyd/adapters/backend/store_backend.hpp) and its login observer.
 using adapters::BuiltStore;
 using adapters::LoginObserver;
 

@@ -1,4 +1,4 @@
-#include "keyd/adapters/store_backend.hpp"
+#include "keyd/adapters/backend/store_backend.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

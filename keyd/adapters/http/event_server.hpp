@@ -7,7 +7,7 @@
 #include "connection.hpp"
 #include "worker_pool.hpp"
 
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 
 #include <atomic>
 #include <functional>

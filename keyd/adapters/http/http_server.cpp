@@ -1,4 +1,4 @@
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 
 #include "event_server.hpp"
 #include "log_throttle.hpp"

@@ -1,4 +1,4 @@
-#include "keyd/adapters/http_preflight.hpp"
+#include "keyd/adapters/http/http_preflight.hpp"
 
 #include "../os/errno_text.hpp"
 #include "transport.hpp"

@@ -1,5 +1,5 @@
 // Bearer tokens for the daemon API: a file of SHA-256 hashes, so the file itself grants nothing.
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 
 #include "keyd/common/digest.hpp"
 

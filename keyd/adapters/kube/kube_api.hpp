@@ -5,7 +5,7 @@
 // mapping of kube_status.hpp. Only 2xx answers come back. Calls are serialised (one in flight).
 #pragma once
 
-#include "keyd/adapters/kube_target.hpp"
+#include "keyd/adapters/kube/kube_target.hpp"
 #include "keyd/domain/backoff.hpp"
 #include "kube_json.hpp"
 #include "kube_names.hpp"

@@ -2,7 +2,7 @@
 // the in-cluster loader, the credential sources and small text helpers they share.
 #pragma once
 
-#include "keyd/adapters/kube_connection.hpp"
+#include "keyd/adapters/kube/kube_connection.hpp"
 
 #include <chrono>
 #include <filesystem>

@@ -1,6 +1,6 @@
 // Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection package does it
 // (tryAcquireOrRenew, release), with the time of each observation taken from the Clock port.
-#include "keyd/adapters/leader_election.hpp"
+#include "keyd/adapters/election/leader_election.hpp"
 #include "kube_api.hpp"
 
 #include <fmt/format.h>

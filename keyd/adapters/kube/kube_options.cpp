@@ -1,4 +1,4 @@
-#include "keyd/adapters/kube_options.hpp"
+#include "keyd/adapters/kube/kube_options.hpp"
 
 namespace keyd::adapters {
 

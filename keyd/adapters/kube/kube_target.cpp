@@ -1,6 +1,6 @@
 // The kubernetes target: permissions, workload checks, Secret sync, restart, Event, rollout — in
 // that order, so nothing is written when keyd could not finish the job.
-#include "keyd/adapters/kube_target.hpp"
+#include "keyd/adapters/kube/kube_target.hpp"
 
 #include "keyd/common/base64.hpp"
 #include "keyd/common/crash_point.hpp"

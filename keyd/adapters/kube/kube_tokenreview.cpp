@@ -2,8 +2,8 @@
 // waits; the token travels only in the request body (wiped memory). The review limiter in front
 // caches answers by the token's SHA-256 (the whole answer: user, whether it may write, the pod a
 // bound token belongs to), shares a review among concurrent requests and bounds reviews per second.
-#include "keyd/adapters/kube_auth.hpp"
-#include "keyd/adapters/review_limiter.hpp"
+#include "keyd/adapters/kube/kube_auth.hpp"
+#include "keyd/adapters/kube/review_limiter.hpp"
 #include "kube_api.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-#include "keyd/adapters/mcp_backend.hpp"
+#include "keyd/adapters/mcp/mcp_backend.hpp"
 
 #include <spdlog/spdlog.h>
 

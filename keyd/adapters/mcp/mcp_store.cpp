@@ -1,5 +1,5 @@
-// The SecretStore port through poly-secret-mcp; see include/keyd/adapters/mcp_store.hpp.
-#include "keyd/adapters/mcp_store.hpp"
+// The SecretStore port through poly-secret-mcp; see include/keyd/adapters/mcp/mcp_store.hpp.
+#include "keyd/adapters/mcp/mcp_store.hpp"
 
 #include "../vault/vault_api.hpp"
 #include "mcp_session.hpp"

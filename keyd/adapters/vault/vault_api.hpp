@@ -3,7 +3,7 @@
 #pragma once
 
 #include "../os/wiping_allocator.hpp"
-#include "keyd/adapters/vault_store.hpp"
+#include "keyd/adapters/vault/vault_store.hpp"
 #include "keyd/ports/http.hpp"
 #include "keyd/ports/secret_store.hpp"
 

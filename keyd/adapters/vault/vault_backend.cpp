@@ -1,4 +1,4 @@
-#include "keyd/adapters/vault_backend.hpp"
+#include "keyd/adapters/vault/vault_backend.hpp"
 
 #include "keyd/adapters/curl/curl_transport.hpp"
 

@@ -3,7 +3,7 @@
 // (honouring Retry-After), and the status mapping of vault_api. Only 2xx answers come back.
 #pragma once
 
-#include "keyd/adapters/vault_store.hpp"
+#include "keyd/adapters/vault/vault_store.hpp"
 #include "keyd/domain/backoff.hpp"
 #include "vault_api.hpp"
 

@@ -1,5 +1,5 @@
 // The SecretStore port over Vault KV v2.
-#include "keyd/adapters/vault_store.hpp"
+#include "keyd/adapters/vault/vault_store.hpp"
 
 #include "keyd/common/address.hpp"
 #include "vault_client.hpp"

@@ -3,7 +3,7 @@
 // fixture that starts the server on 127.0.0.1 with them.
 #pragma once
 
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 
 #include "support/http_test_client.hpp"
 

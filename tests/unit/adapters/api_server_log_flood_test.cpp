@@ -3,7 +3,7 @@
 // written; the ones dropped are counted in the next line let through.
 #include "support/httplib_system.hpp"
 #include "http/log_throttle.hpp"
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 
 #include "support/http_test_client.hpp"
 #include "support/log_capture.hpp"

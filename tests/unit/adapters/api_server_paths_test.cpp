@@ -2,7 +2,7 @@
 // non-canonical path is 404 without reaching the handler or an authenticator, and a bearer token
 // with a control character is 401 without reaching an authenticator. Also: a token that cannot be
 // checked now is 503 with Retry-After (issue 15 item 6).
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 
 #include "support/http_test_client.hpp"
 

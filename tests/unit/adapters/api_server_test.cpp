@@ -1,7 +1,7 @@
 // The daemon's HTTP server adapter on 127.0.0.1 (port chosen at run time): bearer-token
 // authentication from a tokens file, limits (body, header size, timeouts), JSON error bodies for
 // malformed requests, TLS, and the server living on after garbage.
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 
 #include "curl_test_pki.hpp"
 #include "curl_test_servers.hpp"

@@ -1,8 +1,8 @@
 // A flood of random bearer tokens against the TokenReview authenticator costs the kube-apiserver
 // double a bounded number of tokenreviews (issue 15 item 6), and an API error is not retried in the
 // request path.
-#include "keyd/adapters/kube_auth.hpp"
-#include "keyd/adapters/review_limiter.hpp"
+#include "keyd/adapters/kube/kube_auth.hpp"
+#include "keyd/adapters/kube/review_limiter.hpp"
 
 #include "kube_test_helpers.hpp"
 #include "support/test_support.hpp"

@@ -1,6 +1,6 @@
 // Service-account tokens checked with a TokenReview against the kube-apiserver double: valid and
 // allowed, valid but read-only, bound to a pod, wrong audience, unknown, cached, and the API server down.
-#include "keyd/adapters/kube_auth.hpp"
+#include "keyd/adapters/kube/kube_auth.hpp"
 
 #include "kube_test_helpers.hpp"
 #include "support/test_support.hpp"

@@ -1,7 +1,7 @@
 // A fake process environment for the store backends' homes (adapters::EnvLookup over a map).
 #pragma once
 
-#include "keyd/adapters/store_backend.hpp"
+#include "keyd/adapters/backend/store_backend.hpp"
 
 #include <map>
 #include <string>

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "keyd/adapters/curl/curl_transport.hpp"
-#include "keyd/adapters/daemon_store.hpp"
+#include "keyd/adapters/daemon/daemon_store.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
 #include "adapter_test_helpers.hpp"

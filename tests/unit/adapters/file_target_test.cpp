@@ -1,4 +1,4 @@
-#include "keyd/adapters/file_target.hpp"
+#include "keyd/adapters/file_target/file_target.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "support/test_support.hpp"
 

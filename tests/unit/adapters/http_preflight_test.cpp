@@ -1,6 +1,6 @@
 // The daemon's checks before a restart in place: TLS files load as the server loads them, and a
 // listen address is free now — found out by binding it, with nothing left open afterwards.
-#include "keyd/adapters/http_preflight.hpp"
+#include "keyd/adapters/http/http_preflight.hpp"
 
 #include "curl_test_pki.hpp"
 #include "support/http_test_client.hpp"

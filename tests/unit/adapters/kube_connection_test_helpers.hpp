@@ -2,7 +2,7 @@
 // capture, and recognisable secrets that must never show up in errors or logs.
 #pragma once
 
-#include "keyd/adapters/kube_connection.hpp"
+#include "keyd/adapters/kube/kube_connection.hpp"
 #include "kube/kube_internal.hpp"
 
 #include "support/log_capture.hpp"

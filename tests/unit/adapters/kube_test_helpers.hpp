@@ -3,9 +3,9 @@
 // objects, a recording Progress, request-log queries and a log capture for leak checks.
 #pragma once
 
-#include "keyd/adapters/kube_connection.hpp"
-#include "keyd/adapters/kube_target.hpp"
-#include "keyd/adapters/system_clock.hpp"
+#include "keyd/adapters/kube/kube_connection.hpp"
+#include "keyd/adapters/kube/kube_target.hpp"
+#include "keyd/adapters/os/system_clock.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
 #include "adapter_test_helpers.hpp"

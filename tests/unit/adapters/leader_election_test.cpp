@@ -1,6 +1,6 @@
 // Leader election: the file lock (two electors, a killed holder) and the Lease against the
 // kube-apiserver double with the fake clock (one leader, takeover after expiry, release, renew deadline).
-#include "keyd/adapters/leader_election.hpp"
+#include "keyd/adapters/election/leader_election.hpp"
 
 #include "kube_test_helpers.hpp"
 #include "support/test_support.hpp"

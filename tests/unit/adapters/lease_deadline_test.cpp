@@ -1,7 +1,7 @@
 // The Lease elector against an API server that hangs (issue 15 item 7: the daemon's stop path is
 // bounded): a round and the release on SIGTERM make one attempt per call, each within half the
 // renew deadline, instead of four attempts of the 30 s request timeout (two minutes per call).
-#include "keyd/adapters/leader_election.hpp"
+#include "keyd/adapters/election/leader_election.hpp"
 #include "kube/kube_api.hpp"
 
 #include "kube_test_helpers.hpp"

@@ -3,7 +3,7 @@
 // every fault the double injects mapped to a clear error, with the server process gone afterwards.
 #include "mcp_test_helpers.hpp"
 
-#include "keyd/adapters/vault_store.hpp"
+#include "keyd/adapters/vault/vault_store.hpp"
 
 #include <fstream>
 

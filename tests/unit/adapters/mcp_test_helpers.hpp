@@ -2,7 +2,7 @@
 // and McpStores on the SDK test double (tests/doubles/mcp/server.mjs) with a Vault double.
 #pragma once
 
-#include "keyd/adapters/mcp_store.hpp"
+#include "keyd/adapters/mcp/mcp_store.hpp"
 
 #include "adapter_test_helpers.hpp"
 #include "mcp/mcp_session.hpp"

@@ -2,7 +2,7 @@
 // tokens costs at most the bucket's reviews, N concurrent requests with one new token share one
 // review, refused answers are cached for their own TTL, the cache is bounded, errors are not
 // cached, and cached tokens keep working while new ones are answered "unavailable".
-#include "keyd/adapters/review_limiter.hpp"
+#include "keyd/adapters/kube/review_limiter.hpp"
 
 #include "support/test_support.hpp"
 

@@ -2,7 +2,7 @@
 // "<target>.tmp-<pid>-<random>" beside the target. The next delivery by the file target or the
 // agent's sink removes keyd's own such files for that target, and nothing else.
 #include "keyd/adapters/agent/agent_sink.hpp"
-#include "keyd/adapters/file_target.hpp"
+#include "keyd/adapters/file_target/file_target.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "support/test_support.hpp"
 

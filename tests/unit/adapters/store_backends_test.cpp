@@ -1,9 +1,9 @@
 // The mcp, daemon and file backends' homes: their config sections → the adapters' options.
 #include "backend_env.hpp"
 
-#include "keyd/adapters/daemon_backend.hpp"
-#include "keyd/adapters/file_backend.hpp"
-#include "keyd/adapters/mcp_backend.hpp"
+#include "keyd/adapters/daemon/daemon_backend.hpp"
+#include "keyd/adapters/file_store/file_backend.hpp"
+#include "keyd/adapters/mcp/mcp_backend.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>

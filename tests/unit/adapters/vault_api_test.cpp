@@ -1,7 +1,7 @@
 // The pure Vault API layer: paths, bodies, response parsing and the status mapping, table-tested.
 #include "vault/vault_api.hpp"
 
-#include "keyd/adapters/vault_store.hpp"
+#include "keyd/adapters/vault/vault_store.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -2,7 +2,7 @@
 // the TLS variables, with an injected environment (config wins; token from a file or the variable).
 #include "backend_env.hpp"
 
-#include "keyd/adapters/vault_backend.hpp"
+#include "keyd/adapters/vault/vault_backend.hpp"
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>

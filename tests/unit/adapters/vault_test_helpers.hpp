@@ -3,7 +3,7 @@
 #pragma once
 
 #include "keyd/adapters/curl/curl_transport.hpp"
-#include "keyd/adapters/vault_store.hpp"
+#include "keyd/adapters/vault/vault_store.hpp"
 
 #include "adapter_test_helpers.hpp"
 #include "support/vault_double.hpp"

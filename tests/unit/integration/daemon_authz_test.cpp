@@ -6,9 +6,9 @@
 // list, and the probes answer everybody. A refusal is 403 naming the missing grant, audited, and
 // writes no version.
 #include "keyd/adapters/curl/curl_transport.hpp"
-#include "keyd/adapters/http_server.hpp"
-#include "keyd/adapters/kube_auth.hpp"
-#include "keyd/adapters/kube_connection.hpp"
+#include "keyd/adapters/http/http_server.hpp"
+#include "keyd/adapters/kube/kube_auth.hpp"
+#include "keyd/adapters/kube/kube_connection.hpp"
 #include "keyd/app/daemon_service.hpp"
 #include "keyd/server/daemon_api.hpp"
 

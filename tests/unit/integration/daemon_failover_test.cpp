@@ -7,8 +7,8 @@
 // instant, every takeover within lease_duration + retry_period of the kill, and a stale leader never
 // adds a version for a due time another leader already served.
 #include "keyd/adapters/file_store/file_store.hpp"
-#include "keyd/adapters/kube_connection.hpp"
-#include "keyd/adapters/leader_election.hpp"
+#include "keyd/adapters/kube/kube_connection.hpp"
+#include "keyd/adapters/election/leader_election.hpp"
 #include "keyd/app/daemon_service.hpp"
 #include "support/fakes.hpp"
 #include "support/kube_double.hpp"

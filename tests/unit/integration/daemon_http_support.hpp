@@ -2,7 +2,7 @@
 // kube-apiserver double's admin credentials, for the TokenReview authenticator's connection.
 #pragma once
 
-#include "keyd/adapters/kube_connection.hpp"
+#include "keyd/adapters/kube/kube_connection.hpp"
 #include "keyd/common/secret.hpp"
 
 #include <string>

@@ -4,9 +4,9 @@
 // WWW-Authenticate, Cache-Control), the pod of a bound service-account token in the audit trail,
 // and neither the key nor a token in any log line.
 #include "keyd/adapters/curl/curl_transport.hpp"
-#include "keyd/adapters/http_server.hpp"
-#include "keyd/adapters/kube_auth.hpp"
-#include "keyd/adapters/kube_connection.hpp"
+#include "keyd/adapters/http/http_server.hpp"
+#include "keyd/adapters/kube/kube_auth.hpp"
+#include "keyd/adapters/kube/kube_connection.hpp"
 #include "keyd/app/daemon_service.hpp"
 #include "keyd/server/daemon_api.hpp"
 

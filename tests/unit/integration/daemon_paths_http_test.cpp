@@ -2,7 +2,7 @@
 // in front of server::DaemonApi answers 404 to every non-canonical spelling of a resource
 // (percent-encoded '/', empty segments, a trailing '/', dot segments), so the key is served only
 // through /v1/swarms/{name}/key; a bearer token with a NUL or another control character is 401.
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 #include "keyd/app/daemon_service.hpp"
 #include "keyd/server/daemon_api.hpp"
 

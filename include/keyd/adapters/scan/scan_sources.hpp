@@ -1,34 +1,25 @@
-// Where `keyd scan` looks for swarm keys: files on disk, every commit of a git repository, and what
-// is staged for the next commit. Each source hands its text to domain::scan_for_keys and reports
-// path, line and fingerprint (and the commit) — never the key or the text around it.
+// Where `keyd scan` looks for swarm keys (ports::KeyScanner): files on disk, every commit of a git
+// repository, and what is staged for the next commit. Each source hands its text to
+// domain::scan_for_keys and reports path, line and fingerprint (and the commit) — never the key or
+// the text around it.
 #pragma once
 
 #include "keyd/common/result.hpp"
 #include "keyd/domain/scan.hpp"
+#include "keyd/ports/key_scanner.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace keyd::adapters {
 
-struct ScanHit {
-  std::string path;  // as walked from the given path, or relative to the repository's top level
-  domain::KeyFinding finding;
-  std::string commit;        // git history: the full id of the first commit that added this key here
-  std::string short_commit;  // the same, abbreviated as git abbreviates it
-};
-
-struct ScanResult {
-  std::vector<ScanHit> hits;
-  std::vector<std::string> skipped;  // notices: what was not scanned and why (names paths only)
-  std::vector<Error> errors;         // what could not be read; the scan went on without it
-  std::size_t files = 0;             // files (or file diffs) scanned
-  std::uint64_t bytes = 0;           // bytes handed to the scanner
-  std::size_t commits = 0;           // git history: commits read
-};
+// The sources report in the port's types.
+using ports::ScanHit;
+using ports::ScanResult;
 
 inline constexpr std::uint64_t k_max_scan_file_size = std::uint64_t{64} << 20;
 
@@ -49,5 +40,8 @@ inline constexpr std::uint64_t k_max_scan_file_size = std::uint64_t{64} << 20;
 // The top-level directory of the repository `path` is in; a bare repository is its own root.
 [[nodiscard]] Result<std::filesystem::path> git_toplevel(const std::filesystem::path& path,
                                                          std::chrono::milliseconds timeout);
+
+// The functions above as a ports::KeyScanner (files larger than k_max_scan_file_size skipped).
+[[nodiscard]] std::unique_ptr<ports::KeyScanner> make_key_scanner();
 
 }  // namespace keyd::adapters

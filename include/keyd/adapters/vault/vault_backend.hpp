@@ -5,8 +5,8 @@
 // no auth.token_file.
 #pragma once
 
-#include "keyd/adapters/store_backend.hpp"
-#include "keyd/adapters/vault_store.hpp"
+#include "keyd/adapters/backend/store_backend.hpp"
+#include "keyd/adapters/vault/vault_store.hpp"
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/http.hpp"

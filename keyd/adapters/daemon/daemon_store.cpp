@@ -1,11 +1,11 @@
-// The SecretStore port over a keyd daemon's HTTP API; see include/keyd/adapters/daemon_store.hpp.
-#include "keyd/adapters/daemon_store.hpp"
+// The SecretStore port over a keyd daemon's HTTP API; see include/keyd/adapters/daemon/daemon_store.hpp.
+#include "keyd/adapters/daemon/daemon_store.hpp"
 
 #include "keyd/adapters/os/fs.hpp"
 #include "keyd/common/address.hpp"
 #include "keyd/domain/backoff.hpp"
 #include "keyd/domain/swarm_key.hpp"
-#include "os/wiping_allocator.hpp"
+#include "../os/wiping_allocator.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

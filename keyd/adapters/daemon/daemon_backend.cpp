@@ -1,4 +1,4 @@
-#include "keyd/adapters/daemon_backend.hpp"
+#include "keyd/adapters/daemon/daemon_backend.hpp"
 
 #include "keyd/adapters/curl/curl_transport.hpp"
 

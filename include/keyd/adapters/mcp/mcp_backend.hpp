@@ -1,8 +1,8 @@
 // The mcp backend's home: store.mcp → the child's command and environment → the store.
 #pragma once
 
-#include "keyd/adapters/mcp_store.hpp"
-#include "keyd/adapters/store_backend.hpp"
+#include "keyd/adapters/mcp/mcp_store.hpp"
+#include "keyd/adapters/backend/store_backend.hpp"
 #include "keyd/config/config.hpp"
 
 namespace keyd::adapters {

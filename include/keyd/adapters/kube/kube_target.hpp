@@ -4,7 +4,7 @@
 // from the key, so a restart happens exactly once per key), and follows the rollout to the end.
 #pragma once
 
-#include "keyd/adapters/kube_connection.hpp"
+#include "keyd/adapters/kube/kube_connection.hpp"
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/progress.hpp"

@@ -2,8 +2,8 @@
 // the daemon's CA → the read-only store.
 #pragma once
 
-#include "keyd/adapters/daemon_store.hpp"
-#include "keyd/adapters/store_backend.hpp"
+#include "keyd/adapters/daemon/daemon_store.hpp"
+#include "keyd/adapters/backend/store_backend.hpp"
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 

@@ -2,7 +2,7 @@
 // or, without Kubernetes, an exclusive flock(2) on a lock file (one host only).
 #pragma once
 
-#include "keyd/adapters/kube_target.hpp"
+#include "keyd/adapters/kube/kube_target.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/leadership.hpp"
 

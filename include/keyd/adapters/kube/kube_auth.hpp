@@ -4,8 +4,8 @@
 // (ClusterRole system:auth-delegator).
 #pragma once
 
-#include "keyd/adapters/kube_target.hpp"
-#include "keyd/adapters/review_limiter.hpp"
+#include "keyd/adapters/kube/kube_target.hpp"
+#include "keyd/adapters/kube/review_limiter.hpp"
 #include "keyd/ports/api.hpp"
 #include "keyd/ports/clock.hpp"
 

@@ -1,6 +1,6 @@
 // Leadership without Kubernetes: whoever holds the flock on the lock file leads.
 #include "keyd/adapters/os/fs.hpp"
-#include "keyd/adapters/leader_election.hpp"
+#include "keyd/adapters/election/leader_election.hpp"
 
 #include <unistd.h>
 

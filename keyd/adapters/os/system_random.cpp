@@ -1,4 +1,4 @@
-#include "keyd/adapters/system_random.hpp"
+#include "keyd/adapters/os/system_random.hpp"
 
 namespace keyd::adapters {
 

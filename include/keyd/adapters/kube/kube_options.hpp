@@ -2,8 +2,8 @@
 // target entry → the target's options. (Connecting and sharing one client is the wiring's.)
 #pragma once
 
-#include "keyd/adapters/kube_connection.hpp"
-#include "keyd/adapters/kube_target.hpp"
+#include "keyd/adapters/kube/kube_connection.hpp"
+#include "keyd/adapters/kube/kube_target.hpp"
 #include "keyd/config/config.hpp"
 
 namespace keyd::adapters {

@@ -1,4 +1,4 @@
-#include "keyd/adapters/file_backend.hpp"
+#include "keyd/adapters/file_store/file_backend.hpp"
 
 namespace keyd::adapters {
 

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "keyd/adapters/file_store/file_store.hpp"
-#include "keyd/adapters/store_backend.hpp"
+#include "keyd/adapters/backend/store_backend.hpp"
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 

@@ -1,6 +1,6 @@
 // The review limiter: a bounded LRU of answers by token hash, one review in flight per token, and
 // a token bucket for reviews of tokens it has not seen.
-#include "keyd/adapters/review_limiter.hpp"
+#include "keyd/adapters/kube/review_limiter.hpp"
 
 #include "keyd/common/digest.hpp"
 

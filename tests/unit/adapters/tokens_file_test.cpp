@@ -1,7 +1,7 @@
 // The tokens-file authenticator compares the whole SHA-256 digest: a wrong token whose digest
 // shares a prefix with a valid one, and a listed digest that differs from the token's only in its
 // last byte, are both refused (issue 17: a comparison of the first byte alone let a mutant live).
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 #include "keyd/common/digest.hpp"
 
 #include "support/test_support.hpp"

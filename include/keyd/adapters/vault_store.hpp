@@ -5,6 +5,7 @@
 
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/http.hpp"
+#include "keyd/ports/random.hpp"
 #include "keyd/ports/secret_store.hpp"
 
 #include <chrono>
@@ -59,11 +60,13 @@ struct VaultOptions {
   std::chrono::milliseconds retry_after_cap{30'000};  // longest Retry-After honoured
 };
 
-// The transport must outlive the store. Authentication happens lazily on first use (a token is
-// looked up with lookup-self; AppRole/Kubernetes log in), so constructing never blocks.
+// The transport, the clock and `random` (the jitter of the retries) must outlive the store.
+// Authentication happens lazily on first use (a token is looked up with lookup-self;
+// AppRole/Kubernetes log in), so constructing never blocks.
 [[nodiscard]] Result<std::unique_ptr<ports::SecretStore>> make_vault_store(VaultOptions options,
                                                                            ports::HttpTransport& transport,
-                                                                           const ports::Clock& clock);
+                                                                           const ports::Clock& clock,
+                                                                           ports::Random& random);
 
 // invalid_config unless address is https://, or http:// to a loopback host (127.0.0.0/8, ::1,
 // localhost), or allow_insecure_http is set.

@@ -86,7 +86,7 @@ Result<VaultBackendOptions> vault_backend_options(const config::VaultStoreConfig
 }
 
 Result<BuiltStore> make_vault_backend(const config::VaultStoreConfig& cfg, const EnvLookup& env,
-                                      const ports::Clock& clock, const LoginObserver& observer) {
+                                      const ports::Clock& clock, ports::Random& random, const LoginObserver& observer) {
   KEYD_ASSIGN_OR_RETURN(VaultBackendOptions options, vault_backend_options(cfg, env));
   if (observer) {
     options.store.auth.on_login = [observer](const VaultIdentity& identity) {
@@ -100,7 +100,7 @@ Result<BuiltStore> make_vault_backend(const config::VaultStoreConfig& cfg, const
                 options.tls.client_cert_file.empty() ? "" : ", client certificate " + options.tls.client_cert_file);
   BuiltStore built;
   KEYD_ASSIGN_OR_RETURN(built.transport, make_curl_transport(std::move(options.tls)));
-  KEYD_ASSIGN_OR_RETURN(built.store, make_vault_store(std::move(options.store), *built.transport, clock));
+  KEYD_ASSIGN_OR_RETURN(built.store, make_vault_store(std::move(options.store), *built.transport, clock, random));
   return built;
 }
 

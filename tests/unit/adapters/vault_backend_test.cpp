@@ -181,7 +181,8 @@ TEST(VaultBackendOptions, TimeoutsAttemptsMountAndInsecureHttpCopied) {
 
 TEST(MakeVaultBackend, PlainHttpToARemoteHostIsRefusedBeforeAnyTransportExists) {
   const testing::FakeClock clock;
-  auto built = make_vault_backend(with_address("http://vault.example:8200"), env_of(k_token), clock, {});
+  testing::FixedRandom random;
+  auto built = make_vault_backend(with_address("http://vault.example:8200"), env_of(k_token), clock, random, {});
   ASSERT_FALSE(built);
   EXPECT_EQ(built.error().code, ErrorCode::invalid_config);
   EXPECT_NE(built.error().message.find("http://vault.example:8200"), std::string::npos);
@@ -189,7 +190,8 @@ TEST(MakeVaultBackend, PlainHttpToARemoteHostIsRefusedBeforeAnyTransportExists) 
 
 TEST(MakeVaultBackend, BuildsAStoreOnItsOwnTransport) {
   const testing::FakeClock clock;
-  auto built = make_vault_backend(with_address("http://127.0.0.1:1"), env_of(k_token), clock, {});
+  testing::FixedRandom random;
+  auto built = make_vault_backend(with_address("http://127.0.0.1:1"), env_of(k_token), clock, random, {});
   ASSERT_TRUE(built) << built.error().message;
   EXPECT_NE(built->transport, nullptr);
   EXPECT_NE(built->store, nullptr);

@@ -125,7 +125,7 @@ class VaultStoreTest : public ::testing::Test {
   }
 
   std::unique_ptr<ports::SecretStore> make_store(VaultOptions o) {
-    auto made = make_vault_store(std::move(o), *m_transport, m_clock);
+    auto made = make_vault_store(std::move(o), *m_transport, m_clock, m_random);
     if (!made) throw std::runtime_error("make_vault_store: " + made.error().message);
     return std::move(*made);
   }
@@ -184,6 +184,7 @@ class VaultStoreTest : public ::testing::Test {
   std::unique_ptr<testing::VaultDouble> m_vault;
   std::unique_ptr<ports::HttpTransport> m_transport;
   testing::FakeClock m_clock;
+  testing::FixedRandom m_random;
   std::vector<std::string> m_secrets;
 };
 

@@ -3,6 +3,7 @@
 // templates, External Secrets and the Vault Secrets Operator can consume "swarm.key" unchanged.
 #pragma once
 
+#include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/http.hpp"
 #include "keyd/ports/random.hpp"
@@ -31,7 +32,7 @@ struct VaultIdentity {
 [[nodiscard]] std::string describe_vault_identity(const VaultIdentity& identity);
 
 struct VaultAuthOptions {
-  std::string method = "token";  // token | approle | kubernetes
+  config::VaultAuthMethod method = config::VaultAuthMethod::token;
   // token: the token itself (from $VAULT_TOKEN or token_file, resolved by the caller).
   Secret token;
   std::string token_file;  // re-read on re-authentication when set

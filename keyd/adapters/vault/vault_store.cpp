@@ -90,11 +90,6 @@ Result<std::unique_ptr<ports::SecretStore>> make_vault_store(VaultOptions option
   if (options.address.empty()) return fail(ErrorCode::invalid_config, "no Vault address configured");
   while (options.address.ends_with('/')) options.address.pop_back();
   if (options.mount.empty()) return fail(ErrorCode::invalid_config, "no Vault KV mount configured");
-  constexpr std::array k_methods{"token", "approle", "kubernetes"};
-  if (std::ranges::find(k_methods, options.auth.method) == k_methods.end()) {
-    return fail(ErrorCode::invalid_config,
-                fmt::format("unknown Vault auth method '{}' (expected token, approle or kubernetes)", options.auth.method));
-  }
   if (options.max_attempts < 1) options.max_attempts = 1;
   return std::make_unique<VaultStore>(std::move(options), transport, clock, random);
 }

@@ -63,7 +63,7 @@ class RetryJitterTest : public ::testing::Test {
 TEST_F(RetryJitterTest, VaultDrawsItsJitterFromTheInjectedRandom) {
   VaultOptions o;
   o.address = "https://vault.test:8200";
-  o.auth.method = "token";
+  o.auth.method = config::VaultAuthMethod::token;
   o.auth.token = Secret::from_text("hvs.test-token");
   o.max_attempts = k_attempts;
   o.backoff_base = k_base;

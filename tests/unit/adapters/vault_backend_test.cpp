@@ -86,13 +86,13 @@ TEST(VaultBackendOptions, VaultTokenWithALineBreakInsideIsRefusedWithoutShowingI
 
 TEST(VaultBackendOptions, OtherAuthMethodsIgnoreVaultTokenAndCopyTheirSettings) {
   auto cfg = with_address();
-  cfg.auth.method = "approle";
+  cfg.auth.method = config::VaultAuthMethod::approle;
   cfg.auth.role_id_file = "/r";
   cfg.auth.secret_id_file = "/s";
   cfg.auth.mount = "approle-prod";
   auto o = vault_backend_options(cfg, env_of(k_token));
   ASSERT_TRUE(o) << o.error().message;
-  EXPECT_EQ(o->store.auth.method, "approle");
+  EXPECT_EQ(config::to_string(o->store.auth.method), "approle");
   EXPECT_TRUE(o->store.auth.token.empty());
   EXPECT_EQ(o->store.auth.role_id_file, "/r");
   EXPECT_EQ(o->store.auth.secret_id_file, "/s");

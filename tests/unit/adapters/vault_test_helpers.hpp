@@ -117,7 +117,7 @@ class VaultStoreTest : public ::testing::Test {
   [[nodiscard]] VaultOptions options() const {
     VaultOptions o;
     o.address = m_vault->address();
-    o.auth.method = "token";
+    o.auth.method = config::VaultAuthMethod::token;
     o.auth.token = Secret::from_text(m_vault->root_token());
     o.connect_timeout = 2s;
     o.request_timeout = 10s;

@@ -209,10 +209,10 @@ BundleFile keyd_workload_file(const BundleValues& v) {
 
 std::string render_keyd_config_text(const BundleValues& v) {
   const config::BundleVault& vault = v.keyd.vault;
-  Json auth{{"method", vault.auth_method}};
-  if (vault.auth_method == "kubernetes") {
+  Json auth{{"method", config::to_string(vault.auth_method)}};
+  if (vault.auth_method == config::VaultAuthMethod::kubernetes) {
     auth["role"] = vault.role;
-  } else if (vault.auth_method == "approle") {
+  } else if (vault.auth_method == config::VaultAuthMethod::approle) {
     auth["role_id_file"] = std::string(k_credentials_dir) + "/role-id";
     auth["secret_id_file"] = std::string(k_credentials_dir) + "/secret-id";
   } else {

@@ -33,7 +33,7 @@ BundleFile module_manifest_file(const config::BundleValues& v, const std::vector
             {"backend", "vault"},
             {"address", v.keyd.vault.address},
             {"path", v.keyd.vault.mount + "/data/" + v.keyd.path},
-            {"auth_method", v.keyd.vault.auth_method}}});
+            {"auth_method", config::to_string(v.keyd.vault.auth_method)}}});
   if (agent_delivery(v)) {  // the Vault role the pods' agent logs in with: the operator creates it
     const config::BundleAgent& agent = v.key_delivery.agent;
     requires_list[2]["agent"] =

@@ -9,8 +9,8 @@
 
 namespace keyd::cli {
 
-KubeResources::KubeResources(config::KubernetesConfig config, const ports::Clock& clock)
-    : m_config(std::move(config)), m_clock(clock) {}
+KubeResources::KubeResources(config::KubernetesConfig config, const ports::Clock& clock, ports::Random& random)
+    : m_config(std::move(config)), m_clock(clock), m_random(random) {}
 
 Result<std::shared_ptr<adapters::KubeApi>> KubeResources::api() {
   if (!m_api) {
@@ -20,7 +20,7 @@ Result<std::shared_ptr<adapters::KubeApi>> KubeResources::api() {
                             adapters::load_kube_connection(options, adapters::process_environment(), m_clock));
       spdlog::debug("kubernetes: {} at {}, namespace {}", connection.description, connection.server,
                     connection.default_namespace);
-      return adapters::make_kube_api(std::move(connection), m_clock, m_config.request_timeout);
+      return adapters::make_kube_api(std::move(connection), m_clock, m_random, m_config.request_timeout);
     }();
   }
   return *m_api;

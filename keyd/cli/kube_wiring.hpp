@@ -7,6 +7,7 @@
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/progress.hpp"
+#include "keyd/ports/random.hpp"
 #include "keyd/ports/target.hpp"
 
 #include <memory>
@@ -19,12 +20,14 @@ namespace keyd::cli {
 // first api() call only; later calls return the same client, or the same error.
 class KubeResources {
  public:
-  KubeResources(config::KubernetesConfig config, const ports::Clock& clock);
+  // The clock and `random` (the jitter of the client's retries) must outlive it.
+  KubeResources(config::KubernetesConfig config, const ports::Clock& clock, ports::Random& random);
   [[nodiscard]] Result<std::shared_ptr<adapters::KubeApi>> api();
 
  private:
   config::KubernetesConfig m_config;
   const ports::Clock& m_clock;
+  ports::Random& m_random;
   std::optional<Result<std::shared_ptr<adapters::KubeApi>>> m_api;
 };
 

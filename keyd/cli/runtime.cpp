@@ -33,7 +33,7 @@ Result<std::unique_ptr<Runtime>> Runtime::make(config::Config config, Actor acto
   std::unique_ptr<Runtime> rt(new Runtime(std::move(config), std::move(actor)));
   // The store logs in lazily, after make() returned; the observer is bound to this runtime.
   KEYD_ASSIGN_OR_RETURN(BuiltStore built,
-                        make_store(rt->m_config, *rt->m_clock,
+                        make_store(rt->m_config, *rt->m_clock, *rt->m_random,
                                    [raw = rt.get()](std::string_view identity) { raw->on_store_login(identity); }));
   rt->m_transport = std::move(built.transport);
   rt->m_store = std::move(built.store);
@@ -57,7 +57,7 @@ ports::Progress& Runtime::progress() {
 }
 
 KubeResources& Runtime::kube() {
-  if (!m_kube) m_kube = std::make_unique<KubeResources>(m_config.kubernetes, *m_clock);
+  if (!m_kube) m_kube = std::make_unique<KubeResources>(m_config.kubernetes, *m_clock, *m_random);
   return *m_kube;
 }
 

@@ -21,26 +21,30 @@ namespace keyd::cli {
 
 namespace {
 
-using StoreFactory = Result<BuiltStore> (*)(const config::Config&, const ports::Clock&, const LoginObserver&);
+using StoreFactory = Result<BuiltStore> (*)(const config::Config&, const ports::Clock&, ports::Random&,
+                                            const LoginObserver&);
 // A target factory may make on the runtime what its targets share and need to outlive them.
 using TargetFactory = Result<std::unique_ptr<ports::Target>> (*)(const config::TargetConfig&, Runtime&);
 
-Result<BuiltStore> make_file_backend(const config::Config& cfg, const ports::Clock& clock, const LoginObserver&) {
+Result<BuiltStore> make_file_backend(const config::Config& cfg, const ports::Clock& clock, ports::Random&,
+                                     const LoginObserver&) {
   return adapters::make_file_backend(cfg.store.file, clock);
 }
 
-Result<BuiltStore> make_vault_backend(const config::Config& cfg, const ports::Clock& clock,
+Result<BuiltStore> make_vault_backend(const config::Config& cfg, const ports::Clock& clock, ports::Random& random,
                                       const LoginObserver& observer) {
-  return adapters::make_vault_backend(cfg.store.vault, adapters::process_env_lookup(), clock, observer);
+  return adapters::make_vault_backend(cfg.store.vault, adapters::process_env_lookup(), clock, random, observer);
 }
 
-Result<BuiltStore> make_mcp_backend(const config::Config& cfg, const ports::Clock&, const LoginObserver&) {
+Result<BuiltStore> make_mcp_backend(const config::Config& cfg, const ports::Clock&, ports::Random&,
+                                    const LoginObserver&) {
   return adapters::make_mcp_backend(cfg.store.mcp, adapters::process_env_lookup());
 }
 
 // Read-only: the keyd daemon's API, addressed by swarm name (the config maps store paths to names).
-Result<BuiltStore> make_daemon_backend(const config::Config& cfg, const ports::Clock& clock, const LoginObserver&) {
-  return adapters::make_daemon_backend(cfg.store.daemon, cfg.swarms, clock);
+Result<BuiltStore> make_daemon_backend(const config::Config& cfg, const ports::Clock& clock, ports::Random& random,
+                                       const LoginObserver&) {
+  return adapters::make_daemon_backend(cfg.store.daemon, cfg.swarms, clock, random);
 }
 
 Result<std::unique_ptr<ports::Target>> make_file(const config::TargetConfig& t, Runtime&) {
@@ -62,13 +66,14 @@ const std::map<config::TargetType, TargetFactory> k_target_factories{{config::Ta
 
 }  // namespace
 
-Result<BuiltStore> make_store(const config::Config& config, const ports::Clock& clock, const LoginObserver& observer) {
+Result<BuiltStore> make_store(const config::Config& config, const ports::Clock& clock, ports::Random& random,
+                              const LoginObserver& observer) {
   const auto factory = k_store_factories.find(config.store.backend);
   if (factory == k_store_factories.end()) {
     return fail(ErrorCode::invalid_config,
                 fmt::format("store backend '{}' is not available", config::to_string(config.store.backend)));
   }
-  return factory->second(config, clock, observer);
+  return factory->second(config, clock, random, observer);
 }
 
 Result<app::Swarm> build_swarm(const config::SwarmConfig& swarm, Runtime& runtime) {

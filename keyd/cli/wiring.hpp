@@ -6,6 +6,7 @@
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/http.hpp"
+#include "keyd/ports/random.hpp"
 #include "keyd/ports/secret_store.hpp"
 
 #include <functional>
@@ -18,8 +19,9 @@ namespace keyd::cli {
 using adapters::BuiltStore;
 using adapters::LoginObserver;
 
-// invalid_config when the backend is not available.
+// invalid_config when the backend is not available. The clock and `random` (the jitter of a remote
+// store's retries) must outlive the store.
 [[nodiscard]] Result<BuiltStore> make_store(const config::Config& config, const ports::Clock& clock,
-                                            const LoginObserver& observer);
+                                            ports::Random& random, const LoginObserver& observer);
 
 }  // namespace keyd::cli

@@ -136,7 +136,9 @@ inline constexpr std::array k_delivery_fields{
 
 void parse_auth_method(const YAML::Node& value, const Where& where, Problems& problems, BundleVault& out) {
   static constexpr std::array<schema::Choice, 3> k_choices{{{"kubernetes", true}, {"approle", true}, {"token", true}}};
-  if (auto text = schema::choice(value, where, problems, k_choices, "auth method")) out.auth_method = *text;
+  if (auto text = schema::choice(value, where, problems, k_choices, "auth method")) {
+    out.auth_method = *schema::enum_named<VaultAuthMethod, 3>(*text);
+  }
 }
 
 inline constexpr std::array k_vault_fields{
@@ -159,7 +161,7 @@ void parse_vault(const YAML::Node& value, const Where& where, Problems& problems
       problems.add(at(key), where.child(key, where.mark).prefix() + "expected a Secret name, got '" + *name + "'");
     }
   }
-  if (v.auth_method == "kubernetes") {
+  if (v.auth_method == VaultAuthMethod::kubernetes) {
     if (v.role.empty())
       problems.add(at("role"), where.child("role", where.mark).prefix() + "required with auth_method kubernetes");
     if (!v.credentials_secret.empty()) {
@@ -168,10 +170,10 @@ void parse_vault(const YAML::Node& value, const Where& where, Problems& problems
                        "only for auth_method approle or token (kubernetes uses keyd's service account)");
     }
   } else if (v.credentials_secret.empty()) {
-    problems.add(at("credentials_secret"), where.child("credentials_secret", where.mark).prefix() +
-                                               "required with auth_method " + v.auth_method +
-                                               " (the name of a Secret holding " +
-                                               (v.auth_method == "approle" ? "role-id and secret-id" : "token") + ")");
+    problems.add(at("credentials_secret"),
+                 where.child("credentials_secret", where.mark).prefix() + "required with auth_method " +
+                     std::string(to_string(v.auth_method)) + " (the name of a Secret holding " +
+                     (v.auth_method == VaultAuthMethod::approle ? "role-id and secret-id" : "token") + ")");
   }
 }
 

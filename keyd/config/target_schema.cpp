@@ -18,6 +18,7 @@ constexpr std::array k_strategies{Choice{"rolling", true}, Choice{"recreate", tr
 static_assert(k_target_types.size() == 2 && k_strategies.size() == 3);  // TargetType, RestartStrategy
 constexpr std::array k_workload_kinds{Choice{"StatefulSet", true}, Choice{"Deployment", true},
                                       Choice{"DaemonSet", true}};
+static_assert(k_workload_kinds.size() == 3);  // WorkloadKind
 
 constexpr std::int64_t k_day_ms = 86'400'000;
 
@@ -71,12 +72,19 @@ std::optional<TargetType> named_type(const YAML::Node& item) {
   return enum_named<TargetType, static_cast<int>(k_target_types.size())>(type.Scalar());
 }
 
+// The workload kind a restart item names; nullopt when missing or unknown (reported by the kind field).
+std::optional<WorkloadKind> named_kind(const YAML::Node& item) {
+  const YAML::Node kind = item["kind"];
+  if (!kind || !kind.IsScalar()) return std::nullopt;
+  return enum_named<WorkloadKind, static_cast<int>(k_workload_kinds.size())>(kind.Scalar());
+}
+
 constexpr char k_type_noun[] = "target type";
 constexpr char k_strategy_noun[] = "strategy";
 constexpr char k_kind_noun[] = "workload kind";
 
 constexpr std::array k_restart_fields{
-    Field<RestartConfig>{"kind", true, choice_field<&RestartConfig::kind, k_workload_kinds, k_kind_noun>},
+    Field<RestartConfig>{"kind", true, enum_field<&RestartConfig::kind, k_workload_kinds, k_kind_noun>},
     Field<RestartConfig>{"name", true,
                          checked_name<&RestartConfig::name, dns_subdomain, k_workload_noun, k_subdomain_rule>},
 };
@@ -84,9 +92,9 @@ constexpr std::array k_restart_fields{
 void parse_restart(const YAML::Node& value, const Where& where, Problems& problems, TargetConfig& out) {
   std::map<std::string, int, std::less<>> first_line;  // "Kind/name" → 1-based line
   for (auto& [workload, node, index] : parse_list(value, where, problems, k_restart_fields)) {
-    if (workload.kind.empty() || workload.name.empty()) continue;  // reported already
-    const std::string id = workload.kind + "/" + workload.name;
     const YAML::Node& item = node;
+    if (!named_kind(item) || workload.name.empty()) continue;  // reported already
+    const std::string id = std::string(to_string(workload.kind)) + "/" + workload.name;
     if (const auto [first, inserted] = first_line.emplace(id, item.Mark().line + 1); !inserted) {
       problems.add(item.Mark(), where.path + "[" + std::to_string(index) + "]: duplicate workload " + id +
                                     " (first at line " + std::to_string(first->second) + ")");

@@ -10,9 +10,12 @@ namespace keyd::config::schema {
 namespace {
 
 constexpr std::array k_auth_methods{Choice{"token", true}, Choice{"approle", true}, Choice{"kubernetes", true}};
+static_assert(k_auth_methods.size() == 3);  // VaultAuthMethod, in its order
 
 void parse_method(const YAML::Node& value, const Where& where, Problems& problems, VaultAuthConfig& out) {
-  if (auto name = choice(value, where, problems, k_auth_methods, "auth method")) out.method = std::move(*name);
+  if (auto name = choice(value, where, problems, k_auth_methods, "auth method")) {
+    out.method = *enum_named<VaultAuthMethod, static_cast<int>(k_auth_methods.size())>(*name);
+  }
 }
 
 void parse_address(const YAML::Node& value, const Where& where, Problems& problems, VaultStoreConfig& out) {
@@ -63,9 +66,15 @@ constexpr std::array k_method_keys{
     MethodKey{"mount", k_approle | k_kubernetes, 0},
 };
 
-std::uint8_t method_bit(std::string_view method) {
-  if (method == "approle") return k_approle;
-  if (method == "kubernetes") return k_kubernetes;
+std::uint8_t method_bit(VaultAuthMethod method) {
+  switch (method) {
+    case VaultAuthMethod::approle:
+      return k_approle;
+    case VaultAuthMethod::kubernetes:
+      return k_kubernetes;
+    case VaultAuthMethod::token:
+      break;
+  }
   return k_token;
 }
 
@@ -73,15 +82,16 @@ void parse_auth(const YAML::Node& value, const Where& where, Problems& problems,
   if (!parse_map(value, where, problems, k_auth_fields, out.auth)) return;
   // An unknown method was reported already; checking keys against the default would only add noise.
   const YAML::Node method = value["method"];
-  if (method && (!method.IsScalar() || method.Scalar() != out.auth.method)) return;
+  const std::string method_name(to_string(out.auth.method));
+  if (method && (!method.IsScalar() || method.Scalar() != method_name)) return;
   const std::uint8_t bit = method_bit(out.auth.method);
   for (const MethodKey& k : k_method_keys) {
     const auto at = key_mark(value, k.key);
     const std::string path = where.path + "." + std::string(k.key);
     if (at && (k.methods & bit) == 0) {
-      problems.add(*at, path + ": not used by auth method " + out.auth.method);
+      problems.add(*at, path + ": not used by auth method " + method_name);
     } else if (!at && (k.required & bit) != 0) {
-      problems.add(where.mark, path + ": required for auth method " + out.auth.method);
+      problems.add(where.mark, path + ": required for auth method " + method_name);
     }
   }
 }

@@ -1,7 +1,9 @@
-// Shared test helpers: temporary directories, a controllable clock, running the keyd binary.
+// Shared test helpers: temporary directories, a controllable clock, a fixed source of jitter,
+// running the keyd binary.
 #pragma once
 
 #include "keyd/ports/clock.hpp"
+#include "keyd/ports/random.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -42,6 +44,22 @@ class FakeClock final : public ports::Clock {
  private:
   mutable std::chrono::system_clock::time_point m_now;
   mutable std::vector<std::chrono::milliseconds> m_sleeps;
+};
+
+// A deterministic ports::Random: the same value at every draw (0.5 unless told), so a retry's
+// jittered backoff is exact on a FakeClock. Counts its draws.
+class FixedRandom final : public ports::Random {
+ public:
+  explicit FixedRandom(double value = 0.5) : m_value(value) {}
+  [[nodiscard]] double uniform() override {
+    ++m_draws;
+    return m_value;
+  }
+  [[nodiscard]] int draws() const { return m_draws; }
+
+ private:
+  double m_value;
+  int m_draws = 0;
 };
 
 struct CommandResult {

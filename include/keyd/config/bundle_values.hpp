@@ -7,6 +7,7 @@
 
 #include "keyd/common/address.hpp"
 #include "keyd/common/result.hpp"
+#include "keyd/config/config.hpp"
 
 #include <filesystem>
 #include <map>
@@ -75,10 +76,10 @@ struct BundleKeyDelivery {
 struct BundleVault {
   std::string address = "https://vault.vault.svc:8200";
   std::string mount = "secret";
-  std::string auth_method = "kubernetes";  // kubernetes | approle | token
-  std::string role = "keyd";               // kubernetes: the Vault role bound to keyd's service account
-  std::string credentials_secret;          // approle: Secret with role-id and secret-id; token: Secret with token
-  std::string ca_secret;                   // Secret with ca.crt for Vault's TLS; empty: system CAs
+  VaultAuthMethod auth_method = VaultAuthMethod::kubernetes;
+  std::string role = "keyd";       // kubernetes: the Vault role bound to keyd's service account
+  std::string credentials_secret;  // approle: Secret with role-id and secret-id; token: Secret with token
+  std::string ca_secret;           // Secret with ca.crt for Vault's TLS; empty: system CAs
   bool operator==(const BundleVault&) const = default;
 };
 

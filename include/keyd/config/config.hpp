@@ -20,9 +20,13 @@ namespace keyd::config {
 enum class StoreBackend { file, vault, mcp, daemon };
 enum class TargetType { file, kubernetes };
 enum class RestartStrategy { rolling, recreate, none };  // how a kubernetes target restarts its workloads
+enum class WorkloadKind { stateful_set, deployment, daemon_set };  // StatefulSet | Deployment | DaemonSet
+enum class VaultAuthMethod { token, approle, kubernetes };         // how keyd logs in to Vault
 [[nodiscard]] std::string_view to_string(StoreBackend backend) noexcept;
 [[nodiscard]] std::string_view to_string(TargetType type) noexcept;
 [[nodiscard]] std::string_view to_string(RestartStrategy strategy) noexcept;
+[[nodiscard]] std::string_view to_string(WorkloadKind kind) noexcept;
+[[nodiscard]] std::string_view to_string(VaultAuthMethod method) noexcept;
 
 struct FileStoreConfig {
   std::string dir = ".keyd/store";
@@ -32,7 +36,7 @@ struct FileStoreConfig {
 
 // store.vault.auth. Only the keys of the chosen method may be set.
 struct VaultAuthConfig {
-  std::string method = "token";  // token | approle | kubernetes
+  VaultAuthMethod method = VaultAuthMethod::token;
   std::string token_file;        // token; empty: $VAULT_TOKEN (layered by the CLI)
   std::string role_id_file;      // approle, required
   std::string secret_id_file;    // approle, required
@@ -97,7 +101,7 @@ struct AuditConfig {
 
 // A workload a kubernetes target restarts when the key changes.
 struct RestartConfig {
-  std::string kind;  // StatefulSet | Deployment | DaemonSet
+  WorkloadKind kind = WorkloadKind::stateful_set;  // required in the YAML
   std::string name;
 };
 

@@ -3,16 +3,15 @@
 
 #include "keyd/adapters/os/fs.hpp"
 #include "keyd/common/address.hpp"
-#include "keyd/domain/backoff.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "../os/wiping_allocator.hpp"
+#include "../retry/retry_policy.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <optional>
-#include <random>
 
 namespace keyd::adapters {
 
@@ -67,12 +66,12 @@ Error malformed(std::string_view what, std::string_view missing) {
 
 class DaemonStore final : public ports::SecretStore {
  public:
-  DaemonStore(DaemonStoreOptions options, ports::HttpTransport& transport, const ports::Clock& clock)
+  DaemonStore(DaemonStoreOptions options, ports::HttpTransport& transport, const ports::Clock& clock,
+              ports::Random& random)
       : m_options(std::move(options)),
         m_transport(transport),
-        m_clock(clock),
-        m_backoff{m_options.max_attempts, m_options.backoff_base, m_options.backoff_cap, m_options.retry_after_cap},
-        m_random(std::random_device{}()) {}
+        m_retry({m_options.max_attempts, m_options.backoff_base, m_options.backoff_cap, m_options.retry_after_cap},
+                clock, random, detail::AttemptsNote::after_retries) {}
 
   [[nodiscard]] std::string describe() const override { return fmt::format("keyd daemon {}", m_options.url); }
 
@@ -188,33 +187,19 @@ class DaemonStore final : public ports::SecretStore {
   // One GET with bounded retries of what may pass (429, 5xx, connection failures, timeouts).
   Result<ports::HttpResponse> get(const std::string& api_path, const std::string& swarm, bool key_request) {
     const std::string what = "keyd daemon GET " + api_path;
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    for (int attempt = 1;; ++attempt) {
-      std::optional<std::chrono::milliseconds> retry_after;
+    return m_retry.run([&]() -> detail::Attempt {
       auto response = send_once(api_path);
-      Error last;
-      bool retryable = false;
-      if (response && response->status >= 200 && response->status < 300) return response;
       if (!response) {
-        last = std::move(response).error();
-        retryable = last.code == ErrorCode::unavailable || last.code == ErrorCode::timeout;
-        if (retryable) last.message = fmt::format("{}: {}", what, last.message);
-      } else {
-        last = status_error(what, swarm, response->status, response->body, key_request);
-        retryable = response->status == 429 || response->status >= 500;
-        if (auto header = response->header("retry-after")) retry_after = domain::parse_retry_after(*header);
+        Error error = std::move(response).error();
+        const bool retryable = detail::is_retryable_transport_error(error);
+        if (retryable) error.message = fmt::format("{}: {}", what, error.message);
+        return std::unexpected(detail::AttemptFailure{std::move(error), retryable, std::nullopt});
       }
-      if (!retryable) return fail(std::move(last));
-      if (attempt >= m_backoff.max_attempts) {
-        if (attempt > 1) last.message += fmt::format(" (after {} attempts)", attempt);
-        return fail(std::move(last));
-      }
-      const double jitter = m_options.jitter ? m_options.jitter() : unit(m_random);
-      const auto delay = domain::backoff_delay(m_backoff, attempt, jitter, retry_after);
-      spdlog::info("{} (attempt {} of {}); retrying in {} ms", last.message, attempt, m_backoff.max_attempts,
-                   delay.count());
-      m_clock.sleep_for(delay);
-    }
+      if (response->status >= 200 && response->status < 300) return std::move(*response);
+      return std::unexpected(detail::AttemptFailure{
+          status_error(what, swarm, response->status, response->body, key_request),
+          response->status == 429 || response->status >= 500, detail::retry_after_of(*response)});
+    });
   }
 
   // What a non-2xx answer means, named by the API path and the status, with the daemon's message.
@@ -281,9 +266,7 @@ class DaemonStore final : public ports::SecretStore {
 
   DaemonStoreOptions m_options;
   ports::HttpTransport& m_transport;
-  const ports::Clock& m_clock;
-  domain::BackoffPolicy m_backoff;
-  std::mt19937_64 m_random;
+  detail::RetryPolicy m_retry;
 };
 
 }  // namespace
@@ -303,14 +286,14 @@ Status check_daemon_url(std::string_view url) {
 
 Result<std::unique_ptr<ports::SecretStore>> make_daemon_store(DaemonStoreOptions options,
                                                               ports::HttpTransport& transport,
-                                                              const ports::Clock& clock) {
+                                                              const ports::Clock& clock, ports::Random& random) {
   KEYD_TRY(check_daemon_url(options.url));
   while (options.url.ends_with('/')) options.url.pop_back();
   if (options.token_file.empty()) {
     return fail(ErrorCode::invalid_config, "store.daemon.token_file is required with store.backend: daemon");
   }
   options.max_attempts = std::clamp(options.max_attempts, 1, 10);
-  return std::make_unique<DaemonStore>(std::move(options), transport, clock);
+  return std::make_unique<DaemonStore>(std::move(options), transport, clock, random);
 }
 
 }  // namespace keyd::adapters

@@ -27,13 +27,12 @@ std::string content_type_of(kube::PatchType type) {
 
 }  // namespace
 
-KubeApi::KubeApi(KubeConnection connection, const ports::Clock& clock, kube::TransportFactory factory,
-                 kube::ApiOptions options)
+KubeApi::KubeApi(KubeConnection connection, const ports::Clock& clock, ports::Random& random,
+                 kube::TransportFactory factory, kube::ApiOptions options)
     : m_connection(std::move(connection)),
-      m_clock(clock),
       m_factory(std::move(factory)),
       m_options(options),
-      m_jitter(std::random_device{}()) {}
+      m_retry(m_options.backoff, clock, random) {}
 
 Result<kube::SecretJson> KubeApi::get(std::string_view path) { return call_json({"GET", std::string(path), "", "", {}}); }
 
@@ -123,33 +122,20 @@ ports::HttpRequest KubeApi::build(const Call& call) const {
 
 Result<ports::HttpResponse> KubeApi::send_with_retries(const Call& call, int max_attempts) {
   const std::string what = fmt::format("kubernetes {} {}", call.method, call.path);
-  std::uniform_real_distribution<double> jitter(0.0, 1.0);
-  const auto& backoff = m_options.backoff;
-  if (max_attempts <= 0) max_attempts = backoff.max_attempts;
-  Error last;
-  for (int attempt = 1;; ++attempt) {
-    std::optional<std::chrono::milliseconds> retry_after;
-    auto response = m_transport->send(build(call));
-    if (response && response->status >= 200 && response->status < 300) return response;
-    bool retryable = false;
-    if (!response) {
-      last = Error{response.error().code, response.error().message};
-      retryable = response.error().code == ErrorCode::unavailable || response.error().code == ErrorCode::timeout;
-    } else {
-      if (response->status == 401) return response;  // the caller refreshes the credentials
-      last = kube::status_error(what, response->status, response->body);
-      retryable = kube::is_retryable_status(response->status);
-      if (auto header = response->header("retry-after")) retry_after = domain::parse_retry_after(*header);
-    }
-    if (!retryable) return fail(std::move(last));
-    if (attempt >= max_attempts) {
-      last.message += fmt::format(" (after {} attempts)", attempt);
-      return fail(std::move(last));
-    }
-    const auto delay = domain::backoff_delay(backoff, attempt, jitter(m_jitter), retry_after);
-    spdlog::info("{} (attempt {} of {}); retrying in {} ms", last.message, attempt, max_attempts, delay.count());
-    m_clock.sleep_for(delay);
-  }
+  return m_retry.run(
+      [&]() -> detail::Attempt {
+        auto response = m_transport->send(build(call));
+        if (!response) {
+          const bool retryable = detail::is_retryable_transport_error(response.error());
+          return std::unexpected(detail::AttemptFailure{std::move(response).error(), retryable, std::nullopt});
+        }
+        // 2xx, and 401: the caller refreshes the credentials.
+        if ((response->status >= 200 && response->status < 300) || response->status == 401) return std::move(*response);
+        return std::unexpected(detail::AttemptFailure{kube::status_error(what, response->status, response->body),
+                                                      kube::is_retryable_status(response->status),
+                                                      detail::retry_after_of(*response)});
+      },
+      max_attempts);
 }
 
 Result<ports::HttpResponse> KubeApi::call(const Call& call, int max_attempts) {
@@ -179,7 +165,7 @@ Result<kube::SecretJson> KubeApi::call_json(const Call& call, int max_attempts) 
 }
 
 Result<std::shared_ptr<KubeApi>> make_kube_api(KubeConnection connection, const ports::Clock& clock,
-                                               std::chrono::milliseconds request_timeout) {
+                                               ports::Random& random, std::chrono::milliseconds request_timeout) {
   if (!connection.server.starts_with("https://") && !connection.server.starts_with("http://")) {
     return fail(ErrorCode::invalid_config,
                 fmt::format("kubernetes server {:?} ({}) must be an https:// URL", connection.server,
@@ -188,7 +174,7 @@ Result<std::shared_ptr<KubeApi>> make_kube_api(KubeConnection connection, const 
   while (connection.server.ends_with('/')) connection.server.pop_back();
   kube::ApiOptions options;
   options.request_timeout = request_timeout;
-  return std::make_shared<KubeApi>(std::move(connection), clock,
+  return std::make_shared<KubeApi>(std::move(connection), clock, random,
                                    [](const ports::TlsOptions& tls) { return make_curl_transport(tls); }, options);
 }
 

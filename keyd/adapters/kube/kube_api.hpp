@@ -5,8 +5,10 @@
 // mapping of kube_status.hpp. Only 2xx answers come back. Calls are serialised (one in flight).
 #pragma once
 
+#include "../retry/retry_policy.hpp"
 #include "keyd/adapters/kube/kube_target.hpp"
 #include "keyd/domain/backoff.hpp"
+#include "keyd/ports/random.hpp"
 #include "kube_json.hpp"
 #include "kube_names.hpp"
 #include "kube_paths.hpp"
@@ -16,7 +18,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
 #include <string_view>
 
@@ -40,7 +41,8 @@ using TransportFactory = std::function<Result<std::unique_ptr<ports::HttpTranspo
 
 class KubeApi {
  public:
-  KubeApi(KubeConnection connection, const ports::Clock& clock, kube::TransportFactory factory,
+  // The clock and `random` (the jitter of the retries) must outlive the client.
+  KubeApi(KubeConnection connection, const ports::Clock& clock, ports::Random& random, kube::TransportFactory factory,
           kube::ApiOptions options = {});
 
   // `path` is an API path such as /api/v1/namespaces/x/secrets/y; bodies are JSON objects.
@@ -82,10 +84,9 @@ class KubeApi {
   [[nodiscard]] ports::HttpRequest build(const Call& call) const;
 
   KubeConnection m_connection;
-  const ports::Clock& m_clock;
   kube::TransportFactory m_factory;
   kube::ApiOptions m_options;
-  std::mt19937_64 m_jitter;
+  detail::RetryPolicy m_retry;
   std::mutex m_mutex;
 
   std::unique_ptr<ports::HttpTransport> m_transport;

@@ -13,7 +13,7 @@ KubeTargetOptions kube_target_options(const config::TargetConfig& target) {
   options.key = target.key;
   options.adopt = target.adopt;
   for (const config::RestartConfig& workload : target.restart) {
-    options.restart.push_back(KubeWorkloadRef{workload.kind, workload.name});
+    options.restart.push_back(KubeWorkloadRef{std::string(config::to_string(workload.kind)), workload.name});
   }
   options.strategy = target.strategy;
   options.wait = target.wait;

@@ -28,11 +28,12 @@ Result<Secret> read_credential(const std::string& file, std::string_view what) {
 
 std::string VaultClient::auth_mount() const {
   if (!m_options.auth.mount.empty()) return m_options.auth.mount;
-  return m_options.auth.method;  // "approle" or "kubernetes", Vault's default mount names
+  return std::string(config::to_string(m_options.auth.method));  // "approle" or "kubernetes", Vault's default mounts
 }
 
 Status VaultClient::ensure_token(bool force) {
-  if (force || m_token.empty()) return m_options.auth.method == "token" ? adopt_static_token() : login();
+  if (force || m_token.empty())
+    return m_options.auth.method == config::VaultAuthMethod::token ? adopt_static_token() : login();
   if (m_expires && *m_expires - m_clock.now() < m_ttl / 3) return renew_or_relogin();
   return {};
 }
@@ -66,23 +67,24 @@ Status VaultClient::adopt_static_token() {
 Status VaultClient::login() {
   const auto& auth = m_options.auth;
   Secret body;
-  if (auth.method == "approle") {
+  const std::string_view method = config::to_string(auth.method);
+  if (auth.method == config::VaultAuthMethod::approle) {
     KEYD_ASSIGN_OR_RETURN(auto role_id, read_credential(auth.role_id_file, "AppRole role_id"));
     KEYD_ASSIGN_OR_RETURN(auto secret_id, read_credential(auth.secret_id_file, "AppRole secret_id"));
     body = approle_login_body(role_id, secret_id);
-  } else if (auth.method == "kubernetes") {
+  } else if (auth.method == config::VaultAuthMethod::kubernetes) {
     if (auth.role.empty()) return fail(ErrorCode::invalid_config, "kubernetes auth needs store.vault.auth.role");
     KEYD_ASSIGN_OR_RETURN(auto jwt, read_credential(auth.jwt_file, "service account token"));
     body = kubernetes_login_body(auth.role, jwt);
   } else {
-    return fail(ErrorCode::invalid_config, fmt::format("unknown Vault auth method '{}'", auth.method));
+    return fail(ErrorCode::invalid_config, fmt::format("Vault auth method {} does not log in", method));
   }
   const std::string path = login_path(auth_mount());
   const std::string what = "vault POST " + path;
   auto response = send_with_retries({"POST", path, "", std::move(body)}, false);
   if (!response) {
     // Vault answers a wrong role or credential with 400: for keyd that is refused credentials.
-    Error refused = response.error().with_context(fmt::format("{} login", auth.method));
+    Error refused = response.error().with_context(fmt::format("{} login", method));
     if (refused.code == ErrorCode::invalid_input) refused.code = ErrorCode::unauthorized;
     return fail(std::move(refused));
   }
@@ -93,9 +95,9 @@ Status VaultClient::login() {
   m_renewable = grant.renewable;
   m_expires.reset();
   if (m_ttl.count() > 0) m_expires = m_clock.now() + m_ttl;
-  grant.identity.method = auth.method;
+  grant.identity.method = method;
   grant.identity.auth_mount = auth_mount();
-  spdlog::info("vault: logged in with {} at auth/{} as {} (ttl {}s, renewable {})", auth.method, auth_mount(),
+  spdlog::info("vault: logged in with {} at auth/{} as {} (ttl {}s, renewable {})", method, auth_mount(),
                describe_vault_identity(grant.identity), m_ttl.count(), m_renewable);
   if (auth.on_login) auth.on_login(grant.identity);
   return {};
@@ -119,7 +121,7 @@ Status VaultClient::renew_or_relogin() {
     spdlog::info("vault: token renewal failed ({}); authenticating again",
                  renewed ? "unexpected response" : renewed.error().message);
   }
-  if (m_options.auth.method != "token") return login();
+  if (m_options.auth.method != config::VaultAuthMethod::token) return login();
   // A given token that cannot be renewed: use it until Vault refuses it.
   m_expires.reset();
   return {};

@@ -28,7 +28,7 @@ Result<bool> parse_env_bool(std::string_view name, std::string_view text) {
 }
 
 Status resolve_token(const config::VaultAuthConfig& auth, const EnvLookup& env, VaultAuthOptions& out) {
-  if (auth.method != "token") return {};
+  if (auth.method != config::VaultAuthMethod::token) return {};
   if (!auth.token_file.empty()) {
     out.token_file = auth.token_file;
     KEYD_ASSIGN_OR_RETURN(out.token, read_credential_file(auth.token_file, "store.vault.auth.token_file"));
@@ -86,7 +86,7 @@ Result<VaultBackendOptions> vault_backend_options(const config::VaultStoreConfig
 }
 
 Result<BuiltStore> make_vault_backend(const config::VaultStoreConfig& cfg, const EnvLookup& env,
-                                      const ports::Clock& clock, const LoginObserver& observer) {
+                                      const ports::Clock& clock, ports::Random& random, const LoginObserver& observer) {
   KEYD_ASSIGN_OR_RETURN(VaultBackendOptions options, vault_backend_options(cfg, env));
   if (observer) {
     options.store.auth.on_login = [observer](const VaultIdentity& identity) {
@@ -96,11 +96,12 @@ Result<BuiltStore> make_vault_backend(const config::VaultStoreConfig& cfg, const
   KEYD_TRY(check_vault_address(options.store.address, options.allow_insecure_http));
   spdlog::debug("vault {} mount {}{}, auth {}, tls ca {}{}", options.store.address, options.store.mount,
                 options.store.namespace_name.empty() ? "" : ", namespace " + options.store.namespace_name,
-                options.store.auth.method, options.tls.ca_file.empty() ? "(system)" : options.tls.ca_file,
+                config::to_string(options.store.auth.method),
+                options.tls.ca_file.empty() ? "(system)" : options.tls.ca_file,
                 options.tls.client_cert_file.empty() ? "" : ", client certificate " + options.tls.client_cert_file);
   BuiltStore built;
   KEYD_ASSIGN_OR_RETURN(built.transport, make_curl_transport(std::move(options.tls)));
-  KEYD_ASSIGN_OR_RETURN(built.store, make_vault_store(std::move(options.store), *built.transport, clock));
+  KEYD_ASSIGN_OR_RETURN(built.store, make_vault_store(std::move(options.store), *built.transport, clock, random));
   return built;
 }
 

@@ -11,12 +11,13 @@ std::string describe(const Call& call) { return fmt::format("vault {} {}", call.
 
 }  // namespace
 
-VaultClient::VaultClient(VaultOptions options, ports::HttpTransport& transport, const ports::Clock& clock)
+VaultClient::VaultClient(VaultOptions options, ports::HttpTransport& transport, const ports::Clock& clock,
+                         ports::Random& random)
     : m_options(std::move(options)),
       m_transport(transport),
       m_clock(clock),
-      m_backoff{m_options.max_attempts, m_options.backoff_base, m_options.backoff_cap, m_options.retry_after_cap},
-      m_jitter(std::random_device{}()) {}
+      m_retry({m_options.max_attempts, m_options.backoff_base, m_options.backoff_cap, m_options.retry_after_cap}, clock,
+              random) {}
 
 ports::HttpRequest VaultClient::build(const Call& call, bool with_token) const {
   ports::HttpRequest request;
@@ -34,31 +35,18 @@ ports::HttpRequest VaultClient::build(const Call& call, bool with_token) const {
 
 Result<ports::HttpResponse> VaultClient::send_with_retries(const Call& call, bool with_token) {
   const std::string what = describe(call);
-  std::uniform_real_distribution<double> jitter(0.0, 1.0);
-  Error last;
-  for (int attempt = 1;; ++attempt) {
-    std::optional<std::chrono::milliseconds> retry_after;
+  return m_retry.run([&]() -> adapters::detail::Attempt {
     auto response = m_transport.send(build(call, with_token));
-    if (response && response->status >= 200 && response->status < 300) return response;
-    bool retryable = false;
     if (!response) {
-      last = Error{response.error().code, fmt::format("{}: {}", what, response.error().message)};
-      retryable = response.error().code == ErrorCode::unavailable || response.error().code == ErrorCode::timeout;
-    } else {
-      last = status_error(what, response->status, response->body);
-      retryable = is_retryable_status(response->status);
-      if (auto header = response->header("retry-after")) retry_after = domain::parse_retry_after(*header);
+      Error error{response.error().code, fmt::format("{}: {}", what, response.error().message)};
+      const bool retryable = adapters::detail::is_retryable_transport_error(error);
+      return std::unexpected(adapters::detail::AttemptFailure{std::move(error), retryable, std::nullopt});
     }
-    if (!retryable) return fail(std::move(last));
-    if (attempt >= m_backoff.max_attempts) {
-      last.message += fmt::format(" (after {} attempts)", attempt);
-      return fail(std::move(last));
-    }
-    const auto delay = domain::backoff_delay(m_backoff, attempt, jitter(m_jitter), retry_after);
-    spdlog::info("{} (attempt {} of {}); retrying in {} ms", last.message, attempt, m_backoff.max_attempts,
-                 delay.count());
-    m_clock.sleep_for(delay);
-  }
+    if (response->status >= 200 && response->status < 300) return std::move(*response);
+    return std::unexpected(adapters::detail::AttemptFailure{status_error(what, response->status, response->body),
+                                                            is_retryable_status(response->status),
+                                                            adapters::detail::retry_after_of(*response)});
+  });
 }
 
 Result<ports::HttpResponse> VaultClient::call(const Call& call) {

@@ -3,12 +3,12 @@
 // (honouring Retry-After), and the status mapping of vault_api. Only 2xx answers come back.
 #pragma once
 
+#include "../retry/retry_policy.hpp"
 #include "keyd/adapters/vault/vault_store.hpp"
-#include "keyd/domain/backoff.hpp"
+#include "keyd/ports/random.hpp"
 #include "vault_api.hpp"
 
 #include <optional>
-#include <random>
 #include <string>
 
 namespace keyd::adapters::vault {
@@ -22,7 +22,8 @@ struct Call {
 
 class VaultClient {
  public:
-  VaultClient(VaultOptions options, ports::HttpTransport& transport, const ports::Clock& clock);
+  // `random` (the jitter of the retries) must outlive the client, like the transport and the clock.
+  VaultClient(VaultOptions options, ports::HttpTransport& transport, const ports::Clock& clock, ports::Random& random);
 
   // Perform an authenticated call. 2xx → the response; anything else → the mapped error.
   [[nodiscard]] Result<ports::HttpResponse> call(const Call& call);
@@ -44,8 +45,7 @@ class VaultClient {
   VaultOptions m_options;
   ports::HttpTransport& m_transport;
   const ports::Clock& m_clock;
-  domain::BackoffPolicy m_backoff;
-  std::mt19937_64 m_jitter;
+  adapters::detail::RetryPolicy m_retry;
 
   Secret m_token;
   std::optional<std::chrono::system_clock::time_point> m_expires;  // nullopt: no expiry

@@ -18,8 +18,8 @@ using vault::Call;
 
 class VaultStore final : public ports::SecretStore {
  public:
-  VaultStore(VaultOptions options, ports::HttpTransport& transport, const ports::Clock& clock)
-      : m_client(std::move(options), transport, clock) {}
+  VaultStore(VaultOptions options, ports::HttpTransport& transport, const ports::Clock& clock, ports::Random& random)
+      : m_client(std::move(options), transport, clock, random) {}
 
   [[nodiscard]] std::string describe() const override {
     return fmt::format("vault {} mount {}", m_client.options().address, m_client.options().mount);
@@ -86,17 +86,12 @@ Status check_vault_address(std::string_view address, bool allow_insecure_http) {
 }
 
 Result<std::unique_ptr<ports::SecretStore>> make_vault_store(VaultOptions options, ports::HttpTransport& transport,
-                                                             const ports::Clock& clock) {
+                                                             const ports::Clock& clock, ports::Random& random) {
   if (options.address.empty()) return fail(ErrorCode::invalid_config, "no Vault address configured");
   while (options.address.ends_with('/')) options.address.pop_back();
   if (options.mount.empty()) return fail(ErrorCode::invalid_config, "no Vault KV mount configured");
-  constexpr std::array k_methods{"token", "approle", "kubernetes"};
-  if (std::ranges::find(k_methods, options.auth.method) == k_methods.end()) {
-    return fail(ErrorCode::invalid_config,
-                fmt::format("unknown Vault auth method '{}' (expected token, approle or kubernetes)", options.auth.method));
-  }
   if (options.max_attempts < 1) options.max_attempts = 1;
-  return std::make_unique<VaultStore>(std::move(options), transport, clock);
+  return std::make_unique<VaultStore>(std::move(options), transport, clock, random);
 }
 
 }  // namespace keyd::adapters

@@ -25,7 +25,7 @@ class TokenReviewFloodTest : public ::testing::Test {
   static testing::KubeDouble& kube() { return *s_kube; }
 
   std::shared_ptr<ports::Authenticator> authenticator() {
-    auto api = make_kube_api(connection_to(kube(), kube().admin_token()), clock);
+    auto api = make_kube_api(connection_to(kube(), kube().admin_token()), clock, fixed_random);
     EXPECT_TRUE(api) << api.error().message;
     TokenReviewOptions options;
     options.audiences = {"keyd"};
@@ -39,6 +39,7 @@ class TokenReviewFloodTest : public ::testing::Test {
   }
 
   testing::FakeClock clock;
+  testing::FixedRandom fixed_random;
   inline static std::unique_ptr<testing::KubeDouble> s_kube;
 };
 

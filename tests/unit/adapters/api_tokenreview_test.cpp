@@ -21,7 +21,7 @@ class TokenReviewTest : public ::testing::Test {
   static testing::KubeDouble& kube() { return *s_kube; }
 
   std::shared_ptr<ports::Authenticator> authenticator() {
-    auto api = make_kube_api(connection_to(kube(), kube().admin_token()), clock);
+    auto api = make_kube_api(connection_to(kube(), kube().admin_token()), clock, fixed_random);
     EXPECT_TRUE(api) << api.error().message;
     TokenReviewOptions options;
     options.audiences = {"keyd"};
@@ -40,6 +40,7 @@ class TokenReviewTest : public ::testing::Test {
   }
 
   testing::FakeClock clock;
+  testing::FixedRandom fixed_random;
   inline static std::unique_ptr<testing::KubeDouble> s_kube;
 };
 

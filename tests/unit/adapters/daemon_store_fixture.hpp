@@ -21,6 +21,7 @@
 namespace keyd::adapters::daemon_store_fixture {
 
 using keyd::testing::FakeClock;
+using keyd::testing::FixedRandom;
 using keyd::testing::LogCapture;
 using keyd::testing::TempDir;
 using keyd::testing::write_file;
@@ -112,19 +113,18 @@ class DaemonStoreTest : public ::testing::Test {
   }
 
   std::unique_ptr<ports::SecretStore> store(int max_attempts = 3) {
-    auto made = make_daemon_store(options_for(daemon.url() + "/", max_attempts, 0.5), *m_transport, clock);
+    auto made = make_daemon_store(options_for(daemon.url() + "/", max_attempts), *m_transport, clock, random);
     if (!made) throw std::runtime_error(made.error().message);
     return std::move(*made);
   }
 
-  [[nodiscard]] DaemonStoreOptions options_for(const std::string& url, int max_attempts, double jitter) const {
+  [[nodiscard]] DaemonStoreOptions options_for(const std::string& url, int max_attempts) const {
     DaemonStoreOptions options;
     options.url = url;
     options.token_file = (dir / "token").string();
     options.swarms = {{k_path, "ipfs-overlay"}};
     options.timeout = std::chrono::seconds(5);
     options.max_attempts = max_attempts;
-    options.jitter = [jitter] { return jitter; };
     return options;
   }
 
@@ -151,6 +151,8 @@ class DaemonStoreTest : public ::testing::Test {
 
   TempDir dir;
   FakeClock clock;
+  FixedRandom random{0.5};     // the jitter of store()
+  FixedRandom no_jitter{0.0};  // the least jitter
   FakeDaemon daemon;
   std::string m_key_text;
   std::string m_fingerprint;

@@ -99,7 +99,7 @@ TEST_F(DaemonStoreTest, StatusesMapToCodesAndMessagesThatNameThePathAndStatus) {
     for (std::size_t i = 0; i < c.requests; ++i) fresh.script(c.path, c.reply);
     fresh.set_default(meta, {200, metadata_body(3)});
     fresh.set_default(key, {200, key_body(3, m_key_text, m_fingerprint)});
-    auto s = make_daemon_store(options_for(fresh.url(), 3, 0.0), *m_transport, clock);
+    auto s = make_daemon_store(options_for(fresh.url(), 3), *m_transport, clock, no_jitter);
     ASSERT_TRUE(s);
     const Error error = c.path == key ? (*s)->read(k_path, std::nullopt).error() : (*s)->metadata(k_path).error();
     EXPECT_EQ(code_of(error), std::string(to_string(c.code))) << error.message;

@@ -110,11 +110,12 @@ TEST(DaemonStoreUrl, HttpsOrLoopbackHttpOnly) {
     EXPECT_EQ(code_of(st.error()), "invalid_config");
   }
   FakeClock clock;
+  FixedRandom random;
   auto transport = make_curl_transport({});
   ASSERT_TRUE(transport);
   DaemonStoreOptions no_token_file;
   no_token_file.url = "https://keyd:8750";
-  EXPECT_FALSE(make_daemon_store(std::move(no_token_file), **transport, clock));
+  EXPECT_FALSE(make_daemon_store(std::move(no_token_file), **transport, clock, random));
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ class KubeApiTest : public ::testing::Test {
       conn.tls.ca_file = "/ca.pem";
       conn.credentials = m_creds;
       conn.description = "kubeconfig test";
-      m_api = std::make_unique<KubeApi>(conn, m_clock, [shared = m_shared](const ports::TlsOptions& tls) {
+      m_api = std::make_unique<KubeApi>(conn, m_clock, m_random, [shared = m_shared](const ports::TlsOptions& tls) {
         shared->transports.push_back(tls);
         return Result<std::unique_ptr<ports::HttpTransport>>(std::make_unique<ScriptedTransport>(shared));
       });
@@ -103,6 +103,7 @@ class KubeApiTest : public ::testing::Test {
   std::shared_ptr<Shared> m_shared = std::make_shared<Shared>();
   std::shared_ptr<Credentials> m_creds = std::make_shared<Credentials>();
   testing::FakeClock m_clock;
+  testing::FixedRandom m_random;
   std::unique_ptr<KubeApi> m_api;
 };
 
@@ -218,11 +219,11 @@ TEST_F(KubeApiTest, MakeKubeApiChecksTheServer) {
   KubeConnection conn;
   conn.server = "kube.test:6443";
   conn.description = "kubeconfig x";
-  const auto api = make_kube_api(conn, m_clock);
+  const auto api = make_kube_api(conn, m_clock, m_random);
   ASSERT_FALSE(api);
   EXPECT_EQ(api.error().code, ErrorCode::invalid_config);
   conn.server = "https://kube.test:6443/";
-  const auto ok = make_kube_api(conn, m_clock);
+  const auto ok = make_kube_api(conn, m_clock, m_random);
   ASSERT_TRUE(ok);
   EXPECT_EQ((*ok)->connection().server, "https://kube.test:6443");
 }

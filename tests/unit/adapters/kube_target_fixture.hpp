@@ -37,7 +37,7 @@ class KubeTargetTest : public ::testing::Test {
   }
 
   std::unique_ptr<ports::Target> target(KubeTargetOptions o, const std::string& token = "") {
-    auto api = make_kube_api(connection_to(kube(), token.empty() ? kube().admin_token() : token), m_clock);
+    auto api = make_kube_api(connection_to(kube(), token.empty() ? kube().admin_token() : token), m_clock, m_random);
     EXPECT_TRUE(api) << api.error().message;
     auto t = make_kubernetes_target(std::move(o), *api, m_clock, m_progress);
     EXPECT_TRUE(t) << t.error().message;
@@ -99,6 +99,7 @@ class KubeTargetTest : public ::testing::Test {
   }
 
   SystemClock m_clock;
+  testing::FixedRandom m_random;
   RecordingProgress m_progress;
   static inline std::unique_ptr<testing::KubeDouble> s_kube;
 };

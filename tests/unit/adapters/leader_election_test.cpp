@@ -90,7 +90,7 @@ class LeaseElectorTest : public ::testing::Test {
   static testing::KubeDouble& kube() { return *s_kube; }
 
   std::unique_ptr<ports::LeaderElector> elector(const std::string& identity) {
-    auto api = make_kube_api(connection_to(kube(), kube().admin_token()), clock);
+    auto api = make_kube_api(connection_to(kube(), kube().admin_token()), clock, fixed_random);
     EXPECT_TRUE(api) << api.error().message;
     LeaseOptions options;
     options.namespace_name = "default";
@@ -102,6 +102,7 @@ class LeaseElectorTest : public ::testing::Test {
   [[nodiscard]] json lease() const { return kube().object("coordination.k8s.io", "leases", "default", "keyd"); }
 
   testing::FakeClock clock;
+  testing::FixedRandom fixed_random;
   inline static std::unique_ptr<testing::KubeDouble> s_kube;
 };
 

@@ -56,7 +56,7 @@ class LeaseDeadlineTest : public ::testing::Test {
     conn.default_namespace = "default";
     conn.credentials = std::make_shared<kube_test::StaticCredentials>("token");
     conn.description = "test connection";
-    auto api = std::make_shared<KubeApi>(conn, clock, [script = script](const ports::TlsOptions&) {
+    auto api = std::make_shared<KubeApi>(conn, clock, fixed_random, [script = script](const ports::TlsOptions&) {
       return Result<std::unique_ptr<ports::HttpTransport>>(std::make_unique<ScriptedTransport>(script));
     });
     LeaseOptions options;
@@ -67,6 +67,7 @@ class LeaseDeadlineTest : public ::testing::Test {
   }
 
   testing::FakeClock clock;
+  testing::FixedRandom fixed_random;
   std::shared_ptr<Script> script = std::make_shared<Script>();
 };
 

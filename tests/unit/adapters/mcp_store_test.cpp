@@ -29,7 +29,7 @@ class McpStoreTest : public ::testing::Test {
     VaultOptions o;
     o.address = m_mcp.vault.address();
     o.auth.token = Secret::from_text(m_mcp.vault.root_token());
-    auto made = make_vault_store(std::move(o), *m_transport, m_clock);
+    auto made = make_vault_store(std::move(o), *m_transport, m_clock, m_random);
     if (!made) throw std::runtime_error(made.error().message);
     return std::move(*made);
   }
@@ -63,6 +63,7 @@ class McpStoreTest : public ::testing::Test {
   testing::McpDouble m_mcp;
   std::unique_ptr<ports::HttpTransport> m_transport;
   testing::FakeClock m_clock;
+  testing::FixedRandom m_random;
   std::vector<std::string> m_secrets;
 };
 

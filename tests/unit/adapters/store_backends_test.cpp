@@ -76,10 +76,11 @@ TEST(DaemonBackendOptions, CopiesTheSectionAndMapsStorePathsToSwarmNames) {
 
 TEST(DaemonBackend, PlainHttpToARemoteHostIsRefused) {
   const testing::FakeClock clock;
+  testing::FixedRandom random;
   config::DaemonStoreConfig cfg;
   cfg.url = "http://keyd.example:8750";
   cfg.token_file = "/t";
-  auto built = make_daemon_backend(cfg, {}, clock);
+  auto built = make_daemon_backend(cfg, {}, clock, random);
   ASSERT_FALSE(built);
   EXPECT_EQ(built.error().code, ErrorCode::invalid_config);
 }

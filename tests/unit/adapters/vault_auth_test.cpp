@@ -21,7 +21,7 @@ class VaultAuthTest : public VaultStoreTest {
     remember_secret(secret_id);
     auto o = options();
     o.auth = {};
-    o.auth.method = "approle";
+    o.auth.method = config::VaultAuthMethod::approle;
     o.auth.role_id_file = secret_file("role-id", role_id + file_suffix);
     o.auth.secret_id_file = secret_file("secret-id", secret_id + file_suffix);
     return o;
@@ -41,7 +41,7 @@ class VaultAuthTest : public VaultStoreTest {
     remember_secret(jwt.substr(jwt.find('.') + 1, 24));
     auto o = options();
     o.auth = {};
-    o.auth.method = "kubernetes";
+    o.auth.method = config::VaultAuthMethod::kubernetes;
     o.auth.role = "keyd";
     o.auth.jwt_file = secret_file("jwt", jwt);
     o.auth.mount = mount;

@@ -86,13 +86,13 @@ TEST(VaultBackendOptions, VaultTokenWithALineBreakInsideIsRefusedWithoutShowingI
 
 TEST(VaultBackendOptions, OtherAuthMethodsIgnoreVaultTokenAndCopyTheirSettings) {
   auto cfg = with_address();
-  cfg.auth.method = "approle";
+  cfg.auth.method = config::VaultAuthMethod::approle;
   cfg.auth.role_id_file = "/r";
   cfg.auth.secret_id_file = "/s";
   cfg.auth.mount = "approle-prod";
   auto o = vault_backend_options(cfg, env_of(k_token));
   ASSERT_TRUE(o) << o.error().message;
-  EXPECT_EQ(o->store.auth.method, "approle");
+  EXPECT_EQ(config::to_string(o->store.auth.method), "approle");
   EXPECT_TRUE(o->store.auth.token.empty());
   EXPECT_EQ(o->store.auth.role_id_file, "/r");
   EXPECT_EQ(o->store.auth.secret_id_file, "/s");
@@ -181,7 +181,8 @@ TEST(VaultBackendOptions, TimeoutsAttemptsMountAndInsecureHttpCopied) {
 
 TEST(MakeVaultBackend, PlainHttpToARemoteHostIsRefusedBeforeAnyTransportExists) {
   const testing::FakeClock clock;
-  auto built = make_vault_backend(with_address("http://vault.example:8200"), env_of(k_token), clock, {});
+  testing::FixedRandom random;
+  auto built = make_vault_backend(with_address("http://vault.example:8200"), env_of(k_token), clock, random, {});
   ASSERT_FALSE(built);
   EXPECT_EQ(built.error().code, ErrorCode::invalid_config);
   EXPECT_NE(built.error().message.find("http://vault.example:8200"), std::string::npos);
@@ -189,7 +190,8 @@ TEST(MakeVaultBackend, PlainHttpToARemoteHostIsRefusedBeforeAnyTransportExists) 
 
 TEST(MakeVaultBackend, BuildsAStoreOnItsOwnTransport) {
   const testing::FakeClock clock;
-  auto built = make_vault_backend(with_address("http://127.0.0.1:1"), env_of(k_token), clock, {});
+  testing::FixedRandom random;
+  auto built = make_vault_backend(with_address("http://127.0.0.1:1"), env_of(k_token), clock, random, {});
   ASSERT_TRUE(built) << built.error().message;
   EXPECT_NE(built->transport, nullptr);
   EXPECT_NE(built->store, nullptr);

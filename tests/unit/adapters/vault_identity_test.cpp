@@ -27,7 +27,7 @@ class VaultIdentityTest : public VaultStoreTest {
         {"kubernetes.io", {{"namespace", "ipfs"}, {"serviceaccount", {{"name", "ipfs-node"}, {"uid", "9a7e"}}}}}};
     auto o = options();
     o.auth = {};
-    o.auth.method = "kubernetes";
+    o.auth.method = config::VaultAuthMethod::kubernetes;
     o.auth.role = "keyd-reader";
     o.auth.jwt_file = secret_file("jwt", make_jwt(claims));
     o.auth.mount = mount;
@@ -62,7 +62,7 @@ TEST_F(VaultIdentityTest, AnAppRoleLoginReportsTheRoleNameAndAGivenTokenNothing)
   const auto made = m_vault->control("POST", "approle/roles", {{"name", "rotator"}, {"policies", {"keyd"}}});
   auto o = options();
   o.auth = {};
-  o.auth.method = "approle";
+  o.auth.method = config::VaultAuthMethod::approle;
   o.auth.role_id_file = secret_file("role-id", made["role_id"].get<std::string>());
   o.auth.secret_id_file = secret_file("secret-id", made["secret_id"].get<std::string>());
   o.auth.on_login = [this](const VaultIdentity& identity) { m_logins.push_back(identity); };

@@ -117,7 +117,7 @@ class VaultStoreTest : public ::testing::Test {
   [[nodiscard]] VaultOptions options() const {
     VaultOptions o;
     o.address = m_vault->address();
-    o.auth.method = "token";
+    o.auth.method = config::VaultAuthMethod::token;
     o.auth.token = Secret::from_text(m_vault->root_token());
     o.connect_timeout = 2s;
     o.request_timeout = 10s;
@@ -125,7 +125,7 @@ class VaultStoreTest : public ::testing::Test {
   }
 
   std::unique_ptr<ports::SecretStore> make_store(VaultOptions o) {
-    auto made = make_vault_store(std::move(o), *m_transport, m_clock);
+    auto made = make_vault_store(std::move(o), *m_transport, m_clock, m_random);
     if (!made) throw std::runtime_error("make_vault_store: " + made.error().message);
     return std::move(*made);
   }
@@ -184,6 +184,7 @@ class VaultStoreTest : public ::testing::Test {
   std::unique_ptr<testing::VaultDouble> m_vault;
   std::unique_ptr<ports::HttpTransport> m_transport;
   testing::FakeClock m_clock;
+  testing::FixedRandom m_random;
   std::vector<std::string> m_secrets;
 };
 

@@ -55,7 +55,7 @@ BundleValues custom() {
   v.zerotier.node_selector = {{"zerotier.flatracoon.io/member", "true"}};
   v.keyd.mode = "daemon";
   v.keyd.strategy = "recreate";
-  v.keyd.vault.auth_method = "approle";
+  v.keyd.vault.auth_method = config::VaultAuthMethod::approle;
   v.keyd.vault.credentials_secret = "keyd-approle";
   v.network_policy.swarm_cidrs = {"10.147.17.0/24"};
   v.network_policy.api_clients = {{"tier", "1"}};

@@ -122,7 +122,7 @@ TEST_F(BundleCli, TheRenderedKeydConfigurationsLoadWithKeydsOwnLoader) {
     const config::TargetConfig& target = loaded->swarms[0].targets[0];
     EXPECT_EQ(config::to_string(target.type), "kubernetes");
     ASSERT_EQ(target.restart.size(), 1U);
-    EXPECT_EQ(target.restart[0].kind, "StatefulSet");
+    EXPECT_EQ(config::to_string(target.restart[0].kind), "StatefulSet");
     const bool agent = std::string(c.name) == "agent";
     const bool daemon = agent || std::string(c.name) == "daemon";
     EXPECT_EQ(target.secret.empty(), agent) << c.name << ": restart-only exactly with agent delivery";
@@ -147,7 +147,7 @@ TEST_F(BundleCli, TheRenderedKeydConfigurationsLoadWithKeydsOwnLoader) {
       auto agent_config = config::load_config(dir / "agent-agent.yaml");
       ASSERT_TRUE(agent_config) << agent_config.error().message;
       EXPECT_EQ(config::to_string(agent_config->store.backend), "vault");
-      EXPECT_EQ(agent_config->store.vault.auth.method, "kubernetes");
+      EXPECT_EQ(config::to_string(agent_config->store.vault.auth.method), "kubernetes");
       EXPECT_EQ(agent_config->store.vault.auth.role, "ipfs-reader");
       EXPECT_EQ(agent_config->store.vault.auth.mount, "k8s-prod");
       EXPECT_EQ(agent_config->store.vault.auth.jwt_file, "/var/run/secrets/vault/token");

@@ -126,7 +126,7 @@ network_policy: {swarm_cidrs: [10.147.17.0/24, "fd00::/8"], api_clients: {app: p
   EXPECT_EQ(v.key_delivery.secret, "kubo-key");
   EXPECT_EQ(v.keyd.mode, "daemon");
   EXPECT_EQ(v.keyd.rollout_timeout, "30m");
-  EXPECT_EQ(v.keyd.vault.auth_method, "approle");
+  EXPECT_EQ(to_string(v.keyd.vault.auth_method), "approle");
   EXPECT_EQ(v.keyd.vault.credentials_secret, "keyd-approle");
   EXPECT_EQ(v.network_policy.swarm_cidrs.size(), 2U);
   EXPECT_EQ(v.network_policy.api_clients.at("app"), "pinner");

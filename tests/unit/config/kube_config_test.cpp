@@ -76,11 +76,11 @@ swarms:
   EXPECT_EQ(t.key, "IPFS_SWARM.key-1");
   EXPECT_TRUE(t.adopt);
   ASSERT_EQ(t.restart.size(), 3U);
-  EXPECT_EQ(t.restart[0].kind, "StatefulSet");
+  EXPECT_EQ(to_string(t.restart[0].kind), "StatefulSet");
   EXPECT_EQ(t.restart[0].name, "ipfs");
-  EXPECT_EQ(t.restart[1].kind, "Deployment");
+  EXPECT_EQ(to_string(t.restart[1].kind), "Deployment");
   EXPECT_EQ(t.restart[1].name, "gateway.web");
-  EXPECT_EQ(t.restart[2].kind, "DaemonSet");
+  EXPECT_EQ(to_string(t.restart[2].kind), "DaemonSet");
   EXPECT_EQ(t.restart[2].name, "ipfs-edge");
   EXPECT_EQ(to_string(t.strategy), "recreate");
   EXPECT_FALSE(t.wait);
@@ -149,7 +149,7 @@ TEST(KubeConfig, ShippedExampleParses) {
     EXPECT_EQ(t.namespace_name, "ipfs-system");
     EXPECT_EQ(t.secret, "ipfs-swarm-key");
     ASSERT_EQ(t.restart.size(), 1U);
-    EXPECT_EQ(t.restart[0].kind, "StatefulSet");
+    EXPECT_EQ(to_string(t.restart[0].kind), "StatefulSet");
     EXPECT_EQ(t.restart[0].name, "ipfs");
   }
   EXPECT_TRUE(found);

@@ -35,7 +35,7 @@ TEST(VaultConfig, BackendVaultNeedsNoSectionAndGetsEveryDefault) {
   EXPECT_EQ(v.timeout, milliseconds{30'000});
   EXPECT_EQ(v.connect_timeout, milliseconds{5'000});
   EXPECT_EQ(v.max_attempts, 4);
-  EXPECT_EQ(v.auth.method, "token");
+  EXPECT_EQ(to_string(v.auth.method), "token");
   EXPECT_EQ(v.auth.token_file, "");
   EXPECT_EQ(v.auth.jwt_file, "/var/run/secrets/kubernetes.io/serviceaccount/token");
   EXPECT_EQ(v.auth.mount, "");
@@ -71,7 +71,7 @@ TEST(VaultConfig, EveryKeyIsRead) {
   EXPECT_EQ(v.timeout, milliseconds{90'000});
   EXPECT_EQ(v.connect_timeout, milliseconds{250});
   EXPECT_EQ(v.max_attempts, 10);
-  EXPECT_EQ(v.auth.method, "approle");
+  EXPECT_EQ(to_string(v.auth.method), "approle");
   EXPECT_EQ(v.auth.role_id_file, "/etc/keyd/role-id");
   EXPECT_EQ(v.auth.secret_id_file, "/etc/keyd/secret-id");
   EXPECT_EQ(v.auth.mount, "approle-keyd");
@@ -87,7 +87,7 @@ TEST(VaultConfig, TokenAndKubernetesMethods) {
   EXPECT_EQ(token.store.vault.auth.token_file, "/run/secrets/vault-token");
   const Config kube = parse_ok(with_vault("    auth:\n      method: kubernetes\n      role: keyd\n"
                                           "      jwt_file: /var/run/token\n      mount: k8s-east\n"));
-  EXPECT_EQ(kube.store.vault.auth.method, "kubernetes");
+  EXPECT_EQ(to_string(kube.store.vault.auth.method), "kubernetes");
   EXPECT_EQ(kube.store.vault.auth.role, "keyd");
   EXPECT_EQ(kube.store.vault.auth.jwt_file, "/var/run/token");
   EXPECT_EQ(kube.store.vault.auth.mount, "k8s-east");
@@ -122,7 +122,7 @@ TEST(VaultConfig, ExampleConfigsParse) {
   const auto vault = load_config(std::filesystem::path(KEYD_SOURCE_DIR) / "configs/vault.yaml");
   ASSERT_TRUE(vault.has_value());
   EXPECT_EQ(to_string(vault->store.backend), "vault");
-  EXPECT_EQ(vault->store.vault.auth.method, "kubernetes");
+  EXPECT_EQ(to_string(vault->store.vault.auth.method), "kubernetes");
 }
 
 }  // namespace

@@ -65,7 +65,7 @@ class DaemonAuthzTest : public ::testing::Test {
     conn.tls.ca_file = kube().ca_file();
     conn.credentials = std::make_shared<testing::AdminCredentials>(kube().admin_token());
     conn.description = "test connection";
-    auto api = adapters::make_kube_api(conn, f.clock);
+    auto api = adapters::make_kube_api(conn, f.clock, m_random);
     ASSERT_TRUE(api) << api.error().message;
     adapters::TokenReviewOptions review_options{{"keyd"}, std::move(allowed_users), std::chrono::seconds{10}};
     auto review = adapters::make_tokenreview_authenticator(review_options, *api, f.clock);
@@ -114,6 +114,7 @@ class DaemonAuthzTest : public ::testing::Test {
 
   testing::TempDir m_dir;
   testing::DaemonFixture f;
+  testing::FixedRandom m_random;
   SerialisedStore m_store{f.store};
   std::unique_ptr<DaemonService> m_service;
   std::unique_ptr<server::DaemonApi> m_api;

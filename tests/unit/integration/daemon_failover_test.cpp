@@ -121,7 +121,7 @@ class DaemonFailover : public ::testing::Test {
     connection.credentials = std::make_shared<StaticCredentials>(
         kube().control("POST", "tokens", {{"user", identity}, {"allow_all", true}})["token"].get<std::string>());
     connection.description = "kube double as " + identity;
-    auto api = adapters::make_kube_api(std::move(connection), clock);
+    auto api = adapters::make_kube_api(std::move(connection), clock, fixed_random);
     EXPECT_TRUE(api) << api.error().message;
     lease.identity = identity;
     m_retry_period = lease.retry_period;
@@ -210,6 +210,7 @@ class DaemonFailover : public ::testing::Test {
 
   testing::TempDir dir;
   testing::FakeClock clock;
+  testing::FixedRandom fixed_random;
   testing::RecordingAudit audit;
   testing::FakeTarget target{"secret"};
   std::mt19937 random{20261128};

@@ -59,7 +59,7 @@ class DaemonKeyHttpTest : public ::testing::Test {
     conn.tls.ca_file = kube().ca_file();
     conn.credentials = std::make_shared<testing::AdminCredentials>(kube().admin_token());
     conn.description = "test connection";
-    auto api = adapters::make_kube_api(conn, f.clock);
+    auto api = adapters::make_kube_api(conn, f.clock, m_random);
     ASSERT_TRUE(api) << api.error().message;
     auto review = adapters::make_tokenreview_authenticator({{"keyd"}, {}, std::chrono::seconds{10}}, *api, f.clock);
 
@@ -122,6 +122,7 @@ class DaemonKeyHttpTest : public ::testing::Test {
 
   testing::TempDir m_dir;
   testing::DaemonFixture f;
+  testing::FixedRandom m_random;
   SerialisedStore m_store{f.store};
   std::unique_ptr<testing::LogCapture> m_capture;
   std::unique_ptr<DaemonService> m_service;

@@ -6,6 +6,7 @@
 #include "keyd/adapters/backend/store_backend.hpp"
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
+#include "keyd/ports/random.hpp"
 
 #include <vector>
 
@@ -15,9 +16,10 @@ namespace keyd::adapters {
 [[nodiscard]] DaemonStoreOptions daemon_backend_options(const config::DaemonStoreConfig& cfg,
                                                         const std::vector<config::SwarmConfig>& swarms);
 
-// make_daemon_store checks the URL and the token file setting.
+// make_daemon_store checks the URL and the token file setting. `random` (the jitter of the
+// retries) must outlive the store.
 [[nodiscard]] Result<BuiltStore> make_daemon_backend(const config::DaemonStoreConfig& cfg,
                                                      const std::vector<config::SwarmConfig>& swarms,
-                                                     const ports::Clock& clock);
+                                                     const ports::Clock& clock, ports::Random& random);
 
 }  // namespace keyd::adapters

@@ -13,6 +13,7 @@
 
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/http.hpp"
+#include "keyd/ports/random.hpp"
 #include "keyd/ports/secret_store.hpp"
 
 #include <chrono>
@@ -34,16 +35,16 @@ struct DaemonStoreOptions {
   std::chrono::milliseconds backoff_base{200};
   std::chrono::milliseconds backoff_cap{5'000};
   std::chrono::milliseconds retry_after_cap{30'000};
-  std::function<double()> jitter;  // in [0, 1); empty: random
 };
 
 // invalid_config unless url is https://, or http:// to a loopback host (127.0.0.0/8, localhost, [::1]).
 [[nodiscard]] Status check_daemon_url(std::string_view url);
 
-// The transport (with the daemon's CA) and the clock must outlive the store. Nothing is sent
-// before the first call.
+// The transport (with the daemon's CA), the clock and `random` (the jitter of the retries) must
+// outlive the store. Nothing is sent before the first call.
 [[nodiscard]] Result<std::unique_ptr<ports::SecretStore>> make_daemon_store(DaemonStoreOptions options,
                                                                             ports::HttpTransport& transport,
-                                                                            const ports::Clock& clock);
+                                                                            const ports::Clock& clock,
+                                                                            ports::Random& random);
 
 }  // namespace keyd::adapters

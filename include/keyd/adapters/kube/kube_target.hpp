@@ -8,6 +8,7 @@
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/progress.hpp"
+#include "keyd/ports/random.hpp"
 #include "keyd/ports/target.hpp"
 
 #include <chrono>
@@ -34,11 +35,12 @@ struct KubeTargetOptions {
   bool rollback_on_failure = false;  // used by the use case: re-promote the previous version
 };
 
-// One API client per connection, shared by the targets that use it.
+// One API client per connection, shared by the targets that use it. The clock and `random` (the
+// jitter of its retries) must outlive it.
 class KubeApi;
 // `request_timeout` bounds each API request (kubernetes.request_timeout, default 30 s).
 [[nodiscard]] Result<std::shared_ptr<KubeApi>> make_kube_api(
-    KubeConnection connection, const ports::Clock& clock,
+    KubeConnection connection, const ports::Clock& clock, ports::Random& random,
     std::chrono::milliseconds request_timeout = std::chrono::milliseconds(30'000));
 
 [[nodiscard]] Result<std::unique_ptr<ports::Target>> make_kubernetes_target(KubeTargetOptions options,

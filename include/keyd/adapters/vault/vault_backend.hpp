@@ -10,6 +10,7 @@
 #include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/http.hpp"
+#include "keyd/ports/random.hpp"
 
 namespace keyd::adapters {
 
@@ -28,8 +29,10 @@ struct VaultBackendOptions {
                                                                 const EnvLookup& env);
 
 // The options above, the address checked (check_vault_address), a curl transport and the store.
-// `observer` (may be empty) is told who each AppRole or Kubernetes login authenticated as.
+// `observer` (may be empty) is told who each AppRole or Kubernetes login authenticated as; `random`
+// (the jitter of the retries) must outlive the store.
 [[nodiscard]] Result<BuiltStore> make_vault_backend(const config::VaultStoreConfig& cfg, const EnvLookup& env,
-                                                    const ports::Clock& clock, const LoginObserver& observer);
+                                                    const ports::Clock& clock, ports::Random& random,
+                                                    const LoginObserver& observer);
 
 }  // namespace keyd::adapters

@@ -3,8 +3,10 @@
 // templates, External Secrets and the Vault Secrets Operator can consume "swarm.key" unchanged.
 #pragma once
 
+#include "keyd/config/config.hpp"
 #include "keyd/ports/clock.hpp"
 #include "keyd/ports/http.hpp"
+#include "keyd/ports/random.hpp"
 #include "keyd/ports/secret_store.hpp"
 
 #include <chrono>
@@ -30,7 +32,7 @@ struct VaultIdentity {
 [[nodiscard]] std::string describe_vault_identity(const VaultIdentity& identity);
 
 struct VaultAuthOptions {
-  std::string method = "token";  // token | approle | kubernetes
+  config::VaultAuthMethod method = config::VaultAuthMethod::token;
   // token: the token itself (from $VAULT_TOKEN or token_file, resolved by the caller).
   Secret token;
   std::string token_file;  // re-read on re-authentication when set
@@ -59,11 +61,13 @@ struct VaultOptions {
   std::chrono::milliseconds retry_after_cap{30'000};  // longest Retry-After honoured
 };
 
-// The transport must outlive the store. Authentication happens lazily on first use (a token is
-// looked up with lookup-self; AppRole/Kubernetes log in), so constructing never blocks.
+// The transport, the clock and `random` (the jitter of the retries) must outlive the store.
+// Authentication happens lazily on first use (a token is looked up with lookup-self;
+// AppRole/Kubernetes log in), so constructing never blocks.
 [[nodiscard]] Result<std::unique_ptr<ports::SecretStore>> make_vault_store(VaultOptions options,
                                                                            ports::HttpTransport& transport,
-                                                                           const ports::Clock& clock);
+                                                                           const ports::Clock& clock,
+                                                                           ports::Random& random);
 
 // invalid_config unless address is https://, or http:// to a loopback host (127.0.0.0/8, ::1,
 // localhost), or allow_insecure_http is set.

@@ -3,6 +3,8 @@
 #include "keyd/domain/store_path.hpp"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include <fmt/format.h>
 
@@ -11,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 namespace keyd::config::yaml_text {
 namespace {
@@ -52,6 +55,50 @@ Result<std::string> read_file(const std::filesystem::path& path, std::string_vie
   return text;
 }
 
+namespace {
+
+// Sees only where each document starts. yaml-cpp 0.7's LoadAll never returns on some inputs (a lone
+// ',' at the top level: the parser reports an empty document without consuming the token, forever,
+// and memory grows without bound), so the documents are walked here first, bounded: a document that
+// starts where the previous one did is an error at that mark, and so are more than k_max_documents.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+constexpr std::size_t k_max_documents = 64;
+
+// Walks the documents of `text` without building them; false (with a problem) when the parser
+// stops advancing or there are more documents than any keyd file has. yaml-cpp's own errors throw.
+bool documents_terminate(const std::string& text, schema::Problems& problems) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStarts events;
+  while (parser.HandleNextDocument(events)) {
+    const auto& starts = events.starts;
+    if (starts.size() >= 2 && starts[starts.size() - 1].pos == starts[starts.size() - 2].pos) {
+      problems.add(starts.back(), "unexpected token outside any collection (is a ',' or ']' misplaced?)");
+      return false;
+    }
+    if (starts.size() > k_max_documents) {
+      problems.add(starts.back(), fmt::format("more than {} YAML documents; keyd files hold one", k_max_documents));
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 bool load_documents(std::string_view text, schema::Problems& problems, std::vector<YAML::Node>& documents) {
   if (text.size() > k_max_bytes) {
     problems.add(YAML::Mark::null_mark(), fmt::format("{} bytes: larger than {} KiB, which no keyd file needs",
@@ -65,7 +112,9 @@ bool load_documents(std::string_view text, schema::Problems& problems, std::vect
     return false;
   }
   try {
-    documents = YAML::LoadAll(std::string(text));
+    const std::string owned(text);
+    if (!documents_terminate(owned, problems)) return false;
+    documents = YAML::LoadAll(owned);
   } catch (const YAML::DeepRecursion& e) {
     problems.add(e.mark, fmt::format("nested more than {} levels deep; keyd files are a few levels deep", e.depth()));
     return false;

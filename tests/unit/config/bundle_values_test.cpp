@@ -269,6 +269,8 @@ TEST(BundleValues, CrossFieldRules) {
             std::string::npos);
   EXPECT_NE(error_of("a: [unclosed\n").find("values.yaml:"), std::string::npos);
   EXPECT_NE(error_of("a: 1\n---\nb: 2\n").find("expected one YAML document, found 2"), std::string::npos);
+  // Fuzz finding: a lone ',' made yaml-cpp 0.7's LoadAll loop forever.
+  EXPECT_NE(error_of(",").find("values.yaml:1:1: unexpected token outside any collection"), std::string::npos);
 }
 
 TEST(BundleValues, AgentDeliveryAndDaemonValues) {

@@ -25,6 +25,14 @@ const std::vector<ErrorCase>& error_cases() {
       {"the top level must be a map", "- a\n- b\n", "t.yaml:1:1: top level: expected a map, got a list"},
       {"several YAML documents", "swarms: [{name: a}]\n---\nswarms: [{name: b}]\n",
        "t.yaml:3:1: expected one YAML document, found 2"},
+      // Fuzz finding: yaml-cpp 0.7's LoadAll looped forever on these, growing without bound.
+      {"a stray ',' at the top level ends", ",", "t.yaml:1:1: unexpected token outside any collection (is a ',' or ']' misplaced?)"},
+      {"a stray ',' after a map ends", "swarms: [{name: a}]\n,\n", "t.yaml:2:1: end of map not found"},
+      {"more documents than a keyd file has", [] {
+         std::string many;
+         for (int i = 0; i < 70; ++i) many += "a: 1\n---\n";
+         return many;
+       }(), "t.yaml:128:1: more than 64 YAML documents; keyd files hold one"},
       {"unknown top-level key", "swarms: [{name: a}]\nstorre: {}\n",
        "t.yaml:2:1: unknown key 'storre' (expected: store, audit, kubernetes, swarms, sync_interval, server, leader_election)"},
       {"duplicate top-level key", "swarms: [{name: a}]\nswarms: [{name: b}]\n",

@@ -11,7 +11,9 @@ namespace {
 constexpr std::size_t k_max_error_text = 300;
 
 Secret to_secret(const SecretJson& doc) {
-  const auto text = doc.dump();
+  // Not every string keyd sends is UTF-8 (a caller's name from the tokens file, a --reason): dump()
+  // would throw; such bytes become U+FFFD instead (found by tests/fuzz/vault_fuzz).
+  const auto text = doc.dump(-1, ' ', false, SecretJson::error_handler_t::replace);
   return Secret(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 

@@ -135,5 +135,17 @@ TEST(VaultApi, AddressPolicy) {
   EXPECT_FALSE(check_vault_address("ftp://vault", true));
 }
 
+// Found by tests/fuzz/vault_fuzz: a field that is not UTF-8 (a caller name from the tokens file, a
+// --reason) made write_body throw nlohmann's type_error out of the store. It is sent with U+FFFD.
+TEST(VaultApi, WriteBodyOfFieldsThatAreNotUtf8) {
+  ports::VersionData data{Secret::from_text("KEYTEXT\n"), "fp", "caller \xff\xfe", "rotate \xc3"};
+  Secret body;
+  ASSERT_NO_THROW(body = write_body(data, 1));
+  const auto j = as_json(body);
+  EXPECT_EQ(j["data"]["issued_by"], "caller \xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(j["data"]["reason"], "rotate \xef\xbf\xbd");
+  EXPECT_EQ(j["data"]["swarm.key"], "KEYTEXT\n");
+}
+
 }  // namespace
 }  // namespace keyd::adapters::vault

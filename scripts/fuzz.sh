@@ -39,6 +39,9 @@ seed_keys() {
   printf '/key/swarm/psk/1.0.0/\r\n/base16/\r\n%s\r\n' "${hex^^}" >"$dir/generated-base16-crlf-upper"
   printf '/key/swarm/psk/1.0.0/\n/base64/\n%s\n' "$b64" >"$dir/generated-base64"
   { printf '/key/swarm/psk/1.0.0/\n/bin/\n'; printf '%s' "$hex" | xxd -r -p; } >"$dir/generated-bin"
+  # Two padded pieces (31 bytes, then 1): Go's stream decoder reads on (docs/fuzzing.md, finding 3).
+  printf '/key/swarm/psk/1.0.0/\n/base64/\n%s\n%s\n' "$(printf '%s' "${hex:0:62}" | xxd -r -p | base64 -w0)" \
+    "$(printf '%s' "${hex:62:2}" | xxd -r -p | base64 -w0)" >"$dir/generated-base64-two-pieces"
   printf 'data:\n  swarm.key: %s\n' "$(base64 -w0 <"$dir/generated-base16")" >"$dir/generated-secret-data"
 }
 

@@ -4,8 +4,9 @@
 #      node-vault, kubectl, python3-kubernetes, the MCP SDK's client) — the doubles must be right before keyd's tests rely on them;
 #   2. the warnings-as-errors build and the ASan+UBSan build, each running the whole ctest suite, and
 #      the abuse suite (tests/abuse) against the warnings-as-errors build's daemon;
-#   3. keyd scan over this repository's whole git history, and the Justfile's recipes against the doubles;
-#   4. the end-to-end proof with real js-libp2p nodes using keys made by keyd (and keyd agent).
+#   3. every libFuzzer target for 10 s on its seed corpus (scripts/fuzz.sh, docs/fuzzing.md);
+#   4. keyd scan over this repository's whole git history, and the Justfile's recipes against the doubles;
+#   5. the end-to-end proof with real js-libp2p nodes using keys made by keyd (and keyd agent).
 # Ends with one line "total: N passed, M failed" summing every stage; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,9 @@ for preset in dev asan; do
     stage "abuse suite against keyd daemon (tests/abuse)" python3 tests/abuse/abuse_suite.py --keyd build/dev/bin/keyd
   fi
 done
+
+# Every parser of untrusted input under libFuzzer, briefly (the long campaign: docs/fuzzing.md).
+stage "fuzz targets, 10 s each (tests/fuzz)" scripts/fuzz.sh 10
 
 # No swarm key in any commit of this repository (public test vectors only through .keyd-scan-allow).
 echo "== keyd scan --git-history (no swarm key in this repository's history)"

@@ -11,6 +11,24 @@ if(KEYD_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(keyd_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(KEYD_FUZZ)
+  # libFuzzer's coverage instrumentation (the fuzz executables add the fuzzer's main, tests/fuzz) and
+  # ASan+UBSan on every keyd library the fuzz targets link.
+  target_compile_options(keyd_options INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(keyd_options INTERFACE -fsanitize=address,undefined)
+endif()
+# Clang before 19 implements what libstdc++ 12's <expected> needs (P0848, conditionally trivial special
+# members: clang 16) but still reports __cpp_concepts 201907L, so libstdc++ hides std::expected.
+# Clang 16 with the macro raised compiles keyd; clang 14 cannot (no P0848). See docs/fuzzing.md.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  if(CMAKE_CXX_COMPILER_VERSION VERSION_LESS 16)
+    message(FATAL_ERROR "keyd needs clang 16 or newer (std::expected with libstdc++); see docs/fuzzing.md")
+  endif()
+  if(CMAKE_CXX_COMPILER_VERSION VERSION_LESS 19)
+    target_compile_options(keyd_options INTERFACE -U__cpp_concepts -D__cpp_concepts=202002L)
+  endif()
+endif()
 target_compile_definitions(keyd_options INTERFACE KEYD_VERSION="${PROJECT_VERSION}")
 
 # Add a keyd library from every .cpp in the calling directory.

@@ -8,9 +8,69 @@
 
 namespace keyd::config::schema {
 
+namespace {
+
+constexpr std::size_t k_max_problem_chars = 1024;
+constexpr std::size_t k_min_hex_run = 24;     // a base16 key has 64; a ZeroTier network id (16) stays
+constexpr std::size_t k_min_base64_run = 40;  // a base64 key has 44
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_base64(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' || c == '/' || c == '=';
+}
+
+// Key material is random: hex with digits and letters, base64 with digits, upper and lower case.
+// Runs of one character ("aaaa…", a name that is too long) stay readable.
+bool random_looking_hex(std::string_view run) {
+  return run.size() >= k_min_hex_run && std::ranges::any_of(run, is_digit) &&
+         !std::ranges::all_of(run, is_digit);
+}
+bool random_looking_base64(std::string_view run) {
+  return run.size() >= k_min_base64_run && std::ranges::any_of(run, is_digit) &&
+         std::ranges::any_of(run, [](char c) { return c >= 'a' && c <= 'z'; }) &&
+         std::ranges::any_of(run, [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+}  // namespace
+
+// The messages quote the values they refuse, and a value may be anything (a key file given as the
+// config, a multi-line scalar): one line each, no control characters, bounded, with runs that could
+// be key material (24+ hex digits, 40+ base64 characters, random-looking) replaced. Found by
+// tests/fuzz/config_fuzz.
+std::string fit_for_message(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size() && out.size() < k_max_problem_chars) {
+    std::size_t hex = i;
+    while (hex < text.size() && is_hex(text[hex])) ++hex;
+    std::size_t b64 = i;
+    while (b64 < text.size() && is_base64(text[b64])) ++b64;
+    if (random_looking_hex(text.substr(i, hex - i)) || random_looking_base64(text.substr(i, b64 - i))) {
+      out += "<redacted>";
+      i = std::max(hex, b64);
+      continue;
+    }
+    if (b64 > i) {
+      out.append(text.substr(i, b64 - i));
+      i = b64;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(text[i++]);
+    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  }
+  if (out.size() > k_max_problem_chars) {
+    out.resize(k_max_problem_chars);
+    out += "...";
+  } else if (i < text.size()) {
+    out += "...";
+  }
+  return out;
+}
+
 void Problems::add(const YAML::Mark& mark, std::string message) {
   // yaml-cpp marks are 0-based; a missing mark (-1) means "the start of the document".
-  m_items.push_back(Item{std::max(mark.line, 0) + 1, std::max(mark.column, 0) + 1, std::move(message)});
+  m_items.push_back(Item{std::max(mark.line, 0) + 1, std::max(mark.column, 0) + 1, fit_for_message(message)});
 }
 
 Error Problems::to_error() const {

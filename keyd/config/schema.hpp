@@ -22,6 +22,10 @@
 namespace keyd::config::schema {
 
 // Every problem found, reported as "<source>:<line>:<column>: <message>" (1-based), in file order.
+// One line without control characters, at most about 1024 characters, with runs that could be key material
+// replaced by <redacted>: what every problem's message goes through (Problems::add).
+[[nodiscard]] std::string fit_for_message(std::string_view text);
+
 class Problems {
  public:
   explicit Problems(std::string source) : m_source(std::move(source)) {}

@@ -78,11 +78,21 @@ std::optional<Candidate> base64_body(Bytes text, std::size_t at) {
   gathered.resize(k_max_base64_key);
   std::size_t n = 0;
   std::size_t pos = at;
-  while (n < k_base64_key_chars && pos < text.size()) {
+  // Bytes the gathered characters decode to, by whole 4-character groups. Go's stream decoder reads
+  // on after a padded group ("...Cg==" then more lines), so a key may need more than 44 characters
+  // (found by tests/fuzz/scan_fuzz: the parser took such a file, the scanner did not).
+  std::size_t decoded = 0;
+  std::size_t padding = 0;
+  while ((n < k_base64_key_chars || decoded < k_psk_size) && pos < text.size()) {
     const std::uint8_t c = text[pos];
     if (is_base64_char(c) || c == '=') {
       if (n == k_max_base64_key) break;
       gathered.mutable_bytes()[n++] = c;
+      padding += c == '=' ? 1 : 0;
+      if (n % 4 == 0) {
+        decoded += 3 - std::min<std::size_t>(padding, 2);
+        padding = 0;
+      }
       ++pos;
       continue;
     }

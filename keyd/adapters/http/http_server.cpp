@@ -13,42 +13,10 @@ namespace keyd::adapters {
 
 namespace {
 
-constexpr std::size_t k_max_token_length = 16 * 1024;
 // Rejected tokens are logged at most this often: a flood of random tokens must not flood the log.
 constexpr std::uint32_t k_rejections_logged_per_second = 10;
-using Authenticators = std::vector<std::shared_ptr<ports::Authenticator>>;
-
-bool starts_with_bearer(std::string_view value) {
-  constexpr std::string_view k_bearer = "Bearer ";
-  return value.size() > k_bearer.size() && std::equal(k_bearer.begin(), k_bearer.end(), value.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-         });
-}
-
-ports::Authentication authenticate(const http::RequestHead& head, const Authenticators& authenticators) {
-  using Kind = ports::Authentication::Kind;
-  // The values are byte-exact: "Bearer good\0junk" is not cut at its NUL into "Bearer good".
-  const auto values = head.values("Authorization");
-  if (values.empty()) return {};
-  if (values.size() > 1) return {Kind::rejected, std::nullopt, "more than one Authorization header"};
-  const std::string_view value = values.front();
-  if (!starts_with_bearer(value) || value.size() > k_max_token_length) {
-    return {Kind::rejected, std::nullopt, "not a bearer token"};
-  }
-  const std::string_view token = value.substr(7);
-  if (!http::plausible_token(token)) return {Kind::rejected, std::nullopt, "control characters in the bearer token"};
-  std::string unavailable;
-  for (const auto& a : authenticators) {
-    auto result = a->authenticate(token);
-    if (!result) {
-      unavailable = result.error().message;
-      continue;
-    }
-    if (*result) return {Kind::ok, std::move(*result), {}};
-  }
-  if (!unavailable.empty()) return {Kind::unavailable, std::nullopt, unavailable};
-  return {Kind::rejected, std::nullopt, "unknown token"};
-}
+using http::Authenticators;
+using http::authenticate;
 
 void add_auth_headers(http::Response& response, const ports::Authentication& auth) {
   if (response.status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"keyd\"");

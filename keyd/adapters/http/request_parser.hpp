@@ -93,6 +93,8 @@ class RequestParser {
   std::uint64_t m_remaining = 0;  // body or chunk bytes still to come
   std::size_t m_body_size = 0;
   std::size_t m_trailer_bytes = 0;
+  static constexpr std::size_t k_max_blank_skipped = 16;
+  std::size_t m_blank_skipped = 0;  // CR and LF bytes skipped before this request's line
   Chunk m_chunk = Chunk::size;
 };
 

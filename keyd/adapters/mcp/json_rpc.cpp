@@ -131,7 +131,7 @@ Result<SecretJson> RpcClient::request(std::string_view method, SecretJson params
     }
     if (const auto error = reply.find("error"); error != reply.end()) {
       const std::string text = error->is_object() ? string_member(*error, "message") : std::string();
-      const auto code = error->is_object() ? error->value("code", 0) : 0;
+      const auto code = error->is_object() ? detail::int_member(*error, "code", 0) : 0;
       return fail(ErrorCode::unavailable, fmt::format("{}: {} failed: {} (JSON-RPC error {})", m_server, method,
                                                       redact_for_message(text), code));
     }

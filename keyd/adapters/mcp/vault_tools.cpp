@@ -91,8 +91,8 @@ Result<ports::StoredVersion> parse_read_output(const SecretJson& doc, std::strin
     const auto data = outer->find("data");
     const auto meta = outer->find("metadata");
     if ((data == outer->end() || data->is_null()) && meta != outer->end() && meta->is_object()) {
-      const int version = meta->value("version", 0);
-      const bool destroyed = meta->value("destroyed", false);
+      const int version = detail::int_member(*meta, "version", 0);
+      const bool destroyed = detail::bool_member(*meta, "destroyed", false);
       return fail(ErrorCode::not_found,
                   fmt::format("{}: the current version {} is {}", what, version, destroyed ? "destroyed" : "deleted"));
     }

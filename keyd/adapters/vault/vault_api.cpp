@@ -11,7 +11,9 @@ namespace {
 constexpr std::size_t k_max_error_text = 300;
 
 Secret to_secret(const SecretJson& doc) {
-  const auto text = doc.dump();
+  // Not every string keyd sends is UTF-8 (a caller's name from the tokens file, a --reason): dump()
+  // would throw; such bytes become U+FFFD instead (found by tests/fuzz/vault_fuzz).
+  const auto text = doc.dump(-1, ' ', false, SecretJson::error_handler_t::replace);
   return Secret(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
@@ -55,8 +57,8 @@ std::string deleted_detail(const Secret& body) {
   const SecretJson* data = doc.is_object() ? object_at(doc, "data") : nullptr;
   const SecretJson* meta = data != nullptr ? object_at(*data, "metadata") : nullptr;
   if (meta == nullptr) return {};
-  const int version = meta->value("version", 0);
-  if (meta->value("destroyed", false)) return fmt::format("version {} was destroyed", version);
+  const int version = detail::int_member(*meta, "version", 0);
+  if (detail::bool_member(*meta, "destroyed", false)) return fmt::format("version {} was destroyed", version);
   if (const std::string when = str(*meta, "deletion_time"); !when.empty()) {
     return fmt::format("version {} was deleted at {} (vault kv undelete can restore it)", version, when);
   }
@@ -126,10 +128,10 @@ Result<ports::StoredVersion> parse_read(const SecretJson& doc, std::string_view 
     return fail(ErrorCode::invalid_input, fmt::format("{}: the secret has no \"swarm.key\" field", what));
   }
   ports::StoredVersion out;
-  out.info.version = meta->value("version", 0);
+  out.info.version = detail::int_member(*meta, "version", 0);
   out.info.created_time = str(*meta, "created_time");
   out.info.deleted = !str(*meta, "deletion_time").empty();
-  out.info.destroyed = meta->value("destroyed", false);
+  out.info.destroyed = detail::bool_member(*meta, "destroyed", false);
   const auto& text = key->get_ref<const detail::WipedString&>();
   out.data.key_text = Secret(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
   out.data.fingerprint = str(*data, "fingerprint");
@@ -151,9 +153,9 @@ Result<ports::PathMetadata> parse_metadata(const SecretJson& doc, std::string_vi
   const SecretJson* data = object_at(doc, "data");
   if (data == nullptr) return fail(malformed(what, "data"));
   ports::PathMetadata meta;
-  meta.current_version = data->value("current_version", 0);
-  meta.oldest_version = data->value("oldest_version", 0);
-  meta.max_versions = data->value("max_versions", 0);
+  meta.current_version = detail::int_member(*data, "current_version", 0);
+  meta.oldest_version = detail::int_member(*data, "oldest_version", 0);
+  meta.max_versions = detail::int_member(*data, "max_versions", 0);
   meta.created_time = str(*data, "created_time");
   meta.updated_time = str(*data, "updated_time");
   if (const SecretJson* versions = object_at(*data, "versions")) {
@@ -163,7 +165,7 @@ Result<ports::PathMetadata> parse_metadata(const SecretJson& doc, std::string_vi
       if (info.version <= 0 || !v.is_object()) continue;
       info.created_time = str(v, "created_time");
       info.deleted = !str(v, "deletion_time").empty();
-      info.destroyed = v.value("destroyed", false);
+      info.destroyed = detail::bool_member(v, "destroyed", false);
       meta.versions.push_back(std::move(info));
     }
   }
@@ -179,8 +181,8 @@ Result<TokenGrant> parse_login(const SecretJson& doc, std::string_view what) {
   TokenGrant grant;
   const auto& t = token->get_ref<const detail::WipedString&>();
   grant.token = Secret(std::span(reinterpret_cast<const std::uint8_t*>(t.data()), t.size()));
-  grant.ttl = std::chrono::seconds{auth->value("lease_duration", 0)};
-  grant.renewable = auth->value("renewable", false);
+  grant.ttl = std::chrono::seconds{detail::int_member(*auth, "lease_duration", 0)};
+  grant.renewable = detail::bool_member(*auth, "renewable", false);
   grant.identity.entity_id = str(*auth, "entity_id");
   if (const SecretJson* meta = object_at(*auth, "metadata")) {
     grant.identity.role = str(*meta, "role");
@@ -195,8 +197,8 @@ Result<TokenGrant> parse_lookup(const SecretJson& doc, std::string_view what) {
   const SecretJson* data = object_at(doc, "data");
   if (data == nullptr) return fail(malformed(what, "data"));
   TokenGrant grant;
-  grant.ttl = std::chrono::seconds{data->value("ttl", 0)};
-  grant.renewable = data->value("renewable", false);
+  grant.ttl = std::chrono::seconds{detail::int_member(*data, "ttl", 0)};
+  grant.renewable = detail::bool_member(*data, "renewable", false);
   return grant;
 }
 

@@ -92,5 +92,14 @@ TEST(McpText, RedactsKeysAndTokensButKeepsPaths) {
   EXPECT_EQ(mcp::first_line_for_message("\n\nError: first\nsecond"), "first");
 }
 
+// Found by tests/fuzz/mcp_tools_fuzz: json::value() threw type_error out of the parser when a
+// member had another type than expected. Such members now count as absent.
+TEST(McpVaultTools, ReadOutputWithMembersOfTheWrongTypeDoesNotThrow) {
+  const mcp::SecretJson doc = mcp::SecretJson::parse(
+      R"({"data":{"data":{"swarm.key":"text","fingerprint":"f","issued_by":"a","reason":"r"},)"
+      R"("metadata":{"version":"3","deletion_time":"","destroyed":"no"}}})");
+  ASSERT_NO_THROW((void)mcp::parse_read_output(doc, "tool vault_read (secret/x)"));
+}
+
 }  // namespace
 }  // namespace keyd::adapters::mcp_test

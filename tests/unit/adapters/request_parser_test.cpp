@@ -113,5 +113,22 @@ TEST(RequestParser, AnAnnouncedLengthOverTheLimitIsKnownBeforeTheBody) {
   EXPECT_EQ(parser.head_bytes(), 0u);
 }
 
+// Found by tests/fuzz/http_request_fuzz: the blank lines skipped before a request line were bounded
+// per feed() call, so 20 CR LF bytes then a request were skipped in 1-byte pieces but not at once.
+TEST(RequestParser, BlankLinesBeforeTheRequestLineAreBoundedPerRequestNotPerPiece) {
+  const std::string bytes = std::string(20, '\r') + "\r\n" + "GET / HTTP/1.1\r\n\r\n";
+  for (const std::size_t step : {std::size_t{1}, std::size_t{7}, bytes.size()}) {
+    const auto p = parse(bytes, step);
+    EXPECT_EQ(p.parser.state(), RequestParser::State::failed) << "step " << step;
+    EXPECT_EQ(p.parser.error().status, 400) << "step " << step;
+  }
+  const std::string few = "\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n";
+  for (const std::size_t step : {std::size_t{1}, few.size()}) {
+    const auto p = parse(few, step);
+    EXPECT_EQ(p.parser.state(), RequestParser::State::complete) << "step " << step;
+    EXPECT_EQ(p.parser.head().path, "/healthz");
+  }
+}
+
 }  // namespace
 }  // namespace keyd::adapters::http

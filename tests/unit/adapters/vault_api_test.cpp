@@ -135,5 +135,37 @@ TEST(VaultApi, AddressPolicy) {
   EXPECT_FALSE(check_vault_address("ftp://vault", true));
 }
 
+// Found by tests/fuzz/vault_fuzz: a field that is not UTF-8 (a caller name from the tokens file, a
+// --reason) made write_body throw nlohmann's type_error out of the store. It is sent with U+FFFD.
+TEST(VaultApi, WriteBodyOfFieldsThatAreNotUtf8) {
+  ports::VersionData data{Secret::from_text("KEYTEXT\n"), "fp", "caller \xff\xfe", "rotate \xc3"};
+  Secret body;
+  ASSERT_NO_THROW(body = write_body(data, 1));
+  const auto j = as_json(body);
+  EXPECT_EQ(j["data"]["issued_by"], "caller \xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(j["data"]["reason"], "rotate \xef\xbf\xbd");
+  EXPECT_EQ(j["data"]["swarm.key"], "KEYTEXT\n");
+}
+
+// The same class of finding in the Vault parsers (tests/fuzz/mcp_tools_fuzz found it in the MCP
+// read): members of another type than expected count as absent instead of throwing.
+TEST(VaultApi, MembersOfTheWrongTypeDoNotThrow) {
+  const auto doc = parse_json(body(R"({"data":{"data":{"swarm.key":"k"},"metadata":{"version":"3","destroyed":"no"},)"
+                                   R"("current_version":"x","versions":{"1":{"destroyed":1}},"ttl":"1h"},)"
+                                   R"("auth":{"client_token":"t","lease_duration":"1h","renewable":"yes"}})"),
+                              "test");
+  ASSERT_TRUE(doc.has_value());
+  ASSERT_NO_THROW((void)parse_read(*doc, "test"));
+  const auto read = parse_read(*doc, "test");
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->info.version, 0);
+  EXPECT_FALSE(read->info.destroyed);
+  ASSERT_NO_THROW((void)parse_metadata(*doc, "test"));
+  ASSERT_NO_THROW((void)parse_login(*doc, "test"));
+  ASSERT_NO_THROW((void)parse_lookup(*doc, "test"));
+  EXPECT_EQ(status_error("test", 404, body(R"({"data":{"metadata":{"version":"2","destroyed":"yes"}}})")).code,
+            ErrorCode::not_found);
+}
+
 }  // namespace
 }  // namespace keyd::adapters::vault

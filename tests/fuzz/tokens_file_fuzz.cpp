@@ -6,7 +6,7 @@
 // A authenticates as "token:fuzz-a" with write rights; B (≠ A) is never taken for A; no error
 // carries a token; a token whose digest differs from A's only in its last byte is refused.
 #include "fuzz_check.hpp"
-#include "keyd/adapters/http_server.hpp"
+#include "keyd/adapters/http/http_server.hpp"
 #include "keyd/common/digest.hpp"
 #include "temp_file.hpp"
 

@@ -10,15 +10,6 @@
 
 namespace {
 
-std::string hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (const auto b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
 
 bool quotes_key(std::string_view message, const std::string& key_hex) {
   for (std::size_t at = 0; at + 16 <= key_hex.size(); at += 8) {
@@ -41,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const auto& key = parsed->key;
   FUZZ_CHECK(key.bytes().size() == domain::k_psk_size);
-  const auto key_hex = hex(key.bytes());
+  const auto key_hex = fuzz::hex(key.bytes());
   for (const auto& warning : parsed->warnings) FUZZ_CHECK(!quotes_key(warning, key_hex));
 
   const auto canonical = key.canonical_text();

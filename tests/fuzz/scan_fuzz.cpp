@@ -39,15 +39,6 @@ bool finds(std::string_view text, const domain::Fingerprint& fingerprint, bool w
   });
 }
 
-std::string hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (const auto b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
 
 void report(const char* where) { std::fprintf(stderr, "the scanner missed a key the parser accepts: %s\n", where); }
 
@@ -61,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!parsed) return 0;
   const auto fingerprint = parsed->key.fingerprint();
   const bool weak = !domain::check_key_strength(parsed->key).has_value();
-  const auto key_hex = hex(parsed->key.bytes());
+  const auto key_hex = fuzz::hex(parsed->key.bytes());
   const std::string header(domain::k_psk_header);
 
   if (!finds(text, fingerprint, weak)) report("the key file itself"), std::abort();

@@ -14,15 +14,6 @@
 
 namespace {
 
-std::string hex(std::span<const unsigned char> bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (const auto b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
 
 std::size_t lines_in(std::string_view text) {
   std::size_t lines = 0;
@@ -61,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(digest_a.has_value());
   std::string with_a = file_text;
   if (!with_a.empty() && with_a.back() != '\n') with_a += '\n';
-  with_a += hex(*digest_a) + " fuzz-a\n";
+  with_a += fuzz::hex(*digest_a) + " fuzz-a\n";
   const auto auth = adapters::make_tokens_file_authenticator(dir.write("tokens", with_a).string());
   FUZZ_CHECK(auth.has_value());
   const auto a = (*auth)->authenticate(token_a);
@@ -77,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto near = *digest_a;
   near.back() = static_cast<unsigned char>(near.back() ^ 1U);
   const auto near_auth =
-      adapters::make_tokens_file_authenticator(dir.write("tokens", hex(near) + " near\n").string());
+      adapters::make_tokens_file_authenticator(dir.write("tokens", fuzz::hex(near) + " near\n").string());
   FUZZ_CHECK(near_auth.has_value());
   const auto refused = (*near_auth)->authenticate(token_a);
   FUZZ_CHECK(refused.has_value() && !refused->has_value());

@@ -19,6 +19,7 @@ constexpr std::size_t k_max_version = 16;        // "1.0.0"
 constexpr std::size_t k_max_base16_run = 130;    // a longer key is still a key (go uses 32 bytes)
 constexpr std::size_t k_base64_key_chars = 44;   // 32 bytes, padded
 constexpr std::size_t k_max_base64_key = 96;     // characters gathered for a /base64/ key
+constexpr std::size_t k_max_base64_breaks = 256; // line endings kept between them
 constexpr std::size_t k_max_base64_file = 1024;  // characters of a base64-encoded key file
 constexpr std::size_t k_min_wrapped_line = 60;   // base64(1) wraps at 76, openssl at 64
 
@@ -72,11 +73,33 @@ std::optional<Candidate> base16_body(Bytes text, std::size_t at) {
       concat({as_bytes(k_canonical_header), as_bytes("/base16/\n"), text.subspan(at, end - at), as_bytes("\n")}), at};
 }
 
-// Base64 key characters, across separators (go-libp2p accepts a key split over lines).
+// Line endings a separator stands for: real CR/LF, or escaped "\r"/"\n" (JSON, code), in order.
+// Indentation, quotes and the rest are not in the file a parser would read; line endings are, and
+// Go's base64 reader counts them (see base64_body).
+std::size_t line_endings(Bytes separator, std::span<std::uint8_t> out) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < separator.size() && n < out.size(); ++i) {
+    const std::uint8_t c = separator[i];
+    if (c == '\r' || c == '\n') {
+      out[n++] = c;
+    } else if (c == '\\' && i + 1 < separator.size() && (separator[i + 1] == 'r' || separator[i + 1] == 'n')) {
+      out[n++] = separator[i + 1] == 'r' ? '\r' : '\n';
+      ++i;
+    }
+  }
+  return n;
+}
+
+// Base64 key characters, across separators (go-libp2p accepts a key split over lines). The line
+// endings between them are kept: Go's stream decoder reads raw bytes in chunks and a line ending is
+// one of those bytes, so where lines end decides whether a padded group ends its chunk (accepted) or
+// has data after it in the same chunk (rejected). Rebuilt on one line, such a key was rejected and
+// missed (tests/fuzz/scan_fuzz, finding 7).
 std::optional<Candidate> base64_body(Bytes text, std::size_t at) {
   Secret gathered;
-  gathered.resize(k_max_base64_key);
-  std::size_t n = 0;
+  gathered.resize(k_max_base64_key + k_max_base64_breaks);
+  std::size_t n = 0;       // base64 characters gathered
+  std::size_t length = 0;  // with the line endings between them
   std::size_t pos = at;
   // Bytes the gathered characters decode to, by whole 4-character groups. Go's stream decoder reads
   // on after a padded group ("...Cg==" then more lines), so a key may need more than 44 characters
@@ -87,7 +110,8 @@ std::optional<Candidate> base64_body(Bytes text, std::size_t at) {
     const std::uint8_t c = text[pos];
     if (is_base64_char(c) || c == '=') {
       if (n == k_max_base64_key) break;
-      gathered.mutable_bytes()[n++] = c;
+      gathered.mutable_bytes()[length++] = c;
+      ++n;
       padding += c == '=' ? 1 : 0;
       if (n % 4 == 0) {
         decoded += 3 - std::min<std::size_t>(padding, 2);
@@ -98,11 +122,14 @@ std::optional<Candidate> base64_body(Bytes text, std::size_t at) {
     }
     const std::size_t next = skip_separator(text, pos, Plus::is_data);
     if (next == pos) break;
+    const auto room = gathered.mutable_bytes().subspan(length, gathered.size() - length - (k_max_base64_key - n));
+    length += line_endings(text.subspan(pos, next - pos), room);
     pos = next;
   }
   if (n < k_base64_key_chars) return std::nullopt;
-  return Candidate{
-      concat({as_bytes(k_canonical_header), as_bytes("/base64/\n"), gathered.bytes().first(n), as_bytes("\n")}), at};
+  return Candidate{concat({as_bytes(k_canonical_header), as_bytes("/base64/\n"), gathered.bytes().first(length),
+                           as_bytes("\n")}),
+                   at};
 }
 
 // /bin/: the raw bytes right after one line ending, as go-libp2p reads them.

@@ -15,23 +15,64 @@ using schema::Where;
 
 namespace {
 
-const std::regex k_dns_label{"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"};
-const std::regex k_dns_subdomain{"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"};
-const std::regex k_quantity{"^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"};
-const std::regex k_ip4{
+// Each pattern is compiled on first use: as static objects they were compiled before main() by every
+// keyd command, `keyd version` included (issue 18).
+const std::regex& k_dns_label() {
+  static const std::regex rx{"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"};
+  return rx;
+}
+const std::regex& k_dns_subdomain() {
+  static const std::regex rx{"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"};
+  return rx;
+}
+const std::regex& k_quantity() {
+  static const std::regex rx{"^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"};
+  return rx;
+}
+const std::regex& k_ip4() {
+  static const std::regex rx{
     "^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"};
-const std::regex k_ip6{"^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$"};
-const std::regex k_dns_name{"^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$"};
+  return rx;
+}
+const std::regex& k_ip6() {
+  static const std::regex rx{"^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$"};
+  return rx;
+}
+const std::regex& k_dns_name() {
+  static const std::regex rx{"^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$"};
+  return rx;
+}
 // libp2p peer IDs: base58btc multihashes (Qm…, 12D3KooW…) or CIDv1 in base32 (b…) / base36 (k…).
-const std::regex k_peer_id{"^([1-9A-HJ-NP-Za-km-z]{40,64}|b[a-z2-7]{50,100}|k[0-9a-z]{50,100})$"};
-const std::regex k_label_name{
+const std::regex& k_peer_id() {
+  static const std::regex rx{"^([1-9A-HJ-NP-Za-km-z]{40,64}|b[a-z2-7]{50,100}|k[0-9a-z]{50,100})$"};
+  return rx;
+}
+const std::regex& k_label_name() {
+  static const std::regex rx{
     "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"};
-const std::regex k_label_value{"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$"};
-const std::regex k_image{
+  return rx;
+}
+const std::regex& k_label_value() {
+  static const std::regex rx{"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$"};
+  return rx;
+}
+const std::regex& k_image() {
+  static const std::regex rx{
     "^[a-z0-9]([-a-z0-9._/:]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"};
-const std::regex k_version{"^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$"};
-const std::regex k_cron_field{"^[0-9A-Za-z*/,?-]+$"};
-const std::regex k_secret_key{"^[-._a-zA-Z0-9]+$"};
+  return rx;
+}
+const std::regex& k_version() {
+  static const std::regex rx{"^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$"};
+  return rx;
+}
+const std::regex& k_cron_field() {
+  static const std::regex rx{"^[0-9A-Za-z*/,?-]+$"};
+  return rx;
+}
+const std::regex& k_secret_key() {
+  static const std::regex rx{"^[-._a-zA-Z0-9]+$"};
+  return rx;
+}
 
 bool matches(const std::string& text, const std::regex& rx) { return std::regex_match(text, rx); }
 
@@ -58,9 +99,9 @@ bool valid_port(const std::string& text) {
 enum class AddrKind { bootstrap, swarm, listen };
 
 bool valid_host(const std::string& proto, const std::string& host, bool allow_dns) {
-  if (proto == "ip4") return matches(host, k_ip4);
-  if (proto == "ip6") return matches(host, k_ip6);
-  return allow_dns && (proto == "dns" || proto == "dns4" || proto == "dns6") && matches(host, k_dns_name) &&
+  if (proto == "ip4") return matches(host, k_ip4());
+  if (proto == "ip6") return matches(host, k_ip6());
+  return allow_dns && (proto == "dns" || proto == "dns4" || proto == "dns6") && matches(host, k_dns_name()) &&
          host.size() <= 253;
 }
 
@@ -82,7 +123,7 @@ std::string multiaddr_problem(const std::string& addr, AddrKind kind) {
   std::size_t next = 5;
   if (kind != AddrKind::listen && next < parts.size() && parts[next] == "ws") ++next;
   if (kind == AddrKind::bootstrap) {
-    if (next + 2 != parts.size() || parts[next] != "p2p" || !matches(parts[next + 1], k_peer_id)) return expected;
+    if (next + 2 != parts.size() || parts[next] != "p2p" || !matches(parts[next + 1], k_peer_id())) return expected;
     return {};
   }
   return next == parts.size() ? std::string() : expected;
@@ -96,23 +137,23 @@ bool valid_cidr(const std::string& text) {
   if (bits.empty() || bits.size() > 3 || !std::ranges::all_of(bits, [](char c) { return c >= '0' && c <= '9'; }))
     return false;
   const int n = std::stoi(bits);
-  if (matches(ip, k_ip4)) return n <= 32;
-  return matches(ip, k_ip6) && n <= 128;
+  if (matches(ip, k_ip4())) return n <= 32;
+  return matches(ip, k_ip6()) && n <= 128;
 }
 
 }  // namespace
 
-bool is_dns_label_40(const std::string& s) { return s.size() <= 40 && matches(s, k_dns_label); }
-bool is_dns_label(const std::string& s) { return s.size() <= 63 && matches(s, k_dns_label); }
-bool is_dns_subdomain(const std::string& s) { return s.size() <= 253 && matches(s, k_dns_subdomain); }
-bool is_quantity(const std::string& s) { return matches(s, k_quantity); }
+bool is_dns_label_40(const std::string& s) { return s.size() <= 40 && matches(s, k_dns_label()); }
+bool is_dns_label(const std::string& s) { return s.size() <= 63 && matches(s, k_dns_label()); }
+bool is_dns_subdomain(const std::string& s) { return s.size() <= 253 && matches(s, k_dns_subdomain()); }
+bool is_quantity(const std::string& s) { return matches(s, k_quantity()); }
 bool is_image(const std::string& s) {
-  if (!matches(s, k_image)) return false;
+  if (!matches(s, k_image())) return false;
   const auto colon = s.rfind(':');
   return s.find('@') != std::string::npos || s.substr(colon + 1) != "latest";
 }
-bool is_version(const std::string& s) { return matches(s, k_version); }
-bool is_secret_key(const std::string& s) { return s.size() <= 253 && matches(s, k_secret_key); }
+bool is_version(const std::string& s) { return matches(s, k_version()); }
+bool is_secret_key(const std::string& s) { return s.size() <= 253 && matches(s, k_secret_key()); }
 bool is_network_id(const std::string& s) {
   return s.size() == 16 &&
          std::ranges::all_of(s, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
@@ -128,7 +169,7 @@ bool is_cron(const std::string& s) {
   std::string field;
   int count = 0;
   while (in >> field) {
-    if (!matches(field, k_cron_field)) return false;
+    if (!matches(field, k_cron_field())) return false;
     ++count;
   }
   return count == 5;
@@ -173,13 +214,13 @@ std::map<std::string, std::string> label_map(const YAML::Node& value, const Wher
   for (auto it = value.begin(); it != value.end(); ++it) {
     const YAML::Node key = it->first;
     const YAML::Node val = it->second;
-    if (!key.IsScalar() || !matches(key.Scalar(), k_label_name) || key.Scalar().size() > 316) {
+    if (!key.IsScalar() || !matches(key.Scalar(), k_label_name()) || key.Scalar().size() > 316) {
       problems.add(key.Mark(), where.prefix() + "expected a label name ([prefix/]name), got " + schema::describe(key));
       continue;
     }
     const Where at = where.child(key.Scalar(), val.IsNull() ? key.Mark() : val.Mark());
     const std::string text = val.IsNull() ? std::string() : val.IsScalar() ? val.Scalar() : std::string("\x01");
-    if (text.size() > 63 || !matches(text, k_label_value)) {
+    if (text.size() > 63 || !matches(text, k_label_value())) {
       problems.add(at.mark, at.prefix() + "expected a label value (at most 63 of A-Z a-z 0-9 - _ .), got " +
                                 schema::describe(val));
       continue;

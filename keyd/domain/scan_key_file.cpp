@@ -15,11 +15,12 @@ namespace keyd::domain::detail {
 namespace {
 
 constexpr std::size_t k_max_separator = 64;      // bytes between the header, the codec and the key
+constexpr std::size_t k_max_line_endings = 4096; // CR and LF among them (see skip_separator)
 constexpr std::size_t k_max_version = 16;        // "1.0.0"
 constexpr std::size_t k_max_base16_run = 130;    // a longer key is still a key (go uses 32 bytes)
 constexpr std::size_t k_base64_key_chars = 44;   // 32 bytes, padded
 constexpr std::size_t k_max_base64_key = 96;     // characters gathered for a /base64/ key
-constexpr std::size_t k_max_base64_breaks = 256; // line endings kept between them
+constexpr std::size_t k_max_base64_breaks = 4096; // line endings kept between them
 constexpr std::size_t k_max_base64_file = 1024;  // characters of a base64-encoded key file
 constexpr std::size_t k_min_wrapped_line = 60;   // base64(1) wraps at 76, openssl at 64
 
@@ -33,13 +34,23 @@ constexpr bool is_base64_char(std::uint8_t c) noexcept {
 enum class Plus { separates, is_data };
 
 // Line breaks (real or escaped, any number of backslashes), indentation, quotes, commas and the
-// comment or concatenation marks that can stand between the lines of an embedded key file.
+// comment or concatenation marks that can stand between the lines of an embedded key file. CR and LF
+// have a bound of their own: go-libp2p strips any number of CRs before a line's LF and its base64
+// reader drops CR and LF anywhere in the key, so a long run of them is still a key file (fuzz
+// finding 9); the parser models Go's reads for files under 4 KiB, and so does this bound.
 std::size_t skip_separator(Bytes text, std::size_t at, Plus plus = Plus::separates) {
-  const std::size_t start = at;
-  while (at < text.size() && at - start <= k_max_separator) {
+  std::size_t other = 0;
+  std::size_t breaks = 0;
+  while (at < text.size() && other <= k_max_separator && breaks <= k_max_line_endings) {
     const std::uint8_t c = text[at];
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '"' || c == '\'' || c == '`' || c == ',' || c == '#' ||
-        c == ';' || (c == '+' && plus == Plus::separates)) {
+    if (c == '\r' || c == '\n') {
+      ++breaks;
+      ++at;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '`' || c == ',' || c == '#' || c == ';' ||
+        (c == '+' && plus == Plus::separates)) {
+      ++other;
       ++at;
       continue;
     }
@@ -47,6 +58,7 @@ std::size_t skip_separator(Bytes text, std::size_t at, Plus plus = Plus::separat
     std::size_t next = at;
     while (next < text.size() && text[next] == '\\') ++next;
     if (next == text.size() || (text[next] != 'n' && text[next] != 'r' && text[next] != 't')) break;
+    other += next - at;
     at = next + 1;
   }
   return at;
@@ -95,12 +107,26 @@ std::size_t line_endings(Bytes separator, std::span<std::uint8_t> out) {
 // one of those bytes, so where lines end decides whether a padded group ends its chunk (accepted) or
 // has data after it in the same chunk (rejected). Rebuilt on one line, such a key was rejected and
 // missed (tests/fuzz/scan_fuzz, finding 7).
-std::optional<Candidate> base64_body(Bytes text, std::size_t at) {
+// `after_codec` is where the /base64/ line's text ends: the line endings up to the first character
+// after the one that ends that line (blank lines) are part of the body Go reads (fuzz finding 11).
+std::optional<Candidate> base64_body(Bytes text, std::size_t after_codec) {
+  const std::size_t at = skip_separator(text, after_codec, Plus::is_data);
   Secret gathered;
   gathered.resize(k_max_base64_key + k_max_base64_breaks);
   std::size_t n = 0;       // base64 characters gathered
   std::size_t length = 0;  // with the line endings between them
   std::size_t pos = at;
+  {
+    Secret leading;
+    leading.resize(k_max_base64_breaks);
+    const auto ends = leading.bytes().first(line_endings(text.subspan(after_codec, at - after_codec), leading.mutable_bytes()));
+    const auto line_end = std::ranges::find(ends, std::uint8_t{'\n'});
+    if (line_end != ends.end()) {
+      const auto blank = ends.subspan(static_cast<std::size_t>(line_end - ends.begin()) + 1);
+      std::ranges::copy(blank, gathered.mutable_bytes().begin());
+      length = blank.size();
+    }
+  }
   // Bytes the gathered characters decode to, by whole 4-character groups. Go's stream decoder reads
   // on after a padded group ("...Cg==" then more lines), so a key may need more than 44 characters
   // (found by tests/fuzz/scan_fuzz: the parser took such a file, the scanner did not).
@@ -169,7 +195,7 @@ std::optional<Candidate> key_file_at(Bytes text, std::size_t at) {
   const auto [encoding, after_codec] = *codec;
   if (encoding == KeyEncoding::bin) return bin_body(text, after_codec);
   if (encoding == KeyEncoding::base16) return base16_body(text, skip_separator(text, after_codec));
-  return base64_body(text, skip_separator(text, after_codec, Plus::is_data));
+  return base64_body(text, after_codec);
 }
 
 std::optional<Secret> decode_base64_run(Bytes text, std::size_t at) {

@@ -66,6 +66,37 @@ TEST(ScanParserAgreement, Base64KeyWhoseLineBreakEndsAChunk) {
   EXPECT_EQ(findings[0].fingerprint, key->fingerprint());
 }
 
+// go-libp2p strips every CR before a line's LF, however many, and its base64 reader drops CR and
+// LF anywhere in the key: a long run of either is still a key file. The scanner gave up after 64
+// separator bytes and missed it (fuzz finding 9: 100 CRs ending the /base16/ line), and dropped the
+// blank lines before a base64 key, which decide where Go's reads end (finding 11).
+TEST(ScanParserAgreement, LongRunsOfLineEndingsInsideTheKeyFile) {
+  auto key = generate_swarm_key();
+  ASSERT_TRUE(key.has_value());
+  const auto bytes = key->bytes();
+  const std::string crs(100, '\r');
+  const std::string lfs(100, '\n');
+  const std::string files[] = {
+      std::string(k_psk_header) + "\r\n/base16/" + crs + "\n" + test::hex_lower(bytes) + "\n",
+      std::string(k_psk_header) + "\n/base64/\n" + test::base64_padded(bytes.first(25)) + crs + lfs +
+          test::base64_padded(bytes.last(7)) + "\n",
+      std::string(k_psk_header) + "\n/base64/\n" + lfs + test::base64_padded(bytes) + "\n",
+      // Blank lines before the key are bytes of Go's first read too: with 4 of them, the 36
+      // characters of 25 bytes end that read and the rest on the same line follows; without them
+      // the padded group is inside the chunk and the file is rejected (fuzz finding 11).
+      std::string(k_psk_header) + "\n/base64/\n\n\n\n\n" + test::base64_padded(bytes.first(25)) +
+          test::base64_padded(bytes.last(7)) + "\n",
+  };
+  for (const std::string& file : files) {
+    const auto parsed = parse_swarm_key(test::as_bytes(file));
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+    ASSERT_TRUE(parsed->key == *key);
+    const auto findings = scan_for_keys(file);
+    ASSERT_EQ(findings.size(), 1U) << file.size() << "-byte file";
+    EXPECT_EQ(findings[0].fingerprint, key->fingerprint());
+  }
+}
+
 // The one-line padded form still ends at its 44 characters: what follows is not gathered.
 TEST(ScanParserAgreement, OneLineBase64KeyIsUnchanged) {
   auto key = generate_swarm_key();

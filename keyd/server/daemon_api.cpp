@@ -1,5 +1,7 @@
 #include "keyd/server/daemon_api.hpp"
 
+#include "keyd/common/redact.hpp"
+
 #include "keyd/server/metrics.hpp"
 #include "keyd/server/responses.hpp"
 
@@ -50,8 +52,12 @@ bool granted(const std::vector<std::string>& names, std::string_view caller) {
   return std::ranges::find(names, caller) != names.end();
 }
 
+// A request path is the caller's text: quoted, it is bounded and loses any key-shaped run (a key
+// pasted into a URL must not come back in an answer or a log; fuzz finding 10).
+std::string quoted(std::string_view path) { return redact_for_message(path, 200); }
+
 ApiResponse no_swarm(std::string_view name) {
-  return error_response(404, "not_found", fmt::format("no swarm named '{}'", name));
+  return error_response(404, "not_found", fmt::format("no swarm named '{}'", redact_for_message(name, 100)));
 }
 
 }  // namespace
@@ -63,10 +69,10 @@ ApiResponse DaemonApi::handle(const ApiRequest& request) {
   const auto parts = segments(request.path);
   const auto method_not_allowed = [&](std::string_view allowed) {
     return error_response(405, "method_not_allowed",
-                          fmt::format("{} {}: use {}", request.method, request.path, allowed));
+                          fmt::format("{} {}: use {}", request.method, quoted(request.path), allowed));
   };
   const auto not_found = [&] {
-    return error_response(404, "not_found", fmt::format("no such resource: {}", request.path));
+    return error_response(404, "not_found", fmt::format("no such resource: {}", quoted(request.path)));
   };
   if (parts.size() == 1 && (parts[0] == "healthz" || parts[0] == "readyz" || parts[0] == "metrics")) {
     if (request.method != "GET" && request.method != "HEAD") return method_not_allowed("GET");

@@ -4,6 +4,8 @@
 #include "log_throttle.hpp"
 #include "request_checks.hpp"
 
+#include "keyd/common/redact.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -48,7 +50,7 @@ http::Response call_handler(ports::ApiHandler& handler, const http::Job& job, po
     add_auth_headers(response, request.auth);
     return response;
   } catch (const std::exception&) {
-    spdlog::error("api: {} {}: internal error", job.head.method, job.head.path);
+    spdlog::error("api: {} {}: internal error", job.head.method, redact_for_message(job.head.path));
     return http::error_response(500, "internal error");
   }
 }
@@ -67,7 +69,8 @@ http::Completion serve(http::Job job, ports::ApiHandler& handler, const Authenti
       job.auth ? std::move(*job.auth) : job.probe ? ports::Authentication{} : authenticate(job.head, authenticators);
   if (auth.kind == ports::Authentication::Kind::rejected) {
     if (const auto dropped = rejections.admit()) {
-      spdlog::info("api: {} {} from {}: token rejected ({}){}", job.head.method, job.head.path, job.remote, auth.reason,
+      spdlog::info("api: {} {} from {}: token rejected ({}){}", job.head.method, redact_for_message(job.head.path), job.remote,
+                   auth.reason,
                    *dropped == 0 ? "" : fmt::format("; {} similar lines dropped", *dropped));
     }
   }

@@ -2,6 +2,8 @@
 
 #include "kube_json.hpp"
 
+#include "keyd/common/redact.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,10 +14,9 @@ namespace {
 
 constexpr std::size_t k_max_error_text = 400;
 
-std::string clip(std::string text) {
-  if (text.size() > k_max_error_text) text = text.substr(0, k_max_error_text) + "…";
-  return text;
-}
+// The server's words as keyd quotes them: bounded, one line, no key-shaped run (a Status may quote
+// what was sent, a Secret's data; fuzz finding 8). Decisions read parse_status, never this text.
+std::string clip(const std::string& text) { return redact_for_message(text, k_max_error_text); }
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "vault_api.hpp"
 
+#include "keyd/common/redact.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -206,7 +208,9 @@ bool is_retryable_status(int status) { return status == 412 || status == 429 || 
 
 Error status_error(std::string_view what, int status, const Secret& body) {
   const std::string errors = errors_text(body);
-  const std::string detail = errors.empty() ? "" : " " + errors;
+  // Quoted bounded and without key-shaped runs (an error may echo what was sent); the conflict test
+  // below reads the raw text.
+  const std::string detail = errors.empty() ? "" : " " + redact_for_message(errors, k_max_error_text);
   if (status == 404) {
     const std::string deleted = deleted_detail(body);
     return Error{ErrorCode::not_found, deleted.empty() ? fmt::format("{}: 404 not found{}", what, detail)

@@ -135,5 +135,24 @@ TEST(KubeStatus, FieldAccess) {
   EXPECT_EQ(st.causes[0], "f: bad");
 }
 
+// A Status may quote what was sent (a Secret's data) and a server or proxy may say anything: keyd's
+// error keeps the server's words but never a key-shaped run (fuzz finding 8: a 409 whose message
+// held 64 hex digits was quoted whole).
+TEST(KubeStatus, AQuotedMessageNeverCarriesAKeyShapedRun) {
+  const std::string hex(64, 'a');
+  const std::string b64 = "q83vEjRWeJq8PJ8Lk1oFHQ+3TgKZwTjxCV5ARdC2s0E=";
+  for (const std::string& run : {hex, b64}) {
+    for (const int status : {400, 403, 409, 422, 500}) {
+      const std::string text = R"({"kind":"Status","message":"Operation cannot be fulfilled on secrets \"k\": data )" + run +
+                               R"(","reason":"Conflict","details":{"causes":[{"field":"data[swarm.key]","message":")" + run +
+                               R"( is invalid"}]},"code":409})";
+      const Error e = status_error("kubernetes PUT /api/v1/namespaces/ipfs/secrets/k", status, Secret::from_text(text));
+      EXPECT_EQ(e.message.find(run.substr(0, 16)), std::string::npos) << e.message;
+      EXPECT_NE(e.message.find("Operation cannot be fulfilled"), std::string::npos) << e.message;
+      EXPECT_NE(e.message.find("<redacted>"), std::string::npos) << e.message;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace keyd::adapters::kube

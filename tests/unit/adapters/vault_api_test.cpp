@@ -167,5 +167,25 @@ TEST(VaultApi, MembersOfTheWrongTypeDoNotThrow) {
             ErrorCode::not_found);
 }
 
+// Vault's "errors" may echo what was sent (a plugin, a proxy, a policy message): keyd's error keeps
+// the words, never a key-shaped run (tests/fuzz/vault_fuzz found one quoted whole). The
+// check-and-set conflict is still recognised.
+TEST(VaultApi, QuotedErrorsNeverCarryAKeyShapedRun) {
+  const std::string hex(64, 'b');
+  const std::string b64 = "q83vEjRWeJq8PJ8Lk1oFHQ+3TgKZwTjxCV5ARdC2s0E=";
+  for (const std::string& run : {hex, b64}) {
+    for (const int status : {400, 403, 404, 500, 503}) {
+      const Error e = status_error("vault PUT secret/data/x", status,
+                                   body(R"({"errors":["invalid value )" + run + R"(", "second"]})"));
+      EXPECT_EQ(e.message.find(run.substr(0, 16)), std::string::npos) << e.message;
+      EXPECT_NE(e.message.find("invalid value"), std::string::npos) << e.message;
+    }
+  }
+  const Error cas = status_error("vault PUT secret/data/x", 400,
+                                 body(R"({"errors":["check-and-set parameter did not match the current version )" + hex + R"("]})"));
+  EXPECT_EQ(cas.code, ErrorCode::conflict);
+  EXPECT_EQ(cas.message.find(hex.substr(0, 16)), std::string::npos) << cas.message;
+}
+
 }  // namespace
 }  // namespace keyd::adapters::vault

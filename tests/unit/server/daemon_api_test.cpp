@@ -2,6 +2,7 @@
 // codes with JSON error bodies, swarm views without key material, readiness, and rotate and sync
 // audited with the caller. The key endpoint: daemon_api_key_test.cpp; metrics: daemon_api_metrics_test.cpp.
 #include "daemon_api_fixture.hpp"
+#include "keyd/domain/scan.hpp"
 
 #include <gtest/gtest.h>
 
@@ -142,6 +143,33 @@ TEST_F(DaemonApiTest, POSTsAreAuditedWithThePodOfABoundToken) {
   EXPECT_TRUE(std::ranges::any_of(f.audit.events, [](const auto& e) {
     return e.action == "rotate" && e.actor == "k8s:system:serviceaccount:ops:ci pod=ci-7 pod_uid=u";
   }));
+}
+
+// A request path is the caller's text, and the 404 and 405 answers quote it. A path holding a
+// key-shaped run (a key pasted into a URL by mistake, or a probe) must not come back in the answer:
+// key material never appears in an error (fuzz finding 10, tests/fuzz/http_request_fuzz).
+TEST_F(DaemonApiTest, AnswersNeverQuoteAKeyShapedRunOfThePath) {
+  lead();
+  const std::string hex(64, 'f');
+  const std::string b64 = "L2tleS9zd2FybS9wc2svMS4wLjAvCi9iYXNlMTYvCmFh";
+  for (const std::string& run : {hex, b64}) {
+    for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+             {"GET", "/v0/" + run},
+             {"GET", "/v1/swarms/" + run},
+             {"POST", "/v1/swarms/" + run + "/rotate"},
+             {"GET", "/v1/swarms/ipfs-overlay/" + run},
+             {"DELETE", "/v1/swarms/" + run},
+             {"GET", "/v1/swarms/ipfs-overlay/key/" + run}}) {
+      for (const Authentication& auth : {Authentication{}, as("token:ci")}) {
+        const auto r = call(method, path, auth);
+        EXPECT_GE(r.status, 400) << method << " " << path;
+        EXPECT_EQ(r.body.find(run.substr(0, 16)), std::string::npos) << method << " " << path << ": " << r.body;
+        EXPECT_TRUE(domain::scan_for_keys(r.body).empty()) << r.body;
+      }
+    }
+  }
+  // What is not key-shaped is still quoted: the caller sees which path was wrong.
+  EXPECT_NE(call("GET", "/v1/nothing-here", as("token:ci")).body.find("/v1/nothing-here"), std::string::npos);
 }
 
 }  // namespace

@@ -123,14 +123,19 @@ std::size_t RequestParser::feed_head(std::string_view data) {
   }
   data.remove_prefix(skipped);
   const std::size_t take = std::min(data.size(), m_limits.max_head + 1 - std::min(m_buffer.size(), m_limits.max_head));
+  const std::size_t before = m_buffer.size();
   m_buffer.append(data.substr(0, take));
+  // An overlong request line fails at the byte that crosses the limit, whether the head arrived
+  // whole or in pieces (tests/fuzz/http_request_fuzz, finding 12). `before` is within the limit:
+  // a buffer past it without a CRLF inside the limit failed on an earlier call.
+  if (std::min(m_buffer.find(k_crlf), m_buffer.size()) > m_limits.max_request_line) {
+    return skipped + (m_limits.max_request_line + 1 - std::min(before, m_limits.max_request_line)) +
+           fail(414, "the request line is over the size limit");
+  }
   const std::size_t from = m_scanned >= 3 ? m_scanned - 3 : 0;
   const std::size_t end = m_buffer.find("\r\n\r\n", from);
   if (end == std::string::npos || end + 4 > m_limits.max_head) {
     m_scanned = m_buffer.size();
-    if (std::min(m_buffer.find(k_crlf), m_buffer.size()) > m_limits.max_request_line) {
-      return skipped + take + fail(414, "the request line is over the size limit");
-    }
     if (end != std::string::npos || m_buffer.size() > m_limits.max_head) {
       return skipped + take + fail(431, "the request head is over the size limit");
     }

@@ -130,5 +130,23 @@ TEST(RequestParser, BlankLinesBeforeTheRequestLineAreBoundedPerRequestNotPerPiec
   }
 }
 
+// A request line over the limit fails at the same byte however the bytes arrive: fed whole, the
+// parser took every byte it had buffered (up to the head limit), fed in pieces only up to the limit,
+// so the same connection's bytes were read two ways (tests/fuzz/http_request_fuzz, finding 12).
+TEST(RequestParser, AnOverlongRequestLineFailsAtTheSameByteWholeOrInPieces) {
+  const ParserLimits limits{1024, 4096, 20, 2048};
+  for (const std::string& bytes : {"GET /" + std::string(1500, 'a') + " HTTP/1.1\r\n\r\n",
+                                   "GET /" + std::string(3000, 'a'), "\r\nGET /" + std::string(1100, 'b') + "\r\n"}) {
+    std::vector<std::size_t> used;
+    for (const std::size_t step : {std::size_t{1}, std::size_t{4}, std::size_t{700}, bytes.size()}) {
+      const auto p = parse(bytes, step, limits);
+      ASSERT_EQ(p.parser.state(), RequestParser::State::failed) << "step " << step;
+      EXPECT_EQ(p.parser.error().status, 414) << "step " << step;
+      used.push_back(p.used);
+    }
+    EXPECT_EQ(used, std::vector<std::size_t>(used.size(), used.front())) << bytes.size() << " bytes";
+  }
+}
+
 }  // namespace
 }  // namespace keyd::adapters::http

@@ -106,11 +106,17 @@ Status KubeApi::refresh_credentials(bool force) {
   return {};
 }
 
-ports::HttpRequest KubeApi::build(const Call& call) const {
+Result<KubeApi::Session> KubeApi::session(bool force) {
+  const std::lock_guard lock(m_mutex);
+  KEYD_TRY(refresh_credentials(force));
+  return Session{m_transport, m_token.clone()};
+}
+
+ports::HttpRequest KubeApi::build(const Call& call, const Secret& token) const {
   ports::HttpRequest request;
   request.method = call.method;
   request.url = fmt::format("{}{}{}{}", m_connection.server, call.path, call.query.empty() ? "" : "?", call.query);
-  if (!m_token.empty()) request.headers.push_back({"Authorization", fmt::format("Bearer {}", m_token.reveal_text()), true});
+  if (!token.empty()) request.headers.push_back({"Authorization", fmt::format("Bearer {}", token.reveal_text()), true});
   request.headers.push_back({"Accept", "application/json", false});
   request.headers.push_back({"User-Agent", k_user_agent, false});
   if (!call.content_type.empty()) request.headers.push_back({"Content-Type", call.content_type, false});
@@ -120,11 +126,11 @@ ports::HttpRequest KubeApi::build(const Call& call) const {
   return request;
 }
 
-Result<ports::HttpResponse> KubeApi::send_with_retries(const Call& call, int max_attempts) {
+Result<ports::HttpResponse> KubeApi::send_with_retries(const Session& session, const Call& call, int max_attempts) {
   const std::string what = fmt::format("kubernetes {} {}", call.method, call.path);
   return m_retry.run(
       [&]() -> detail::Attempt {
-        auto response = m_transport->send(build(call));
+        auto response = session.transport->send(build(call, session.token));
         if (!response) {
           const bool retryable = detail::is_retryable_transport_error(response.error());
           return std::unexpected(detail::AttemptFailure{std::move(response).error(), retryable, std::nullopt});
@@ -138,19 +144,23 @@ Result<ports::HttpResponse> KubeApi::send_with_retries(const Call& call, int max
       max_attempts);
 }
 
+// No lock is held while a request is in flight or a retry sleeps: the lease elector, TokenReviews
+// and the Kubernetes targets share this client, and a renewal must not wait for a Secret write's
+// backoff (docs/races.md). Chosen over a second KubeApi for the elector: one place, and it also
+// keeps TokenReviews (API workers) from queueing behind the loop thread's writes.
 Result<ports::HttpResponse> KubeApi::call(const Call& call, int max_attempts) {
-  const std::lock_guard lock(m_mutex);
-  KEYD_TRY(refresh_credentials(false));
-  auto response = send_with_retries(call, max_attempts);
+  KEYD_ASSIGN_OR_RETURN(auto current, session(false));
+  auto response = send_with_retries(current, call, max_attempts);
   if (!response || response->status != 401) return response;
   // The token may have rotated or expired: fetch the credentials again once, then give up.
   const std::string what = fmt::format("kubernetes {} {}", call.method, call.path);
   spdlog::info("{}: 401 Unauthorized; refreshing the credentials of {}", what, m_connection.description);
-  if (auto st = refresh_credentials(true); !st) {
-    return fail(ErrorCode::unauthorized,
-                fmt::format("{}: 401 Unauthorized; refreshing the credentials failed: {}", what, st.error().message));
+  auto refreshed = session(true);
+  if (!refreshed) {
+    return fail(ErrorCode::unauthorized, fmt::format("{}: 401 Unauthorized; refreshing the credentials failed: {}",
+                                                     what, refreshed.error().message));
   }
-  response = send_with_retries(call, max_attempts);
+  response = send_with_retries(*refreshed, call, max_attempts);
   if (response && response->status == 401) {
     return fail(ErrorCode::unauthorized,
                 fmt::format("{}: 401 Unauthorized: the API server rejects the credentials of {} (even after a refresh)",

@@ -2,7 +2,11 @@
 // sensitive) and client certificate of the connection's credential source, JSON headers and a
 // User-Agent, timeouts on every request, bounded retries with backoff and jitter for 429/5xx and
 // connection failures (honouring Retry-After), one credential refresh after a 401, and the status
-// mapping of kube_status.hpp. Only 2xx answers come back. Calls are serialised (one in flight).
+// mapping of kube_status.hpp. Only 2xx answers come back. Safe to call from several threads at
+// once: calls run concurrently (the transport gives each transfer its own handle); the mutex
+// guards only the credentials and the transport they were made for, never a request or a backoff
+// sleep (docs/races.md: a Secret write retrying against a slow API server held a lease renewal
+// past its deadline while one lock covered the whole call).
 #pragma once
 
 #include "../retry/retry_policy.hpp"
@@ -76,20 +80,29 @@ class KubeApi {
     Secret body;
     std::chrono::milliseconds timeout{0};  // 0: the request timeout option
   };
+  // What one call sends with: the transport and token current when it started (a refresh by
+  // another call replaces the members, not these).
+  struct Session {
+    std::shared_ptr<ports::HttpTransport> transport;
+    Secret token;
+  };
   // max_attempts 0: the backoff policy's.
   [[nodiscard]] Result<ports::HttpResponse> call(const Call& call, int max_attempts = 0);
   [[nodiscard]] Result<kube::SecretJson> call_json(const Call& call, int max_attempts = 0);
-  [[nodiscard]] Result<ports::HttpResponse> send_with_retries(const Call& call, int max_attempts);
-  [[nodiscard]] Status refresh_credentials(bool force);
-  [[nodiscard]] ports::HttpRequest build(const Call& call) const;
+  [[nodiscard]] Result<ports::HttpResponse> send_with_retries(const Session& session, const Call& call,
+                                                              int max_attempts);
+  // Refreshes the credentials under m_mutex (only for that) and hands out a session.
+  [[nodiscard]] Result<Session> session(bool force);
+  [[nodiscard]] Status refresh_credentials(bool force);  // m_mutex held
+  [[nodiscard]] ports::HttpRequest build(const Call& call, const Secret& token) const;
 
   KubeConnection m_connection;
   kube::TransportFactory m_factory;
   kube::ApiOptions m_options;
-  detail::RetryPolicy m_retry;
-  std::mutex m_mutex;
+  detail::RetryPolicy m_retry;  // stateless between runs: shared by concurrent calls
 
-  std::unique_ptr<ports::HttpTransport> m_transport;
+  std::mutex m_mutex;  // guards the three below
+  std::shared_ptr<ports::HttpTransport> m_transport;
   std::string m_transport_cert;  // the client certificate m_transport was made with
   Secret m_token;
 };

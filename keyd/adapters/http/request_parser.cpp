@@ -125,12 +125,17 @@ std::size_t RequestParser::feed_head(std::string_view data) {
   const std::size_t take = std::min(data.size(), m_limits.max_head + 1 - std::min(m_buffer.size(), m_limits.max_head));
   const std::size_t before = m_buffer.size();
   m_buffer.append(data.substr(0, take));
-  // An overlong request line fails at the byte that crosses the limit, whether the head arrived
-  // whole or in pieces (tests/fuzz/http_request_fuzz, finding 12). `before` is within the limit:
-  // a buffer past it without a CRLF inside the limit failed on an earlier call.
-  if (std::min(m_buffer.find(k_crlf), m_buffer.size()) > m_limits.max_request_line) {
-    return skipped + (m_limits.max_request_line + 1 - std::min(before, m_limits.max_request_line)) +
-           fail(414, "the request line is over the size limit");
+  // An overlong request line fails at the byte that proves it too long, whether the head arrived
+  // whole or in pieces (tests/fuzz/http_request_fuzz, findings 12 and 13): the byte after the limit,
+  // or the one after that when it is a CR whose LF may be next. `before` is below that byte: a
+  // buffer past it failed on an earlier call.
+  std::size_t line_length = m_buffer.find(k_crlf);
+  if (line_length == std::string::npos) {
+    line_length = m_buffer.size() - (m_buffer.ends_with('\r') ? 1 : 0);
+  }
+  if (line_length > m_limits.max_request_line) {
+    const std::size_t proof = m_limits.max_request_line + (m_buffer[m_limits.max_request_line] == '\r' ? 1 : 0);
+    return skipped + (proof + 1 - std::min(before, proof)) + fail(414, "the request line is over the size limit");
   }
   const std::size_t from = m_scanned >= 3 ? m_scanned - 3 : 0;
   const std::size_t end = m_buffer.find("\r\n\r\n", from);

@@ -2,6 +2,8 @@
 
 #include "kube_json.hpp"
 
+#include "keyd/common/redact.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,11 +13,6 @@ namespace keyd::adapters::kube {
 namespace {
 
 constexpr std::size_t k_max_error_text = 400;
-
-std::string clip(std::string text) {
-  if (text.size() > k_max_error_text) text = text.substr(0, k_max_error_text) + "…";
-  return text;
-}
 
 }  // namespace
 
@@ -73,7 +70,10 @@ Error status_error(std::string_view what, int status, const Secret& body) {
       fallback = is_retryable_status(status) ? "the API server is unavailable" : "unexpected status";
       break;
   }
-  return Error{code, fmt::format("{}: {} {}", what, status, clip(detail.empty() ? fallback : detail))};
+  // A Status may echo what keyd sent (a Secret's data): key-shaped runs never reach the message
+  // (fuzz finding 8, docs/fuzzing.md).
+  return Error{code, fmt::format("{}: {} {}", what, status,
+                                 redact_for_message(detail.empty() ? fallback : detail, k_max_error_text))};
 }
 
 }  // namespace keyd::adapters::kube

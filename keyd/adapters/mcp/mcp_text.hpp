@@ -2,15 +2,16 @@
 // could be key material or a credential (long hex or base64 runs, vault tokens) replaced.
 #pragma once
 
+#include "keyd/common/redact.hpp"
+
 #include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace keyd::adapters::mcp {
 
-// Runs of 16+ hex digits or 20+ base64/base64url characters become "<redacted>"; control
-// characters become spaces; longer than max_chars → cut with "…".
-[[nodiscard]] std::string redact_for_message(std::string_view text, std::size_t max_chars = 200);
+// keyd::redact_for_message (keyd/common/redact.hpp), shared with the Kubernetes and Vault adapters.
+using keyd::redact_for_message;
 
 // The first non-empty line of text, with a leading "Error: " removed, redacted.
 [[nodiscard]] std::string first_line_for_message(std::string_view text);

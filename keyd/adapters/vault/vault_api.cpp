@@ -1,5 +1,7 @@
 #include "vault_api.hpp"
 
+#include "keyd/common/redact.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -33,7 +35,8 @@ Error malformed(std::string_view what, std::string_view missing) {
   return Error{ErrorCode::unavailable, fmt::format("{}: unexpected response (missing {})", what, missing)};
 }
 
-// The "errors" list of an error body, joined; never longer than k_max_error_text.
+// The "errors" list of an error body, joined and redacted (Vault may echo what keyd sent, fuzz
+// finding 8); never longer than k_max_error_text.
 std::string errors_text(const Secret& body) {
   const auto doc = SecretJson::parse(body.reveal_text(), nullptr, false);
   std::string out;
@@ -47,8 +50,7 @@ std::string errors_text(const Secret& body) {
       }
     }
   }
-  if (out.size() > k_max_error_text) out = out.substr(0, k_max_error_text) + "…";
-  return out;
+  return redact_for_message(out, k_max_error_text);
 }
 
 // A soft-deleted or destroyed version answers 404 with a success-shaped body: say which.

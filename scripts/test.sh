@@ -104,8 +104,8 @@ done
 
 # Every parser of untrusted input under libFuzzer, briefly (the long campaign: docs/fuzzing.md).
 # Every fuzz target replays its committed corpus once (-runs=0): the regression inputs of findings
-# 1-6 must stay fixed. Mutation runs (scripts/fuzz.sh 10) are not in CI until open findings 7 and 8
-# (docs/fuzzing.md) are fixed: each is found within seconds, which would fail CI at random.
+# 1-6 and 8 must stay fixed. Mutation runs (scripts/fuzz.sh 10) are not in CI until open finding 7
+# (docs/fuzzing.md) is fixed: it is found within seconds, which would fail CI at random.
 fuzz_corpus_replay() {
   cmake --preset fuzz >/dev/null
   cmake --build --preset fuzz -j "$jobs"

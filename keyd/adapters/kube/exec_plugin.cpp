@@ -2,6 +2,7 @@
 // KUBERNETES_EXEC_INFO in the environment, an ExecCredential on stdout, cached until it expires.
 #include "kube_internal.hpp"
 
+#include "keyd/common/redact.hpp"
 #include "keyd/common/rfc3339.hpp"
 
 #include <mutex>
@@ -107,7 +108,8 @@ class ExecSource final : public KubeCredentialSource {
     if (!kind || *kind != "ExecCredential") return bad("its output has kind other than ExecCredential");
     const auto api_version = text_of(j, "apiVersion");
     if (!api_version || *api_version != m_config.api_version) {
-      return bad(fmt::format("its output has apiVersion {:?}, expected {:?}", api_version.value_or("?"),
+      return bad(fmt::format("its output has apiVersion {:?}, expected {:?}",
+                             redact_for_message(api_version.value_or("?"), 60),
                              m_config.api_version));
     }
     const auto status = j.find("status");

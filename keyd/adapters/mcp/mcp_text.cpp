@@ -1,4 +1,4 @@
-// Redaction of server text before it reaches an error message; see mcp_text.hpp.
+// The first line of an MCP server's text for an error message; see mcp_text.hpp.
 #include "mcp_text.hpp"
 
 #include <algorithm>

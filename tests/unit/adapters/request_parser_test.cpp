@@ -166,5 +166,23 @@ TEST(RequestParser, AnOverlongRequestLineFailsAtTheSameByteWholeOrInPieces) {
   EXPECT_EQ(used, std::vector<std::size_t>(used.size(), 1026U));
 }
 
+// An overlong chunk-size or trailer line fails at the byte that crosses the limit, whole or in
+// pieces (fed whole, the parser took the rest of the line first; finding 14 of
+// tests/fuzz/http_request_fuzz).
+TEST(RequestParser, AnOverlongChunkLineFailsAtTheSameByteWholeOrInPieces) {
+  const std::string head = "POST /v1/swarms/s/rotate HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string& body : {"2\r\n{}\r\n0\r\nt" + std::string(3000, 'p') + "\r\n\r\n",
+                                  std::string(3000, '0') + "1\r\nx\r\n0\r\n\r\n"}) {
+    std::vector<std::size_t> used;
+    for (const std::size_t step : {std::size_t{1}, std::size_t{3}, std::size_t{500}, head.size() + body.size()}) {
+      const auto p = parse(head + body, step);
+      ASSERT_EQ(p.parser.state(), RequestParser::State::failed) << "step " << step;
+      EXPECT_EQ(p.parser.error().status, 400) << "step " << step;
+      used.push_back(p.used);
+    }
+    EXPECT_EQ(used, std::vector<std::size_t>(used.size(), used.front()));
+  }
+}
+
 }  // namespace
 }  // namespace keyd::adapters::http

@@ -41,7 +41,7 @@ Deadline later() { return SteadyClock::now() + std::chrono::minutes(1); }
 // nlohmann's dump() throws type_error 316 on bytes that are not UTF-8. A tool's arguments carry a
 // value to store: replacing bytes would store something else, so the request is refused, unsent.
 TEST(McpJsonRpc, ARequestHoldingTextThatIsNotUtf8IsRefusedUnsent) {
-  StreamChannel channel(R"({"jsonrpc":"2.0","id":1,"result":{}})" "\n");
+  StreamChannel channel(R"({"jsonrpc":"2.0","id":2,"result":{}})" "\n");  // id 1 went to the refused request
   RpcClient rpc(channel, "MCP server 'test'");
   const auto answer = rpc.request("tools/call", SecretJson{{"path", "secret/a\xff"}}, later());
   ASSERT_FALSE(answer);

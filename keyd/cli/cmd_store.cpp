@@ -63,7 +63,11 @@ void add_store(CLI::App& app, Action& action) {
       auto report = app::repair_store(session->context(), session->swarm, **repairer);
       if (!report) return report_error(report.error());
       const std::string& name = session->swarm.name;
-      write_stdout(opts->output == "json" ? repair_json(name, *report).dump() + "\n" : repair_text(name, *report));
+      if (opts->output == "json") {
+        write_json_line(repair_json(name, *report));  // skipped file names need not be UTF-8
+      } else {
+        write_stdout(repair_text(name, *report));
+      }
       return k_exit_ok;
     };
   });

@@ -66,6 +66,9 @@ std::optional<minutes> zone(Reader& in) {
   return plus ? offset : -offset;
 }
 
+constexpr int k_first_year = 1678;
+constexpr int k_last_year = 2261;
+
 std::optional<system_clock::time_point> parse(std::string_view text, DateTimeSeparator separator) {
   Reader in(text);
   const auto y = in.digits(4);
@@ -90,6 +93,9 @@ std::optional<system_clock::time_point> parse(std::string_view text, DateTimeSep
   if (!offset || !in.at_end()) return std::nullopt;
   const year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)}, day{static_cast<unsigned>(*d)}};
   if (!date.ok()) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: 1677-09-21 to 2262-04-11. Whole years inside that
+  // range, with a year's margin for the offset and the fraction, so the arithmetic cannot overflow.
+  if (*y < k_first_year || *y > k_last_year) return std::nullopt;
   const auto local = sys_days{date} + hours{*h} + minutes{*mi} + seconds{*s};
   return time_point_cast<system_clock::duration>(local - *offset + fraction);
 }

@@ -17,8 +17,12 @@ json time_json(const std::optional<domain::TimePoint>& t) {
   return t ? json(ports::format_rfc3339(*t)) : json(nullptr);
 }
 
+// The body as JSON text. Messages and stored fields can quote text from outside keyd (a backend's
+// answer, a file name): bytes that are not UTF-8 become U+FFFD instead of making dump() throw.
+std::string dump_text(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 ApiResponse json_response(int status, const json& body) {
-  return ApiResponse{status, "application/json", body.dump() + "\n"};
+  return ApiResponse{status, "application/json", dump_text(body) + "\n"};
 }
 
 // {"<outcome>": count, ...} of a count map keyed by an outcome enum (its to_string() names).
@@ -187,11 +191,10 @@ void append_json_escaped(std::string& out, std::string_view text) {
 }
 
 ApiResponse key_response(std::string_view swarm, const ports::StoredVersion& stored) {
-  std::string head = json{{"swarm", swarm},
+  std::string head = dump_text(json{{"swarm", swarm},
                           {"version", stored.info.version},
                           {"fingerprint", stored.data.fingerprint},
-                          {"created_time", stored.info.created_time}}
-                         .dump();
+                          {"created_time", stored.info.created_time}});
   head.pop_back();  // the closing brace: the key goes last
   const std::string_view key = stored.data.key_text.reveal_text();
   std::string out;

@@ -65,6 +65,54 @@ inline bool valid_utf8(std::string_view text) {
   return true;
 }
 
+// The first run in `text` that keyd's message redaction (adapters/mcp/mcp_text.cpp) treats as key
+// material or a credential: 16+ hex digits, 20+ base64/base64url characters mixing upper case,
+// lower case and digits, or an unbroken word of 32+ of them; empty when there is none.
+inline std::string_view key_shaped_run(std::string_view text) {
+  const auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+  const auto is_base64 = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' || c == '/' ||
+           c == '-' || c == '_' || c == '.' || c == '=';
+  };
+  const auto is_separator = [](char c) { return c == '/' || c == '.' || c == '-' || c == '_' || c == '='; };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (!is_base64(text[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i, hex_run = 0, longest_hex = 0, segment = 0, longest_segment = 0;
+    bool upper = false, lower = false, digit = false;
+    for (; end < text.size() && is_base64(text[end]); ++end) {
+      const char c = text[end];
+      hex_run = is_hex(c) ? hex_run + 1 : 0;
+      longest_hex = hex_run > longest_hex ? hex_run : longest_hex;
+      segment = is_separator(c) ? 0 : segment + 1;
+      longest_segment = segment > longest_segment ? segment : longest_segment;
+      upper = upper || (c >= 'A' && c <= 'Z');
+      lower = lower || (c >= 'a' && c <= 'z');
+      digit = digit || (c >= '0' && c <= '9');
+    }
+    if (longest_hex >= 16 || (upper && lower && digit && end - i >= 20) || longest_segment >= 32) {
+      return text.substr(i, end - i);
+    }
+    i = end;
+  }
+  return {};
+}
+
+// Aborts when `message` carries a key-shaped run (key_shaped_run) or `secret` (a token, a client
+// key from the input; ignored when shorter than 8 bytes, which any text may contain by chance).
+inline void check_redacted(std::string_view message, std::string_view secret = {}) {
+  const auto run = key_shaped_run(message);
+  const bool leaks = secret.size() >= 8 && message.find(secret) != std::string_view::npos;
+  if (!run.empty() || leaks) {
+    std::fprintf(stderr, "message carries %s: %.*s\n", leaks ? "a secret of the input" : "a key-shaped run",
+                 static_cast<int>(message.size()), message.data());
+    std::abort();
+  }
+}
+
 // Splits the input at the first occurrence of `separator` (e.g. a part per field of a request);
 // parts after the last separator are empty.
 class Splitter {

@@ -21,7 +21,8 @@ enum class DateTimeSeparator { t_only, t_or_space };
 
 // RFC 3339 §5.6 date-time: "2026-11-27T23:27:25Z", an optional fraction of any number of digits
 // (kept to the nanosecond), then 'Z' (or 'z') or a ±HH:MM offset (hours 00-23, minutes 00-59);
-// digits only, seconds up to 60. invalid_input naming the text otherwise.
+// digits only, seconds up to 60, years 1678 to 2261 (what system_clock holds). invalid_input naming
+// the text otherwise.
 [[nodiscard]] Result<std::chrono::system_clock::time_point> parse_rfc3339(
     std::string_view text, DateTimeSeparator separator = DateTimeSeparator::t_only);
 

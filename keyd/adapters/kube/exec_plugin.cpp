@@ -2,7 +2,6 @@
 // KUBERNETES_EXEC_INFO in the environment, an ExecCredential on stdout, cached until it expires.
 #include "kube_internal.hpp"
 
-#include "keyd/common/redact.hpp"
 #include "keyd/common/rfc3339.hpp"
 
 #include <mutex>
@@ -87,55 +86,7 @@ class ExecSource final : public KubeCredentialSource {
                                                ? fmt::format("{} was killed by signal {}", shown(), ran->exit_code - 128)
                                                : fmt::format("{} exited with code {}", shown(), ran->exit_code));
     }
-    return parse(ran->out);
-  }
-
-  // The plugin's stdout as credentials. Messages never quote the output.
-  [[nodiscard]] Result<KubeCredentials> parse(const Secret& out) const {
-    const auto bad = [this](std::string_view what) {
-      return fail(ErrorCode::unauthorized, fmt::format("{}: {}", shown(), what));
-    };
-    WipedJson doc(nlohmann::json::parse(out.reveal_text(), nullptr, false));
-    const auto& j = doc.get();
-    if (j.is_discarded() || !j.is_object()) return bad("its output is not an ExecCredential JSON object");
-    const auto text_of = [](const nlohmann::json& object, const char* key) -> std::optional<std::string_view> {
-      const auto it = object.find(key);
-      if (it == object.end() || it->is_null()) return std::string_view();
-      if (!it->is_string()) return std::nullopt;
-      return std::string_view(it->get_ref<const std::string&>());
-    };
-    const auto kind = text_of(j, "kind");
-    if (!kind || *kind != "ExecCredential") return bad("its output has kind other than ExecCredential");
-    const auto api_version = text_of(j, "apiVersion");
-    if (!api_version || *api_version != m_config.api_version) {
-      return bad(fmt::format("its output has apiVersion {:?}, expected {:?}",
-                             redact_for_message(api_version.value_or("?"), 60),
-                             m_config.api_version));
-    }
-    const auto status = j.find("status");
-    if (status == j.end() || !status->is_object()) return bad("its ExecCredential has no status");
-    const auto token = text_of(*status, "token");
-    const auto cert = text_of(*status, "clientCertificateData");
-    const auto key = text_of(*status, "clientKeyData");
-    const auto expiry = text_of(*status, "expirationTimestamp");
-    if (!token || !cert || !key || !expiry) return bad("its ExecCredential status has a field that is not a string");
-    if (cert->empty() != key->empty()) {
-      return bad("its ExecCredential status needs both clientCertificateData and clientKeyData, or neither");
-    }
-    if (token->empty() && cert->empty()) return bad("its ExecCredential status has neither a token nor a certificate");
-
-    KubeCredentials credentials;
-    credentials.bearer_token = Secret::from_text(*token);
-    credentials.client_cert_pem = std::string(*cert);
-    if (!key->empty()) credentials.client_key_pem = std::make_shared<const Secret>(Secret::from_text(*key));
-    if (!expiry->empty()) {
-      const auto expires = parse_rfc3339(*expiry, DateTimeSeparator::t_or_space);
-      if (!expires) return bad("its status.expirationTimestamp is not an RFC 3339 time");
-      credentials.expires = *expires;
-    }
-    spdlog::debug("kube: {} returned {}{}", shown(), token->empty() ? "a client certificate" : "a token",
-                  credentials.expires ? " valid until " + ports::format_rfc3339(*credentials.expires) : "");
-    return credentials;
+    return parse_exec_credential(ran->out.reveal_text(), m_config.api_version, shown());
   }
 
   const ExecConfig m_config;
@@ -147,6 +98,56 @@ class ExecSource final : public KubeCredentialSource {
 };
 
 }  // namespace
+
+Result<KubeCredentials> parse_exec_credential(std::string_view out, std::string_view api_version_expected,
+                                            std::string_view shown) {
+  const auto bad = [shown](std::string_view what) {
+    return fail(ErrorCode::unauthorized, fmt::format("{}: {}", shown, what));
+  };
+  WipedJson doc(nlohmann::json::parse(out, nullptr, false));
+  const auto& j = doc.get();
+  if (j.is_discarded() || !j.is_object()) return bad("its output is not an ExecCredential JSON object");
+  const auto text_of = [](const nlohmann::json& object, const char* key) -> std::optional<std::string_view> {
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null()) return std::string_view();
+    if (!it->is_string()) return std::nullopt;
+    return std::string_view(it->get_ref<const std::string&>());
+  };
+  const auto kind = text_of(j, "kind");
+  if (!kind || *kind != "ExecCredential") return bad("its output has kind other than ExecCredential");
+  const auto api_version = text_of(j, "apiVersion");
+  if (!api_version || *api_version != api_version_expected) {
+    // Only a version keyd knows is named: the field is the plugin's text, which may be anything.
+    if (api_version && (*api_version == k_v1 || *api_version == k_v1beta1)) {
+      return bad(fmt::format("its output has apiVersion {:?}, expected {:?}", *api_version, api_version_expected));
+    }
+    return bad(fmt::format("its output has an apiVersion other than {:?}", api_version_expected));
+  }
+  const auto status = j.find("status");
+  if (status == j.end() || !status->is_object()) return bad("its ExecCredential has no status");
+  const auto token = text_of(*status, "token");
+  const auto cert = text_of(*status, "clientCertificateData");
+  const auto key = text_of(*status, "clientKeyData");
+  const auto expiry = text_of(*status, "expirationTimestamp");
+  if (!token || !cert || !key || !expiry) return bad("its ExecCredential status has a field that is not a string");
+  if (cert->empty() != key->empty()) {
+    return bad("its ExecCredential status needs both clientCertificateData and clientKeyData, or neither");
+  }
+  if (token->empty() && cert->empty()) return bad("its ExecCredential status has neither a token nor a certificate");
+
+  KubeCredentials credentials;
+  credentials.bearer_token = Secret::from_text(*token);
+  credentials.client_cert_pem = std::string(*cert);
+  if (!key->empty()) credentials.client_key_pem = std::make_shared<const Secret>(Secret::from_text(*key));
+  if (!expiry->empty()) {
+    const auto expires = parse_rfc3339(*expiry, DateTimeSeparator::t_or_space);
+    if (!expires) return bad("its status.expirationTimestamp is not an RFC 3339 time");
+    credentials.expires = *expires;
+  }
+  spdlog::debug("kube: {} returned {}{}", shown, token->empty() ? "a client certificate" : "a token",
+                credentials.expires ? " valid until " + ports::format_rfc3339(*credentials.expires) : "");
+  return credentials;
+}
 
 Result<std::shared_ptr<KubeCredentialSource>> make_exec_source(ExecConfig config, Environment base_env,
                                                                const ports::Clock& clock, ExecSettings settings) {

@@ -63,6 +63,12 @@ struct ExecSettings {
                                                                              const ports::Clock& clock,
                                                                              ExecSettings settings = {});
 
+// An exec plugin's stdout as credentials: an ExecCredential of `api_version` (the one the
+// kubeconfig asked for) with a token or a client certificate and key, and an RFC 3339 expiry or
+// none. Errors are unauthorized, start with `shown` and never quote the output.
+[[nodiscard]] Result<KubeCredentials> parse_exec_credential(std::string_view out, std::string_view api_version,
+                                                            std::string_view shown);
+
 // --- running a plugin ----------------------------------------------------------------------------
 
 struct PluginRun {

@@ -47,7 +47,9 @@ Result<std::string> selector_string(const SecretJson& selector) {
 }
 
 Secret to_body(const SecretJson& doc) {
-  const auto text = doc.dump();
+  // Bytes that are not UTF-8 become U+FFFD instead of making dump() throw (type_error 316). The
+  // bodies' text comes from keyd's config (read as UTF-8 only) and the API server's own JSON.
+  const auto text = doc.dump(-1, ' ', false, SecretJson::error_handler_t::replace);
   return Secret(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 

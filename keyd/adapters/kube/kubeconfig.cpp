@@ -81,7 +81,9 @@ Status merge_list(const YAML::Node& root, const char* list, const char* body_key
     if (!name.IsDefined() || !name.IsScalar() || name.Scalar().empty()) {
       return invalid(file, fmt::format("{}[{}] has no name", list, i));
     }
-    into.try_emplace(name.Scalar(), KubeconfigEntry{item[body_key], file});
+    // A missing body key gives yaml-cpp's invalid node, whose IsMap() throws: keep a null instead.
+    const auto body = item[body_key];
+    into.try_emplace(name.Scalar(), KubeconfigEntry{body.IsDefined() ? body : YAML::Node(), file});
   }
   return {};
 }

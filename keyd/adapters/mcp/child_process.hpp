@@ -27,21 +27,32 @@ struct ChildCommand {
   std::vector<std::pair<std::string, Secret>> env;  // the child's whole environment
 };
 
-class ChildProcess {
+// What RpcClient (json_rpc.hpp) talks through: the server's stdin and stdout. ChildProcess in keyd;
+// an in-memory stream in the fuzz target (tests/fuzz/mcp_framing_fuzz.cpp).
+class RpcChannel {
+ public:
+  virtual ~RpcChannel() = default;
+  [[nodiscard]] virtual Status write_all(std::string_view bytes, Deadline deadline) = 0;
+  enum class ReadOutcome { data, eof, timeout };
+  [[nodiscard]] virtual ReadOutcome read_stdout(detail::WipedString& out, Deadline deadline) = 0;
+  [[nodiscard]] virtual std::string exit_description(std::chrono::milliseconds wait) = 0;
+  [[nodiscard]] virtual std::string last_stderr_line() = 0;
+};
+
+class ChildProcess final : public RpcChannel {
  public:
   // Starts the command. unavailable naming argv[0] when it cannot be found or started.
   [[nodiscard]] static Result<std::unique_ptr<ChildProcess>> start(const ChildCommand& command);
-  ~ChildProcess() { stop(); }
+  ~ChildProcess() override { stop(); }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   // Writes all of `bytes` to the child's stdin. SIGPIPE is blocked meanwhile; a closed pipe is an
   // unavailable error, a full pipe until the deadline a timeout error.
-  [[nodiscard]] Status write_all(std::string_view bytes, Deadline deadline);
+  [[nodiscard]] Status write_all(std::string_view bytes, Deadline deadline) override;
 
-  enum class ReadOutcome { data, eof, timeout };
   // Appends what the child wrote to stdout (at least one byte) to `out`, waiting until the deadline.
-  [[nodiscard]] ReadOutcome read_stdout(detail::WipedString& out, Deadline deadline);
+  [[nodiscard]] ReadOutcome read_stdout(detail::WipedString& out, Deadline deadline) override;
 
   // Closes stdin, waits up to `grace` for the exit, then SIGTERMs the process group, waits up to
   // `grace` again, then SIGKILLs it, and reaps. Idempotent.
@@ -49,10 +60,10 @@ class ChildProcess {
 
   // "exited with status 3", "was killed by signal 9 (Killed)", or "is still running", after
   // waiting up to `wait` for the exit.
-  [[nodiscard]] std::string exit_description(std::chrono::milliseconds wait);
+  [[nodiscard]] std::string exit_description(std::chrono::milliseconds wait) override;
 
   // The last non-empty stderr line seen so far, redacted; empty when there is none.
-  [[nodiscard]] std::string last_stderr_line();
+  [[nodiscard]] std::string last_stderr_line() override;
   [[nodiscard]] pid_t pid() const noexcept { return m_pid; }
 
  private:

@@ -43,7 +43,14 @@ Error RpcClient::ended(std::string_view waiting_for) {
 }
 
 Status RpcClient::send(const SecretJson& message, std::string_view what, Deadline deadline) {
-  detail::WipedString line = message.dump();
+  detail::WipedString line;
+  try {
+    line = message.dump();
+  } catch (const SecretJson::type_error&) {
+    // Text that is not UTF-8 (a tool's argument: a path, a value to store). Replacing bytes would
+    // store something else, so nothing is sent and the conversation can go on.
+    return fail(ErrorCode::invalid_input, fmt::format("{}: cannot send {}: it holds text that is not UTF-8", m_server, what));
+  }
   line += '\n';
   if (auto written = m_child.write_all(line, deadline); !written) {
     if (written.error().code == ErrorCode::timeout) {
@@ -67,11 +74,11 @@ Result<SecretJson> RpcClient::next_message(std::string_view waiting_for, Deadlin
                                             m_server, k_max_line_bytes >> 20, waiting_for)}));
       }
       switch (m_child.read_stdout(m_buffer, deadline)) {
-        case ChildProcess::ReadOutcome::data:
+        case RpcChannel::ReadOutcome::data:
           continue;
-        case ChildProcess::ReadOutcome::eof:
+        case RpcChannel::ReadOutcome::eof:
           return fail(ended(waiting_for));
-        case ChildProcess::ReadOutcome::timeout:
+        case RpcChannel::ReadOutcome::timeout:
           return fail(
               broke(Error{ErrorCode::timeout, fmt::format("{} did not answer {} in time", m_server, waiting_for)}));
       }

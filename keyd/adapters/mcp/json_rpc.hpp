@@ -19,7 +19,7 @@ inline constexpr std::size_t k_max_line_bytes = std::size_t{8} << 20;
 class RpcClient {
  public:
   // `server` names the server in every message ("MCP server 'node server.mjs'").
-  RpcClient(ChildProcess& child, std::string server) : m_child(child), m_server(std::move(server)) {}
+  RpcClient(RpcChannel& child, std::string server) : m_child(child), m_server(std::move(server)) {}
 
   // The request's "result". A JSON-RPC error answer is unavailable with the server's message;
   // no answer by the deadline is timeout; the server exiting, printing something that is not a
@@ -38,7 +38,7 @@ class RpcClient {
   Error broke(Error error);
   Error ended(std::string_view waiting_for);
 
-  ChildProcess& m_child;
+  RpcChannel& m_child;
   std::string m_server;
   detail::WipedString m_buffer;  // bytes read and not yet consumed (may hold key material)
   std::int64_t m_next_id = 1;

@@ -153,6 +153,26 @@ TEST_F(KubeExecTest, FailuresAreUnauthorizedNamingTheCommandButNoCredential) {
   check(bad_expiry, "expirationTimestamp");
 }
 
+// docs/fuzzing.md, kubeconfig finding 2: the plugin's apiVersion was quoted whatever it held, so a
+// plugin printing its token there put the token into keyd's error. Only a known version is named.
+TEST(KubeExecCredential, AnUnknownApiVersionIsNotQuoted) {
+  const std::string token_like = "client.authentication.k8s.io/v1Zq8Xw3Rt6Yu1Io4Pa7Sd0Fg";
+  const auto parsed = kube::parse_exec_credential(
+      R"({"kind":"ExecCredential","apiVersion":")" + token_like + R"(","status":{"token":"t0k3n-placeholder"}})",
+      "client.authentication.k8s.io/v1", "exec credential plugin p");
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().code, ErrorCode::unauthorized);
+  EXPECT_EQ(parsed.error().message,
+            "exec credential plugin p: its output has an apiVersion other than \"client.authentication.k8s.io/v1\"");
+  const auto known = kube::parse_exec_credential(
+      R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{"token":"t"}})",
+      "client.authentication.k8s.io/v1", "exec credential plugin p");
+  ASSERT_FALSE(known);
+  EXPECT_EQ(known.error().message,
+            "exec credential plugin p: its output has apiVersion \"client.authentication.k8s.io/v1beta1\", expected "
+            "\"client.authentication.k8s.io/v1\"");
+}
+
 TEST_F(KubeExecTest, HangingPluginIsKilledAtTheTimeout) {
   const auto hanging = plugin("hang.sh", R"({"token":"exec-tok3n-RUN"})", "client.authentication.k8s.io/v1",
                               fmt::format("sleep 30 &\necho $! > \"{}/child\"\nwait", m_dir.path().string()));

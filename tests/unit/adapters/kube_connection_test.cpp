@@ -259,5 +259,16 @@ TEST_F(KubeConfigTest, ExplicitKubeconfigMustExistAndBeatsInClusterAndKubeconfig
   EXPECT_EQ(connection->server, "https://explicit");
 }
 
+// docs/fuzzing.md, kubeconfig finding K3: an entry without its body key (`clusver:` for `cluster:`)
+// kept yaml-cpp's invalid node, whose IsMap() threw YAML::InvalidNode out of the loader.
+TEST_F(KubeConfigTest, AnEntryWithoutItsBodyIsAnErrorNotAThrow) {
+  const auto no_body = write("no-body", "clusters:\n- name: c1\n  clusver: {server: https://x}\n"
+                                        "contexts:\n- name: main\n  context: {cluster: c1}\ncurrent-context: main\n");
+  EXPECT_THAT(error_of(load(no_body)), HasSubstr(fmt::format("kubeconfig {}: clusters[c1].cluster.server is missing", no_body)));
+  const auto no_context = write("no-context", "clusters:\n- name: c1\n  cluster: {server: https://x}\n"
+                                              "contexts:\n- name: main\n  contxt: {cluster: c1}\ncurrent-context: main\n");
+  EXPECT_THAT(error_of(load(no_context)), HasSubstr("contexts[main].context is missing"));
+}
+
 }  // namespace
 }  // namespace keyd::adapters

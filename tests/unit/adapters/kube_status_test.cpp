@@ -154,5 +154,12 @@ TEST(KubeStatus, AQuotedMessageNeverCarriesAKeyShapedRun) {
   }
 }
 
+// nlohmann's dump() throws type_error 316 on bytes that are not UTF-8: a request body is built,
+// whatever its text, with U+FFFD in their place.
+TEST(KubeJson, ABodyWithTextThatIsNotUtf8IsReplacedNotThrown) {
+  const auto body = to_body(SecretJson{{"metadata", {{"labels", {{"app", "ipfs\xff"}}}}}});
+  EXPECT_EQ(body.reveal_text(), "{\"metadata\":{\"labels\":{\"app\":\"ipfs\xef\xbf\xbd\"}}}");
+}
+
 }  // namespace
 }  // namespace keyd::adapters::kube

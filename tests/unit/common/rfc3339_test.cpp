@@ -55,5 +55,18 @@ TEST(Rfc3339Home, RejectsWhatTheGrammarDoesNotAllowNamingTheText) {
   }
 }
 
+// docs/fuzzing.md, kubeconfig finding 1: a year past 2262 overflowed system_clock's nanoseconds
+// (undefined behaviour) instead of being refused.
+TEST(Rfc3339Home, RefusesTimesSystemClockCannotHold) {
+  for (const char* text : {"4925-12-04 12:00:00.5+01:00", "9999-12-31T23:59:59Z", "2263-01-01T00:00:00Z",
+                           "0001-01-01T00:00:00Z", "1677-01-01T00:00:00Z"}) {
+    const auto got = parse_rfc3339(text, DateTimeSeparator::t_or_space);
+    ASSERT_FALSE(got) << text;
+    EXPECT_EQ(got.error().code, ErrorCode::invalid_input);
+  }
+  EXPECT_TRUE(parse_rfc3339("2261-12-31T23:59:59Z"));
+  EXPECT_TRUE(parse_rfc3339("1678-01-01T00:00:00Z"));
+}
+
 }  // namespace
 }  // namespace keyd

@@ -71,5 +71,18 @@ TEST(KeyResponse, TheKeyGoesLastAndParsesBackExactly) {
   EXPECT_EQ(json::parse(r.body)["key"], std::string(stored.data.key_text.reveal_text()));
 }
 
+// nlohmann's dump() throws type_error 316 on bytes that are not UTF-8; an error message or a stored
+// version's fields can quote text from outside (a backend's answer, a file name). Replaced by U+FFFD.
+TEST(ApiResponses, TextThatIsNotUtf8IsReplacedInsteadOfThrowing) {
+  const auto r = from_error(Error{ErrorCode::unavailable, "backend said \xff\xfe"});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(json::parse(r.body)["error"]["message"], "backend said \xef\xbf\xbd\xef\xbf\xbd");
+  ports::StoredVersion stored;
+  stored.info.created_time = "2026-01-01\xc3";
+  stored.data.key_text = Secret::from_text("k");
+  const auto k = key_response("s", stored);
+  EXPECT_EQ(json::parse(k.body)["created_time"], "2026-01-01\xef\xbf\xbd");
+}
+
 }  // namespace
 }  // namespace keyd::server

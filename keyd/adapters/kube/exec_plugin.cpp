@@ -2,13 +2,14 @@
 // KUBERNETES_EXEC_INFO in the environment, an ExecCredential on stdout, cached until it expires.
 #include "kube_internal.hpp"
 
+#include "keyd/common/redact.hpp"
 #include "keyd/common/rfc3339.hpp"
 
 #include <mutex>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace keyd::adapters::kube {
 
@@ -60,18 +61,19 @@ class ExecSource final : public KubeCredentialSource {
   }
 
  private:
-  [[nodiscard]] std::string shown() const { return fmt::format("exec credential plugin {}", m_config.command); }
+  [[nodiscard]] std::string shown() const {
+    return fmt::format("exec credential plugin {}", redact_for_message(m_config.command, 200));
+  }
 
   [[nodiscard]] Result<KubeCredentials> run() const {
     std::vector<std::string> argv{m_config.command};
     argv.insert(argv.end(), m_config.args.begin(), m_config.args.end());
     Environment env = m_env;
     for (const auto& [name, value] : m_config.env) env.insert_or_assign(name, value);
-    env.insert_or_assign("KUBERNETES_EXEC_INFO",
-                         nlohmann::json{{"apiVersion", m_config.api_version},
-                                        {"kind", "ExecCredential"},
-                                        {"spec", {{"interactive", false}}}}
-                             .dump());
+    env.insert_or_assign("KUBERNETES_EXEC_INFO", nlohmann::json{{"apiVersion", m_config.api_version},
+                                                                {"kind", "ExecCredential"},
+                                                                {"spec", {{"interactive", false}}}}
+                                                     .dump());
     spdlog::debug("kube: running {}", shown());
     auto ran = run_plugin(argv, env, m_settings.timeout);
     for (auto& [name, value] : env) secure_zero(value.data(), value.size());
@@ -82,9 +84,9 @@ class ExecSource final : public KubeCredentialSource {
       return fail(ErrorCode::unauthorized, std::move(message));
     }
     if (ran->exit_code != 0) {
-      return fail(ErrorCode::unauthorized, ran->exit_code > 128
-                                               ? fmt::format("{} was killed by signal {}", shown(), ran->exit_code - 128)
-                                               : fmt::format("{} exited with code {}", shown(), ran->exit_code));
+      return fail(ErrorCode::unauthorized,
+                  ran->exit_code > 128 ? fmt::format("{} was killed by signal {}", shown(), ran->exit_code - 128)
+                                       : fmt::format("{} exited with code {}", shown(), ran->exit_code));
     }
     return parse_exec_credential(ran->out.reveal_text(), m_config.api_version, shown());
   }
@@ -100,7 +102,7 @@ class ExecSource final : public KubeCredentialSource {
 }  // namespace
 
 Result<KubeCredentials> parse_exec_credential(std::string_view out, std::string_view api_version_expected,
-                                            std::string_view shown) {
+                                              std::string_view shown) {
   const auto bad = [shown](std::string_view what) {
     return fail(ErrorCode::unauthorized, fmt::format("{}: {}", shown, what));
   };
@@ -152,8 +154,8 @@ Result<KubeCredentials> parse_exec_credential(std::string_view out, std::string_
 Result<std::shared_ptr<KubeCredentialSource>> make_exec_source(ExecConfig config, Environment base_env,
                                                                const ports::Clock& clock, ExecSettings settings) {
   if (config.api_version != k_v1 && config.api_version != k_v1beta1) {
-    return fail(ErrorCode::invalid_config,
-                fmt::format("exec.apiVersion {:?} is not supported (use {} or {})", config.api_version, k_v1, k_v1beta1));
+    return fail(ErrorCode::invalid_config, fmt::format("exec.apiVersion {:?} is not supported (use {} or {})",
+                                                       redact_for_message(config.api_version, 100), k_v1, k_v1beta1));
   }
   if (config.command.empty()) return fail(ErrorCode::invalid_config, "exec.command is missing");
   const auto& mode = config.interactive_mode;
@@ -163,7 +165,8 @@ Result<std::shared_ptr<KubeCredentialSource>> make_exec_source(ExecConfig config
   }
   if (!mode.empty() && mode != "Never" && mode != "IfAvailable") {
     return fail(ErrorCode::invalid_config,
-                fmt::format("exec.interactiveMode {:?} is not one of Never, IfAvailable, Always", mode));
+                fmt::format("exec.interactiveMode {:?} is not one of Never, IfAvailable, Always",
+                            redact_for_message(mode, 100)));
   }
   return std::make_shared<ExecSource>(std::move(config), std::move(base_env), clock, settings);
 }

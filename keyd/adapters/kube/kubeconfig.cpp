@@ -4,6 +4,7 @@
 
 #include "keyd/adapters/os/fs.hpp"
 #include "keyd/common/base64.hpp"
+#include "keyd/common/redact.hpp"
 
 #include <algorithm>
 
@@ -148,6 +149,14 @@ Status load_cluster(const EntryFields& cluster, KubeConnection& connection) {
 
 }  // namespace
 
+namespace {
+
+// A name from the file as its errors and logs quote it: a key-shaped run in it (a token pasted into
+// the wrong field) is not repeated (fuzz finding K4).
+std::string shown(const std::string& name) { return redact_for_message(name, 100); }
+
+}  // namespace
+
 Result<KubeConnection> load_kubeconfig(const std::vector<std::filesystem::path>& files, bool explicit_file,
                                        const std::string& context, const Environment& env, const ports::Clock& clock,
                                        ExecSettings exec_settings) {
@@ -160,16 +169,16 @@ Result<KubeConnection> load_kubeconfig(const std::vector<std::filesystem::path>&
   }
   const auto found = merged.contexts.find(name);
   if (found == merged.contexts.end()) {
-    const std::string from = context.empty() ? fmt::format("current-context {:?}", name)
-                                             : fmt::format("context {:?}", name);
+    const std::string from =
+        context.empty() ? fmt::format("current-context {:?}", shown(name)) : fmt::format("context {:?}", shown(name));
     const std::string in = context.empty() ? merged.current_context_origin.string() : all;
     return fail(ErrorCode::invalid_config, fmt::format("kubeconfig {}: {} not found in contexts", in, from));
   }
-  const EntryFields ctx(found->second, fmt::format("contexts[{}]", name));
+  const EntryFields ctx(found->second, fmt::format("contexts[{}]", shown(name)));
   if (!found->second.body.IsMap()) return fail(ctx.error("context", "is missing"));
 
   KubeConnection connection;
-  connection.description = fmt::format("kubeconfig {} (context {})", ctx.origin().string(), name);
+  connection.description = fmt::format("kubeconfig {} (context {})", ctx.origin().string(), shown(name));
   KEYD_ASSIGN_OR_RETURN(connection.default_namespace, ctx.text("namespace"));
   if (connection.default_namespace.empty()) connection.default_namespace = "default";
 
@@ -177,9 +186,10 @@ Result<KubeConnection> load_kubeconfig(const std::vector<std::filesystem::path>&
   if (cluster_name.empty()) return fail(ctx.error("cluster", "is not set"));
   const auto cluster = merged.clusters.find(cluster_name);
   if (cluster == merged.clusters.end()) {
-    return fail(ctx.error("cluster", fmt::format("{:?} not found in the clusters of {}", cluster_name, all)));
+    return fail(ctx.error("cluster", fmt::format("{:?} not found in the clusters of {}", shown(cluster_name), all)));
   }
-  KEYD_TRY(load_cluster(EntryFields(cluster->second, fmt::format("clusters[{}].cluster", cluster_name)), connection));
+  KEYD_TRY(
+      load_cluster(EntryFields(cluster->second, fmt::format("clusters[{}].cluster", shown(cluster_name))), connection));
 
   KEYD_ASSIGN_OR_RETURN(const auto user_name, ctx.text("user"));
   if (user_name.empty()) {
@@ -188,10 +198,10 @@ Result<KubeConnection> load_kubeconfig(const std::vector<std::filesystem::path>&
   }
   const auto user = merged.users.find(user_name);
   if (user == merged.users.end()) {
-    return fail(ctx.error("user", fmt::format("{:?} not found in the users of {}", user_name, all)));
+    return fail(ctx.error("user", fmt::format("{:?} not found in the users of {}", shown(user_name), all)));
   }
   KEYD_ASSIGN_OR_RETURN(connection.credentials,
-                        load_kubeconfig_user(EntryFields(user->second, fmt::format("users[{}].user", user_name)),
+                        load_kubeconfig_user(EntryFields(user->second, fmt::format("users[{}].user", shown(user_name))),
                                              connection.tls, env, clock, exec_settings));
   spdlog::debug("kube: using {} (server {})", connection.description, connection.server);
   return connection;

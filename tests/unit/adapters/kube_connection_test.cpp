@@ -270,5 +270,28 @@ TEST_F(KubeConfigTest, AnEntryWithoutItsBodyIsAnErrorNotAThrow) {
   EXPECT_THAT(error_of(load(no_context)), HasSubstr("contexts[main].context is missing"));
 }
 
+// Names and values a kubeconfig holds are quoted in its errors; a key-shaped run among them (a
+// token pasted into the wrong field) is not (fuzz finding K4: context, cluster and user names,
+// exec.apiVersion and exec.interactiveMode were quoted whole).
+TEST_F(KubeConfigTest, ErrorsNeverQuoteAKeyShapedRunOfTheFile) {
+  const std::string run(64, 'c');
+  const auto user = fmt::format("    token: {}", k_token);
+  std::vector<std::filesystem::path> files;
+  files.push_back(write("current", "current-context: " + run + "\ncontexts: []\n"));
+  auto text = kubeconfig(k_plain_cluster, user);
+  files.push_back(write("cluster", text.replace(text.find("cluster: c1"), 11, "cluster: " + run)));
+  text = kubeconfig(k_plain_cluster, user);
+  files.push_back(write("user", text.replace(text.find("user: u1"), 8, "user: " + run)));
+  files.push_back(write("exec-version", kubeconfig(k_plain_cluster, "    exec: {command: x, apiVersion: " + run + "}")));
+  files.push_back(write("exec-mode", kubeconfig(k_plain_cluster, "    exec: {command: x, apiVersion: client.authentication.k8s.io/v1, interactiveMode: " + run + "}")));
+  for (const auto& file : files) {
+    const std::string error = error_of(load(file));
+    EXPECT_FALSE(error.empty()) << file;
+    EXPECT_EQ(error.find(run.substr(0, 16)), std::string::npos) << error;
+    EXPECT_NE(error.find(file.string()), std::string::npos) << "still names the file: " << error;
+  }
+  EXPECT_EQ(error_of(load(files[0], run)).find(run.substr(0, 16)), std::string::npos);
+}
+
 }  // namespace
 }  // namespace keyd::adapters

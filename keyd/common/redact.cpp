@@ -3,6 +3,7 @@
 #include "keyd/common/redact.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace keyd {
 
@@ -16,6 +17,35 @@ bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 bool is_base64(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' || c == '/' ||
          c == '-' || c == '_' || c == '.' || c == '=';
+}
+
+// The length of the valid UTF-8 sequence at the start of `text` (1-4), or 0 when it is not one:
+// a stray continuation byte, a truncated sequence, an overlong form, a surrogate, or past U+10FFFF.
+std::size_t utf8_sequence_length(std::string_view text) {
+  const auto byte = [&text](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(0);
+  std::size_t n = 0;
+  std::uint32_t cp = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    n = 2;
+    cp = lead & 0x1Fu;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    n = 3;
+    cp = lead & 0x0Fu;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    n = 4;
+    cp = lead & 0x07u;
+  } else {
+    return 0;
+  }
+  if (text.size() < n) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((byte(k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(k) & 0x3Fu);
+  }
+  const bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
+  const bool surrogate = cp >= 0xD800 && cp <= 0xDFFF;
+  return overlong || surrogate || cp > 0x10FFFF ? 0 : n;
 }
 
 bool is_separator(char c) { return c == '/' || c == '.' || c == '-' || c == '_' || c == '='; }
@@ -57,11 +87,27 @@ std::string redact_for_message(std::string_view text, std::size_t max_chars) {
       i = end;
       continue;
     }
-    const char c = text[i++];
-    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      out += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // Bytes that are not UTF-8 become U+FFFD: quoted with {:?} they would show as "\xff" escapes,
+    // whose letters join the words around them (and JSON output needs UTF-8 anyway).
+    const std::size_t n = utf8_sequence_length(text.substr(i));
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
   }
   if (out.size() > max_chars) {
-    out.resize(max_chars);
+    std::size_t cut = max_chars;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+    out.resize(cut);
     out += "…";
   }
   return out;

@@ -31,5 +31,17 @@ TEST(Redact, ControlCharactersAndLength) {
   EXPECT_EQ(redact_for_message("abcdefgh ijkl", 5), "abcde…");
 }
 
+// Bytes that are not UTF-8 become U+FFFD: left as they were, a message formatted with {:?} showed
+// them as "\xff" escapes, and those letters joined the words around them into a run that looks
+// like a key ("xffN4YAML9ExceptionE"; kubeconfig fuzz target, 2026-12-04). Valid UTF-8 stays.
+TEST(Redact, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
+  EXPECT_EQ(redact_for_message("ad\xff\xffN4YAML9ExceptionE\xff!"), "ad\uFFFD\uFFFDN4YAML9ExceptionE\uFFFD!");
+  EXPECT_EQ(redact_for_message("caf\xc3\xa9 \xe2\x80\xa6 \xf0\x9f\x94\x91"), "caf\xc3\xa9 \xe2\x80\xa6 \xf0\x9f\x94\x91");
+  // Truncated, overlong and surrogate sequences are not UTF-8 either.
+  EXPECT_EQ(redact_for_message("a\xc3"), "a\uFFFD");
+  EXPECT_EQ(redact_for_message("a\xc0\xaf" "b"), "a\uFFFD\uFFFD" "b");
+  EXPECT_EQ(redact_for_message("a\xed\xa0\x80" "b"), "a\uFFFD\uFFFD\uFFFD" "b");
+}
+
 }  // namespace
 }  // namespace keyd

@@ -61,9 +61,9 @@ class ExecSource final : public KubeCredentialSource {
   }
 
  private:
-  [[nodiscard]] std::string shown() const {
-    return fmt::format("exec credential plugin {}", redact_for_message(m_config.command, 200));
-  }
+  // The command is the operator's own path, quoted as it is: the redaction rule would hide a path
+  // with a random temporary directory name (mixed case and digits), which names nothing secret.
+  [[nodiscard]] std::string shown() const { return fmt::format("exec credential plugin {}", m_config.command); }
 
   [[nodiscard]] Result<KubeCredentials> run() const {
     std::vector<std::string> argv{m_config.command};

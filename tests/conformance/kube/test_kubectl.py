@@ -386,6 +386,21 @@ class Auth(Base):
         p = self.k("auth", "can-i", "patch", "statefulsets.apps/ipfs", kubeconfig=kc, check=False)
         self.assertEqual((p.returncode, p.stdout.strip()), (1, "no"))
 
+    def test_can_i_list_reads_a_self_subject_rules_review(self):
+        # kubectl auth can-i --list POSTs a SelfSubjectRulesReview for the namespace and prints its rules
+        kc = self.user_kubeconfig("reader", self.READER)
+        out = self.k("auth", "can-i", "--list", "-n", NS, kubeconfig=kc).stdout
+        rows = [line.split() for line in out.splitlines()[1:]]
+        self.assertIn(["secrets", "[]", "[ipfs-swarm-key]", "[get]"], rows)
+        self.assertIn(["selfsubjectrulesreviews.authorization.k8s.io", "[]", "[]", "[create]"], rows)
+        self.assertFalse(any(r[0].startswith("statefulsets") for r in rows), out)
+        # another namespace: the namespaced rule does not apply there
+        out = self.k("auth", "can-i", "--list", "-n", "elsewhere", kubeconfig=kc).stdout
+        self.assertNotIn("ipfs-swarm-key", out)
+        # the admin (system:masters) may do everything
+        out = self.k("auth", "can-i", "--list", "-n", NS).stdout
+        self.assertIn(["*.*", "[]", "[]", "[*]"], [line.split() for line in out.splitlines()[1:]])
+
     def test_restricted_user_gets_403_and_bad_token_401(self):
         self.apply(SECRET_YAML % KEY_B64)
         kc = self.user_kubeconfig("reader", self.READER)

@@ -399,6 +399,33 @@ class LeasesAndAccess(Base):
                          '"pods" in API group "" in the namespace "ipfs-system"')
         api.close()
 
+    def test_self_subject_rules_review_lists_the_rules_of_the_namespace(self):
+        token = self.double.token_for("keyd-rules", [
+            {"verbs": ["get", "update"], "apiGroups": [""], "resources": ["secrets"], "namespaces": [NS],
+             "resourceNames": ["ipfs-swarm-key"]},
+            {"verbs": ["create"], "apiGroups": [""], "resources": ["events"]}])
+        api = self.client_for(self.double.kubeconfig(os.path.join(self.dir, "kc-rules"), token=token))
+        authz = client.AuthorizationV1Api(api)
+
+        def rules(ns):
+            review = client.V1SelfSubjectRulesReview(spec=client.V1SelfSubjectRulesReviewSpec(namespace=ns))
+            status = authz.create_self_subject_rules_review(review).status
+            self.assertFalse(status.incomplete)
+            return [(r.verbs, r.api_groups, r.resources, r.resource_names) for r in status.resource_rules]
+        here = rules(NS)
+        self.assertIn((["get", "update"], [""], ["secrets"], ["ipfs-swarm-key"]), here)
+        self.assertIn((["create"], [""], ["events"], None), here)   # no namespaces: applies everywhere
+        self.assertIn((["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+                       None), here)
+        there = rules("elsewhere")
+        self.assertNotIn((["get", "update"], [""], ["secrets"], ["ipfs-swarm-key"]), there)
+        self.assertIn((["create"], [""], ["events"], None), there)
+        with self.assertRaises(ApiException) as cm:   # the apiserver needs the namespace
+            authz.create_self_subject_rules_review(client.V1SelfSubjectRulesReview(
+                spec=client.V1SelfSubjectRulesReviewSpec()))
+        self.assertEqual((cm.exception.status, status_of(cm.exception)["message"]), (400, "no namespace on request"))
+        api.close()
+
     def test_unsupported_patch_type_and_anonymous(self):
         status, _, body = self.double.http("PATCH", "/api/v1/namespaces/%s/secrets/x" % NS, {},
                                            content_type="application/xml")

@@ -56,6 +56,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        if self.server.nagle:
+            return
         try:
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
@@ -95,7 +97,15 @@ class Handler(BaseHTTPRequestHandler):
         length = self.content_length(resp, body)
         if length is not None:
             self.send_header("Content-Length", str(length))
-        # one write for status line, headers and body: no Nagle/delayed-ACK stall between them
+        if self.server.nagle:
+            # like Python's http.server (and some proxies): Nagle's algorithm on, headers and body in
+            # separate writes, so a small body waits for the client's ACK of the headers
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+            self.wfile.flush()
+            return
+        # like Go's net/http: TCP_NODELAY, and one write for status line, headers and body
         self._headers_buffer.append(b"\r\n")
         if body:
             self._headers_buffer.append(body)
@@ -186,8 +196,10 @@ class DoubleServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, name, handler, control, address, state, ssl_ctx, quiet, stop_event, control_only=False):
+    def __init__(self, name, handler, control, address, state, ssl_ctx, quiet, stop_event, control_only=False,
+                 nagle=False):
         self.name = name
+        self.nagle = nagle
         self.control = control
         self.state = state
         self.ssl_ctx = ssl_ctx

@@ -40,6 +40,9 @@ def add_listen_args(p, control_help, cert_help, client_ca_help):
 def add_process_args(p):
     p.add_argument("--quiet", action="store_true", help="no per-request log lines")
     p.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process exits")
+    p.add_argument("--nagle", action="store_true",
+                   help="socket mode of Python's http.server: Nagle's algorithm on (no TCP_NODELAY) and headers "
+                        "and body in separate writes (default: Go's net/http: TCP_NODELAY, one write)")
 
 
 def ssl_context(name, args, verify_mode, alpn=None, plain_ok=True):
@@ -76,7 +79,8 @@ def apply_config(name, state, path, calls, handle, wrap_single=False):
 
 def listen(name, handler, control, args, state, ssl_ctx, stop):
     """The main listener and, with --control-port-file, a plain-HTTP control-only one."""
-    servers = [DoubleServer(name, handler, control, (args.host, args.port), state, ssl_ctx, args.quiet, stop)]
+    servers = [DoubleServer(name, handler, control, (args.host, args.port), state, ssl_ctx, args.quiet, stop,
+                            nagle=getattr(args, "nagle", False))]
     if args.control_port_file:
         servers.append(DoubleServer(name, handler, control, (args.host, 0), state, None, args.quiet, stop,
                                     control_only=True))

@@ -166,6 +166,41 @@ def allowed(user, attrs):
     return False, ""
 
 
+# What RBAC's rule resolver lists for every authenticated user (ClusterRoles system:basic-user,
+# system:discovery and system:public-info-viewer), as the apiserver answers a SelfSubjectRulesReview.
+BASIC_RESOURCE_RULES = [
+    {"verbs": ["create"], "apiGroups": ["authorization.k8s.io"],
+     "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]},
+    {"verbs": ["create"], "apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"]},
+]
+BASIC_NON_RESOURCE_RULES = [
+    {"verbs": ["get"], "nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
+                                          "/openapi/*", "/readyz", "/version", "/version/"]},
+]
+
+
+def rules_review(user, namespace):
+    """The status of a SelfSubjectRulesReview in `namespace`: the rules that apply there (rules without
+    namespaces apply everywhere, like a ClusterRoleBinding). RBAC evaluates completely: never incomplete."""
+    if user.allow_all:
+        return {"resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}] + BASIC_RESOURCE_RULES,
+                "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}] + BASIC_NON_RESOURCE_RULES,
+                "incomplete": False}
+    resource_rules = list(BASIC_RESOURCE_RULES)
+    non_resource_rules = list(BASIC_NON_RESOURCE_RULES)
+    for rule in user.rules:
+        if rule.namespaces and "*" not in rule.namespaces and namespace not in rule.namespaces:
+            continue
+        if rule.urls:
+            non_resource_rules.append({"verbs": list(rule.verbs), "nonResourceURLs": list(rule.urls)})
+        if rule.resources:
+            out = {"verbs": list(rule.verbs), "apiGroups": list(rule.groups), "resources": list(rule.resources)}
+            if rule.names:
+                out["resourceNames"] = list(rule.names)
+            resource_rules.append(out)
+    return {"resourceRules": resource_rules, "nonResourceRules": non_resource_rules, "incomplete": False}
+
+
 def forbidden(user, attrs):
     """The apiserver's 403 Status for a denied request."""
     if attrs.get("path") is not None:

@@ -1,6 +1,6 @@
 """Decoding of the protobuf request bodies (application/vnd.kubernetes.protobuf) that kubectl >= 1.32's typed
 commands send (`kubectl create secret|configmap|namespace|serviceaccount|role|rolebinding|…`, `kubectl auth
-can-i`, `kubectl auth whoami`).
+can-i [--list]`, `kubectl auth whoami`).
 
 Only decoding, and only for the kinds below: answers are always JSON (those clients accept JSON).
 Wire format: the 4-byte magic "k8s\\0", then a runtime.Unknown {1: typeMeta{1: apiVersion, 2: kind},
@@ -54,6 +54,8 @@ SCHEMAS = {
                                           5: ("resource", "string", None), 6: ("subresource", "string", None),
                                           7: ("name", "string", None)}),
         2: ("nonResourceAttributes", "msg", {1: ("path", "string", None), 2: ("verb", "string", None)})})}),
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): _with_meta({2: ("spec", "msg", {
+        1: ("namespace", "string", None)})}),
     ("authentication.k8s.io/v1", "SelfSubjectReview"): _with_meta({}),
     ("v1", "ServiceAccount"): _with_meta({2: ("secrets", "rep_msg", OBJECT_REF),
                                           3: ("imagePullSecrets", "rep_msg", {1: ("name", "string", None)}),

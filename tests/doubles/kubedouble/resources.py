@@ -63,6 +63,8 @@ RESOURCES = [
     Resource("rbac.authorization.k8s.io", "v1", "roles", "Role", "role"),
     Resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
              "selfsubjectaccessreview", namespaced=False, verbs=["create"], storage=False),
+    Resource("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview",
+             "selfsubjectrulesreview", namespaced=False, verbs=["create"], storage=False),
     Resource("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview",
              "selfsubjectreview", namespaced=False, verbs=["create"], storage=False),
     Resource("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", "tokenreview", namespaced=False,

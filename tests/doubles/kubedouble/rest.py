@@ -374,6 +374,14 @@ def _review(state, req):
         return json_resp(201, {"kind": "TokenReview", "apiVersion": "authentication.k8s.io/v1",
                                "metadata": {"creationTimestamp": None},
                                "spec": {"audiences": spec.get("audiences") or []}, "status": status})
+    if req.res.plural == "selfsubjectrulesreviews":
+        spec = obj.get("spec") or {}
+        namespace = spec.get("namespace") if isinstance(spec, dict) else None
+        if not isinstance(namespace, str) or not namespace:
+            raise bad_request("no namespace on request")
+        return json_resp(201, {"kind": "SelfSubjectRulesReview", "apiVersion": "authorization.k8s.io/v1",
+                               "metadata": {"creationTimestamp": None}, "spec": {"namespace": namespace},
+                               "status": auth.rules_review(req.user, namespace)})
     spec = obj.get("spec") or {}
     status, err = auth.access_review(req.user, spec)
     if err:

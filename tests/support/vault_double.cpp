@@ -123,6 +123,7 @@ VaultDouble::VaultDouble(VaultDoubleOptions options) : m_options(std::move(optio
     args.insert(args.end(), {"--config", config_file.string()});
   }
   if (!m_options.root_token.empty()) args.insert(args.end(), {"--root-token", m_options.root_token});
+  if (m_options.nagle) args.emplace_back("--nagle");
   m_root_token = m_process.start(k_double_script, "root-token", "root", args);
 }
 

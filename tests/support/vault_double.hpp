@@ -37,6 +37,7 @@ struct VaultDoubleOptions {
   std::string client_ca_file;  // PEM CA: client certificates become mandatory (mTLS)
   nlohmann::json config;       // optional --config object, re-applied by reset(); null for none
   std::string root_token;      // empty: the double generates an hvs.… token
+  bool nagle = false;          // --nagle: answer like Python's http.server (Nagle on, headers and body apart)
 };
 
 // One HTTP answer of the double (body parsed as JSON when it is JSON, else null).

@@ -1,7 +1,14 @@
 #include "curl_exchange.hpp"
 
+#include <openssl/ssl.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -56,6 +63,7 @@ bool is_token(std::string_view text) {
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) noexcept {
   auto& exchange = *static_cast<Exchange*>(user);
   const std::size_t n = size * count;
+  quick_ack(exchange.socket);  // a body written in pieces by a Nagle server: the next piece waits for this ACK
   if (n > k_max_response_body - exchange.body_size) {
     exchange.failure = {ErrorCode::unavailable, "response body exceeds the 64 MiB limit"};
     return 0;
@@ -74,12 +82,48 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   }
 }
 
+void quick_ack(curl_socket_t socket) noexcept {
+  if (socket == CURL_SOCKET_BAD) return;
+  const int yes = 1;
+  (void)::setsockopt(socket, IPPROTO_TCP, TCP_QUICKACK, &yes, sizeof(yes));  // best effort: a hint to the kernel
+}
+
+int on_socket(void* user, curl_socket_t socket, curlsocktype /*purpose*/) noexcept {
+  static_cast<Exchange*>(user)->socket = socket;
+  return CURL_SOCKOPT_OK;
+}
+
+namespace {
+
+// `arg` is the connection's socket itself (not a pointer): nothing to outlive. SSL_get_fd cannot
+// tell it, since libcurl reads through a BIO of its own.
+void on_tls_message(int write_p, int /*version*/, int /*content_type*/, const void* /*buf*/, std::size_t /*len*/,
+                    SSL* /*ssl*/, void* arg) {
+  if (write_p != 0) return;  // only what was received
+  quick_ack(static_cast<curl_socket_t>(reinterpret_cast<std::intptr_t>(arg)));
+}
+
+}  // namespace
+
+CURLcode on_ssl_ctx(CURL* /*handle*/, void* ssl_ctx, void* user) noexcept {
+  // libcurl makes an SSL_CTX for each new connection, after connecting it: on_socket has just
+  // recorded that connection's socket in the exchange.
+  const curl_socket_t socket = static_cast<Exchange*>(user)->socket;
+  if (socket == CURL_SOCKET_BAD) return CURLE_OK;
+  auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+  SSL_CTX_set_msg_callback_arg(ctx, reinterpret_cast<void*>(static_cast<std::intptr_t>(socket)));
+  SSL_CTX_set_msg_callback(ctx, &on_tls_message);
+  return CURLE_OK;
+}
+
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept {
   auto& exchange = *static_cast<Exchange*>(user);
   const std::size_t n = size * count;
   const std::string_view line = trim({data, n});
   try {
-    if (line.starts_with("HTTP/")) {
+    if (line.empty()) {
+      quick_ack(exchange.socket);  // the headers are in; a Nagle server holds the body until they are acknowledged
+    } else if (line.starts_with("HTTP/")) {
       exchange.response.headers.clear();  // the status line of a new response (after a 1xx)
     } else if (const auto colon = line.find(':'); colon != line.npos && colon > 0) {
       std::string name(trim(line.substr(0, colon)));

@@ -32,12 +32,15 @@ CurlHandle::~CurlHandle() {
   if (m_handle != nullptr) curl_easy_cleanup(m_handle);
 }
 
-CurlHandle::CurlHandle(CurlHandle&& other) noexcept : m_handle(std::exchange(other.m_handle, nullptr)) {}
+CurlHandle::CurlHandle(CurlHandle&& other) noexcept
+    : m_handle(std::exchange(other.m_handle, nullptr)),
+      m_last_socket(std::exchange(other.m_last_socket, CURL_SOCKET_BAD)) {}
 
 CurlHandle& CurlHandle::operator=(CurlHandle&& other) noexcept {
   if (this != &other) {
     if (m_handle != nullptr) curl_easy_cleanup(m_handle);
     m_handle = std::exchange(other.m_handle, nullptr);
+    m_last_socket = std::exchange(other.m_last_socket, CURL_SOCKET_BAD);
   }
   return *this;
 }

@@ -25,9 +25,15 @@ class CurlHandle {
 
   [[nodiscard]] CURL* get() const noexcept { return m_handle; }
 
+  // The socket of the connection this handle's last transfer left open (CURL_SOCKET_BAD: none):
+  // the one its next transfer to the same server reuses (see quick_ack in curl_exchange.hpp).
+  [[nodiscard]] curl_socket_t last_socket() const noexcept { return m_last_socket; }
+  void set_last_socket(curl_socket_t socket) noexcept { m_last_socket = socket; }
+
  private:
   explicit CurlHandle(CURL* handle) noexcept : m_handle(handle) {}
   CURL* m_handle = nullptr;
+  curl_socket_t m_last_socket = CURL_SOCKET_BAD;
 };
 
 class CurlList {

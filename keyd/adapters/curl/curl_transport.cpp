@@ -46,8 +46,12 @@ class CurlTransport final : public ports::HttpTransport {
     KEYD_ASSIGN_OR_RETURN(auto handle, acquire());
 
     const auto start = std::chrono::steady_clock::now();
+    transfer.exchange.socket = handle.last_socket();
     CURLcode rc = configure(handle.get(), request, transfer);
     if (rc == CURLE_OK) rc = curl_easy_perform(handle.get());
+    curl_socket_t kept = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(handle.get(), CURLINFO_ACTIVESOCKET, &kept) != CURLE_OK) kept = CURL_SOCKET_BAD;
+    handle.set_last_socket(kept);
     long status = 0;
     if (rc == CURLE_OK) rc = curl_easy_getinfo(handle.get(), CURLINFO_RESPONSE_CODE, &status);
     const auto elapsed =
@@ -92,6 +96,12 @@ class CurlTransport final : public ports::HttpTransport {
     set(curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer.exchange));
     set(curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &detail::on_header));
     set(curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer.exchange));
+    set(curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, &detail::on_socket));
+    set(curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &transfer.exchange));
+    if (transfer.target.url.starts_with("https:")) {
+      set(curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, &detail::on_ssl_ctx));
+      set(curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &transfer.exchange));
+    }
 
     const std::string& method = request.method;
     const bool has_body = !request.body.empty() || method == "POST" || method == "PUT" || method == "PATCH";

@@ -1,4 +1,5 @@
-// VaultClient's authentication and token lifecycle: a given token (looked up once), AppRole or
+// VaultClient's authentication and token lifecycle: a given token (its TTL looked up once the client
+// has used it for k_token_lookup_after, so a one-shot command sends no lookup), AppRole or
 // Kubernetes login; renew at two thirds of the TTL, log in again when renewal is not possible.
 #include "keyd/adapters/os/fs.hpp"
 #include "vault_client.hpp"
@@ -34,6 +35,7 @@ std::string VaultClient::auth_mount() const {
 Status VaultClient::ensure_token(bool force) {
   if (force || m_token.empty())
     return m_options.auth.method == config::VaultAuthMethod::token ? adopt_static_token() : login();
+  if (m_lookup_at && m_clock.now() >= *m_lookup_at) KEYD_TRY(look_up_static_token());
   if (m_expires && *m_expires - m_clock.now() < m_ttl / 3) return renew_or_relogin();
   return {};
 }
@@ -49,6 +51,15 @@ Status VaultClient::adopt_static_token() {
     return fail(ErrorCode::unauthorized, "no Vault token: set VAULT_TOKEN or store.vault.auth.token_file");
   }
   m_token = std::move(token);
+  m_ttl = std::chrono::seconds{0};
+  m_renewable = false;
+  m_expires.reset();
+  m_lookup_at = m_clock.now() + k_token_lookup_after;
+  return {};
+}
+
+Status VaultClient::look_up_static_token() {
+  m_lookup_at.reset();
   auto looked_up = send_with_retries({"GET", "auth/token/lookup-self", "", {}}, true);
   if (!looked_up) {
     m_token.wipe();

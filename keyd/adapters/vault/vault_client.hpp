@@ -38,6 +38,7 @@ class VaultClient {
   [[nodiscard]] Status ensure_token(bool force);
   [[nodiscard]] Status login();
   [[nodiscard]] Status adopt_static_token();
+  [[nodiscard]] Status look_up_static_token();
   [[nodiscard]] Status renew_or_relogin();
   [[nodiscard]] ports::HttpRequest build(const Call& call, bool with_token) const;
   [[nodiscard]] std::string auth_mount() const;
@@ -51,6 +52,13 @@ class VaultClient {
   std::optional<std::chrono::system_clock::time_point> m_expires;  // nullopt: no expiry
   std::chrono::seconds m_ttl{0};
   bool m_renewable = false;
+  // A given token is looked up (its TTL, whether it renews) only once the client has used it this
+  // long: a one-shot command never needs its lifetime, and saves the request; a daemon or agent
+  // learns it on its first call after that and renews from then on.
+  std::optional<std::chrono::system_clock::time_point> m_lookup_at;
 };
+
+// How long a given token is used before keyd looks up its TTL (VaultClient::m_lookup_at).
+inline constexpr std::chrono::seconds k_token_lookup_after{10};
 
 }  // namespace keyd::adapters::vault

@@ -1,5 +1,6 @@
 // Vault store authentication against the double: token (lookup-self, token_file re-read, expiry),
 // AppRole and Kubernetes logins, re-login after a 403, renewal driven by the FakeClock.
+#include "vault/vault_client.hpp"
 #include "vault_test_helpers.hpp"
 
 namespace keyd::adapters::vault_test {
@@ -70,13 +71,19 @@ class VaultAuthTest : public VaultStoreTest {
   }
 };
 
-TEST_F(VaultAuthTest, TokenIsLookedUpOnceThenUsed) {
+TEST_F(VaultAuthTest, TokenIsLookedUpOnceOnlyWhenItsLifetimeCanMatter) {
   auto o = options();
   o.auth.token = Secret::from_text(make_token());
   auto store = make_store(std::move(o));
   EXPECT_EQ(count(""), 0);  // construction is lazy
   round_trip(*store);
-  EXPECT_EQ(count("GET", k_lookup), 1);
+  EXPECT_EQ(count("GET", k_lookup), 0) << "a one-shot command does not need the token's TTL";
+  m_clock.advance(vault::k_token_lookup_after);
+  ASSERT_TRUE(store->read(k_path, std::nullopt));
+  EXPECT_EQ(count("GET", k_lookup), 1) << "a client that lives on learns the TTL to renew in time";
+  m_clock.advance(vault::k_token_lookup_after * 3);
+  ASSERT_TRUE(store->read(k_path, std::nullopt));
+  EXPECT_EQ(count("GET", k_lookup), 1) << "looked up once";
   for (const auto& r : m_vault->requests()) EXPECT_EQ(r["auth"], "X-Vault-Token") << r.dump();
 }
 
@@ -192,8 +199,12 @@ TEST_F(VaultAuthTest, TokenAlreadyExpiredAtStartIsUnauthorized) {
   ASSERT_FALSE(got);
   EXPECT_EQ(code_of(got.error()), "unauthorized") << got.error().message;
   expect_clean(got.error());
-  EXPECT_EQ(count("POST", k_data_path), 0);
+  // No lookup first (a one-shot command does not need the token's TTL): Vault refuses the write
+  // itself, once more after keyd reads the token again, and nothing is stored.
+  for (const auto& r : m_vault->requests()) EXPECT_EQ(r["status"], 403) << r.dump();
+  EXPECT_LE(count("POST", k_data_path), 2);
   EXPECT_LE(count(""), 3);
+  EXPECT_EQ(m_vault->api("GET", std::string("secret/metadata/") + k_path).status, 404) << "nothing was stored";
 }
 
 TEST_F(VaultAuthTest, TokenFileIsReReadAfterA403) {
@@ -218,6 +229,9 @@ TEST_F(VaultAuthTest, RenewsATokenWhenLessThanAThirdOfItsTtlRemains) {
   o.auth.token = Secret::from_text(make_token({{"ttl", "3h"}, {"renewable", true}}));
   auto store = make_store(std::move(o));
   write_versions(*store, 1);
+  m_clock.advance(vault::k_token_lookup_after);  // long enough for the token's TTL to matter: looked up now
+  ASSERT_TRUE(store->read(k_path, std::nullopt));
+  EXPECT_EQ(count("GET", k_lookup), 1);
   EXPECT_EQ(count("POST", k_renew), 0);
 
   m_clock.advance(90min);  // half the TTL left: no renewal yet

@@ -195,15 +195,16 @@ TEST_F(VaultStoreTest, SendsVaultHeadersAndNamespace) {
 }
 
 TEST_F(VaultStoreTest, CountsHttpRequestsForWriteAndRead) {
-  // Token auth: lookup-self once on first use; a first write is POST data + POST metadata
-  // (managed-by marker); a later write is one POST; a read is one GET.
+  // Token auth: no lookup-self in a short-lived client (VaultClient looks the token up only after
+  // k_token_lookup_after); a first write is POST data + POST metadata (managed-by marker); a later
+  // write is one POST; a read is one GET.
   auto writer = make_store();
   ASSERT_TRUE(writer->write(k_path, version_data(1), 0));
   const int first_write = count("");
-  EXPECT_EQ(count("GET", "/v1/auth/token/lookup-self"), 1);
+  EXPECT_EQ(count("GET", "/v1/auth/token/lookup-self"), 0);
   EXPECT_EQ(count("POST", k_data_path), 1);
   EXPECT_EQ(count("POST", k_metadata_path) + count("PUT", k_metadata_path), 1);
-  EXPECT_EQ(first_write, 3);
+  EXPECT_EQ(first_write, 2);
 
   m_vault->clear_requests();
   ASSERT_TRUE(writer->write(k_path, version_data(2), 1));
@@ -214,7 +215,7 @@ TEST_F(VaultStoreTest, CountsHttpRequestsForWriteAndRead) {
   auto reader = make_store();
   ASSERT_TRUE(reader->read(k_path, std::nullopt));
   const int fresh_read = count("");
-  EXPECT_EQ(fresh_read, 2);  // lookup-self + GET data
+  EXPECT_EQ(fresh_read, 1);  // GET data
   m_vault->clear_requests();
   ASSERT_TRUE(reader->read(k_path, 1));
   const int warm_read = count("");

@@ -10,6 +10,7 @@ namespace keyd::adapters::kube {
 
 inline constexpr std::string_view k_apps_group = "apps";
 inline constexpr std::string_view k_access_review_path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+inline constexpr std::string_view k_rules_review_path = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
 
 // API paths (no query).
 [[nodiscard]] std::string secrets_path(std::string_view ns);

@@ -20,8 +20,91 @@ TEST_F(KubeTargetTest, PermissionCheckNamesEveryMissingPermissionBeforeTouchingA
   EXPECT_TRUE(contains(msg, "cannot create events")) << msg;
   EXPECT_TRUE(contains(msg, "namespace ipfs-system")) << msg;
   EXPECT_FALSE(contains(msg, "cannot get")) << msg;
-  for (const auto& r : kube().requests()) EXPECT_EQ(r["resource"], "selfsubjectaccessreviews") << r.dump();
+  ASSERT_EQ(kube().requests().size(), 1U) << "one SelfSubjectRulesReview answers every check: " << kube().requests().dump();
+  EXPECT_EQ(kube().requests()[0]["resource"], "selfsubjectrulesreviews");
   EXPECT_TRUE(secret().is_null());
+}
+
+// A rules review is complete under RBAC; a webhook authorizer makes it incomplete. Then the rules
+// it lists are still grants (RBAC is additive), and only what they do not grant is asked with a
+// SelfSubjectAccessReview — whose answer decides.
+TEST_F(KubeTargetTest, AnIncompleteRulesReviewIsCompletedByAccessReviewsForWhatItDoesNotGrant) {
+  seed("statefulsets", stateful_set("ipfs", 1));
+  const std::string token = kube().token_for(
+      "keyd-webhooked", json::array({{{"verbs", {"get", "update"}}, {"apiGroups", {""}}, {"resources", {"secrets"}}},
+                                     {{"verbs", {"get"}}, {"apiGroups", {"apps"}}, {"resources", {"statefulsets"}}}}));
+  // The review lists only the Secret's rule and says it is incomplete.
+  kube().control("POST", "faults",
+                 {{"method", "POST"}, {"path", "/selfsubjectrulesreviews$"}, {"status", 201}, {"times", 1},
+                  {"body", {{"kind", "SelfSubjectRulesReview"},
+                            {"apiVersion", "authorization.k8s.io/v1"},
+                            {"status", {{"incomplete", true},
+                                        {"evaluationError", "webhook authorizer does not support rules"},
+                                        {"resourceRules", json::array({{{"verbs", {"get", "update", "create"}},
+                                                                        {"apiGroups", {""}},
+                                                                        {"resources", {"secrets"}}}})}}}}}});
+  kube().clear_requests();
+  const auto applied = target(options(), token)->apply(make_key(1).delivery());
+  ASSERT_FALSE(applied);
+  const std::string& msg = applied.error().message;
+  EXPECT_EQ(code_of(applied.error()), "unauthorized") << msg;
+  EXPECT_TRUE(contains(msg, "cannot patch statefulsets.apps \"ipfs\"")) << msg;
+  EXPECT_TRUE(contains(msg, "cannot create events")) << msg;
+  EXPECT_FALSE(contains(msg, "secrets")) << "the rules granted the Secret's verbs: " << msg;
+  // get + patch statefulsets and create events were not granted by the listed rules: 3 reviews.
+  EXPECT_EQ(count("POST", "selfsubjectrulesreviews"), 1);
+  EXPECT_EQ(count("POST", "selfsubjectaccessreviews"), 3) << kube().requests().dump();
+  EXPECT_TRUE(secret().is_null());
+}
+
+// A server that refuses the rules review (an old or locked-down API server) gets one
+// SelfSubjectAccessReview per permission, as before, with the same clear error.
+TEST_F(KubeTargetTest, WithoutARulesReviewEveryPermissionIsAnAccessReview) {
+  seed("statefulsets", stateful_set("ipfs", 1));
+  const std::string token = kube().token_for(
+      "keyd-old-server", json::array({{{"verbs", {"get"}}, {"apiGroups", {""}}, {"resources", {"secrets"}}},
+                                      {{"verbs", {"get"}}, {"apiGroups", {"apps"}}, {"resources", {"statefulsets"}}}}));
+  kube().control("POST", "faults",
+                 {{"method", "POST"}, {"path", "/selfsubjectrulesreviews$"}, {"status", 404}, {"times", 1}});
+  kube().clear_requests();
+  const auto applied = target(options(), token)->apply(make_key(1).delivery());
+  ASSERT_FALSE(applied);
+  const std::string& msg = applied.error().message;
+  EXPECT_EQ(code_of(applied.error()), "unauthorized") << msg;
+  EXPECT_TRUE(contains(msg, "cannot update secrets \"ipfs-swarm-key\"")) << msg;
+  EXPECT_TRUE(contains(msg, "cannot patch statefulsets.apps \"ipfs\"")) << msg;
+  EXPECT_FALSE(contains(msg, "cannot get")) << msg;
+  EXPECT_EQ(count("POST", "selfsubjectaccessreviews"), 6) << kube().requests().dump();
+  EXPECT_TRUE(secret().is_null());
+
+  // And a 5xx on the rules review is a failure to check, not a pass.
+  kube().control("POST", "faults",
+                 {{"method", "POST"}, {"path", "/selfsubjectrulesreviews$"}, {"status", 500}, {"times", 10}});
+  const auto failed = target(options())->apply(make_key(2).delivery());
+  ASSERT_FALSE(failed);
+  EXPECT_TRUE(contains(failed.error().message, "checking permissions")) << failed.error().message;
+  EXPECT_TRUE(secret().is_null());
+}
+
+// resourceNames limit a rule to those objects: a rule for the Secret by name does not grant
+// creating Secrets (optional: keyd only needs it when the Secret is missing), nor another Secret.
+TEST_F(KubeTargetTest, ARuleWithResourceNamesGrantsOnlyThoseObjects) {
+  seed("statefulsets", stateful_set("ipfs", 1));
+  const std::string token = kube().token_for(
+      "keyd-named", json::array({{{"verbs", {"get", "update", "create"}},
+                                  {"apiGroups", {""}},
+                                  {"resources", {"secrets"}},
+                                  {"resourceNames", {"other-secret"}}},
+                                 {{"verbs", {"get", "patch"}}, {"apiGroups", {"apps"}}, {"resources", {"statefulsets"}}},
+                                 {{"verbs", {"create"}}, {"apiGroups", {""}}, {"resources", {"events"}}}}));
+  kube().clear_requests();
+  const auto applied = target(options(), token)->apply(make_key(1).delivery());
+  ASSERT_FALSE(applied);
+  const std::string& msg = applied.error().message;
+  EXPECT_TRUE(contains(msg, "cannot get secrets \"ipfs-swarm-key\"")) << msg;
+  EXPECT_TRUE(contains(msg, "cannot update secrets \"ipfs-swarm-key\"")) << msg;
+  EXPECT_FALSE(contains(msg, "statefulsets")) << msg;
+  EXPECT_EQ(kube().requests().size(), 1U) << kube().requests().dump();
 }
 
 TEST_F(KubeTargetTest, StuckRolloutTimesOutWithTheLastStatus) {
@@ -56,7 +139,7 @@ TEST_F(KubeTargetTest, OnDeleteStatefulSet) {
   EXPECT_EQ(code_of(refused.error()), "invalid_config");
   EXPECT_TRUE(contains(refused.error().message, "OnDelete") && contains(refused.error().message, "strategy: recreate"))
       << refused.error().message;
-  for (const auto& w : writes()) EXPECT_TRUE(w.starts_with("POST selfsubjectaccessreviews")) << w;
+  for (const auto& w : writes()) EXPECT_TRUE(w.starts_with("POST selfsubjectrulesreviews")) << w;
 
   // recreate: the template is patched and keyd deletes the pods; the controller recreates them.
   const TestKey key = make_key(2);

@@ -55,7 +55,24 @@ ports::AuditEvent recovered_event(Context& ctx, const Swarm& swarm, const ports:
 void account_for_versions(Context& ctx, const Swarm& swarm) {
   if (!ctx.account_versions || !ctx.store.capabilities().writes) return;
   auto meta = ctx.store.metadata(swarm.path);
-  if (!meta || meta->versions.empty()) return;  // nothing stored, or an error the command itself reports
+  if (!meta) return;  // nothing stored, or an error the command itself reports
+  account_for_versions(ctx, swarm, *meta);
+}
+
+Result<int> accounted_current_version(Context& ctx, const Swarm& swarm) {
+  auto meta = ctx.store.metadata(swarm.path);
+  if (!meta) {
+    if (meta.error().code == ErrorCode::not_found) return 0;
+    return fail(meta.error());
+  }
+  account_for_versions(ctx, swarm, *meta);
+  return meta->current_version;
+}
+
+void account_for_versions(Context& ctx, const Swarm& swarm, const ports::PathMetadata& known) {
+  if (!ctx.account_versions || !ctx.store.capabilities().writes) return;
+  const ports::PathMetadata* meta = &known;
+  if (meta->versions.empty()) return;
   auto newest = ctx.audit.newest_written_version(swarm.name);
   if (!newest) {
     spdlog::warn("swarm {}: cannot read the audit trail to account for stored versions: {}", swarm.name,

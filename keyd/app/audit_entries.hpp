@@ -31,6 +31,11 @@ struct AuditFields {
 // the fingerprint, issuer and reason the store holds. Costs a metadata call and a backward read of
 // the log's tail. Problems are logged, never fatal: the command's own audit entries report a broken log.
 void account_for_versions(Context& ctx, const Swarm& swarm);
+// The same from a metadata read the caller already made.
+void account_for_versions(Context& ctx, const Swarm& swarm, const ports::PathMetadata& meta);
+// One metadata read for both: account for versions as above, and return the current version (0
+// when the path was never written). What a writing command needs before its check-and-set write.
+[[nodiscard]] Result<int> accounted_current_version(Context& ctx, const Swarm& swarm);
 
 // Test hook (keyd/common/crash_point.hpp): when the environment variable KEYD_TEST_CRASH_AT names
 // `point` ("before-intent", "after-intent", "after-store-write", "after-result", ...), the process

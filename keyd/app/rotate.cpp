@@ -48,7 +48,7 @@ Result<KeyReport> store_and_deliver(Context& ctx, Swarm& swarm, const domain::Sw
                reason);
 
   KeyReport report{swarm.name, *version, data.fingerprint, std::string(reason), {}, {}, {}};
-  KEYD_TRY(detail::deliver_until_current(ctx, swarm, *version, data, report));
+  KEYD_TRY(detail::deliver_until_current(ctx, swarm, *version, data, report, /*fresh=*/true));
   return report;
 }
 
@@ -67,9 +67,9 @@ bool wants_rollback(const Swarm& swarm, const KeyReport& report) {
 }  // namespace
 
 Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason, std::optional<int> replaces) {
-  detail::account_for_versions(ctx, swarm);
+  if (replaces) detail::account_for_versions(ctx, swarm);
   const detail::AuditFields fields{"rotate", swarm.name, std::nullopt, {}, {}};
-  auto current = replaces ? Result<int>(*replaces) : detail::current_version(ctx, swarm);
+  auto current = replaces ? Result<int>(*replaces) : detail::accounted_current_version(ctx, swarm);
   if (!current) return fail(detail::audit_failure(ctx, fields, current.error()));
   auto key = domain::generate_swarm_key();
   if (!key) return fail(detail::audit_failure(ctx, fields, key.error()));
@@ -95,11 +95,10 @@ Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason, st
 }
 
 Result<KeyReport> import_key(Context& ctx, Swarm& swarm, const Secret& key_file) {
-  detail::account_for_versions(ctx, swarm);
   const detail::AuditFields fields{"import", swarm.name, std::nullopt, {}, {}};
   auto parsed = domain::parse_and_validate(key_file);
   if (!parsed) return fail(detail::audit_failure(ctx, fields, parsed.error().with_context("import")));
-  auto current = detail::current_version(ctx, swarm);
+  auto current = detail::accounted_current_version(ctx, swarm);
   if (!current) return fail(detail::audit_failure(ctx, fields, current.error()));
   auto report = store_and_deliver(ctx, swarm, parsed->key, *current, "import", "import");
   if (report) report->warnings.insert(report->warnings.begin(), parsed->warnings.begin(), parsed->warnings.end());
@@ -107,9 +106,8 @@ Result<KeyReport> import_key(Context& ctx, Swarm& swarm, const Secret& key_file)
 }
 
 Result<KeyReport> rollback(Context& ctx, Swarm& swarm, int to_version) {
-  detail::account_for_versions(ctx, swarm);
   detail::AuditFields fields{"rollback", swarm.name, to_version, {}, {}};
-  auto current = detail::current_version(ctx, swarm);
+  auto current = detail::accounted_current_version(ctx, swarm);
   if (!current) return fail(detail::audit_failure(ctx, fields, current.error()));
   auto old = ctx.store.read(swarm.path, to_version);
   if (!old) return fail(detail::audit_failure(ctx, fields, old.error()));

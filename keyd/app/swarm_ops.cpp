@@ -69,7 +69,7 @@ Result<std::vector<TargetDelivery>> deliver(Context& ctx, Swarm& swarm, int vers
                                             const DeliveryOptions& options) {
   std::vector<TargetDelivery> results;
   results.reserve(swarm.targets.size());
-  const ports::Delivery delivery{swarm.name, swarm.path, version, data.fingerprint, data.key_text};
+  const ports::Delivery delivery{swarm.name, swarm.path, version, data.fingerprint, data.key_text, options.fresh};
   for (auto& target : swarm.targets) {
     TargetDelivery result{{target->describe(), DeliveryOutcome::unchanged, ""}, std::nullopt, std::nullopt};
     TargetReport& report = result.report;
@@ -102,8 +102,10 @@ namespace {
 
 // deliver() as a command reports it: every target audited, an audit failure ends the command.
 Result<std::vector<TargetReport>> deliver_reports(Context& ctx, Swarm& swarm, int version,
-                                                  const ports::VersionData& data) {
-  KEYD_ASSIGN_OR_RETURN(auto results, deliver(ctx, swarm, version, data));
+                                                  const ports::VersionData& data, bool fresh = false) {
+  DeliveryOptions options;
+  options.fresh = fresh;
+  KEYD_ASSIGN_OR_RETURN(auto results, deliver(ctx, swarm, version, data, options));
   std::vector<TargetReport> reports;
   reports.reserve(results.size());
   for (auto& r : results) reports.push_back(std::move(r.report));
@@ -113,8 +115,8 @@ Result<std::vector<TargetReport>> deliver_reports(Context& ctx, Swarm& swarm, in
 }  // namespace
 
 Status deliver_until_current(Context& ctx, Swarm& swarm, int version, const ports::VersionData& data,
-                             KeyReport& report) {
-  KEYD_ASSIGN_OR_RETURN(report.targets, deliver_reports(ctx, swarm, version, data));
+                             KeyReport& report, bool fresh) {
+  KEYD_ASSIGN_OR_RETURN(report.targets, deliver_reports(ctx, swarm, version, data, fresh));
   if (swarm.targets.empty()) return {};
   for (int round = 0; round < k_max_catch_up_rounds; ++round) {
     auto now = current_version(ctx, swarm);

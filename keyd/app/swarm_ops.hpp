@@ -36,6 +36,8 @@ struct DeliveryOptions {
   // on, for callers that report it themselves (the daemon counts it as the swarm's failure; the
   // agent still owes the consumer its on-change action).
   bool stop_on_audit_failure = true;
+  // The version was written by this run just now (ports::Delivery::fresh).
+  bool fresh = false;
 };
 
 // What delivering to one target did, with the errors as errors (their codes decide exit codes and retries).
@@ -55,7 +57,8 @@ struct TargetDelivery {
 // deliver() into report.targets. Then re-read the store: if another writer made a newer version
 // current meanwhile (whose own delivery may have landed before ours), deliver that one too, so
 // targets never end on a stale key. Bounded; each round adds a warning to the report.
+// `fresh`: this run has just written `version` (catch-up rounds never are).
 [[nodiscard]] Status deliver_until_current(Context& ctx, Swarm& swarm, int version, const ports::VersionData& data,
-                                           KeyReport& report);
+                                           KeyReport& report, bool fresh = false);
 
 }  // namespace keyd::app::detail

@@ -252,7 +252,7 @@ void write_secret(KubeApi& api, Exchange& exchange, const Clock& clock, bool upd
                                                             R"("type":"Opaque","data":{"swarm.key":"b2xk"}})")}
                                : std::pair{404, std::string(R"({"kind":"Status","status":"Failure","reason":"NotFound","code":404})")};
   const Secret key_text = Secret::from_text("not a key, a stand-in for one\n");
-  const ports::Delivery delivery{"ipfs", "ipfs-overlay/swarm-key", 3, "QmFuzz", key_text};
+  const ports::Delivery delivery{"ipfs", "ipfs-overlay/swarm-key", 3, "QmFuzz", key_text, false};
   const kube::SecretSpec spec{"ipfs", "ipfs-swarm-key", "swarm.key", false, true};
   const auto outcome = kube::sync_secret(api, spec, delivery, clock);
   if (outcome) {

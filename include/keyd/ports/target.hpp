@@ -15,6 +15,11 @@ struct Delivery {
   int version = 0;
   std::string_view fingerprint;  // Kubo fingerprint of key_text
   const Secret& key_text;        // canonical key file text
+  // This run wrote `version` just now with check-and-set, so no target can hold it yet: a target
+  // may write without reading first (the kubernetes target patches its Secret in one request,
+  // falling back to read-and-update when the patch's preconditions do not hold). False for
+  // syncs, catch-ups and the daemon's checks, which must find out whether the target is current.
+  bool fresh = false;
 };
 
 enum class ApplyOutcome { changed, unchanged };

@@ -26,8 +26,8 @@ std::string seconds_rfc3339(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-void record_rotation_event(KubeApi& api, const Workload& w, const ports::Delivery& delivery, std::string_view secret,
-                           const ports::Clock& clock) {
+SecretJson rotation_event(const Workload& w, const ports::Delivery& delivery, std::string_view secret,
+                          const ports::Clock& clock) {
   const auto now = clock.now();
   const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
   const std::string when = seconds_rfc3339(now);
@@ -61,9 +61,14 @@ void record_rotation_event(KubeApi& api, const Workload& w, const ports::Deliver
   event["reportingComponent"] = "keyd";
   event["reportingInstance"] = wiped(host_name());
 
-  if (auto created = api.create(events_path(w.ns), event); !created) {
+  return event;
+}
+
+void send_event(KubeApi& api, const SecretJson& event, const std::string& workload_label) {
+  const std::string ns = string_at(event, {"metadata", "namespace"});
+  if (auto created = api.create(events_path(ns), event); !created) {
     spdlog::warn("kubernetes: could not record the SwarmKeyRotated event on {} ({}); the rotation goes on",
-                 w.label(), created.error().message);
+                 workload_label, created.error().message);
   }
 }
 

@@ -29,9 +29,16 @@ struct AccessCheck {
 struct AccessResult {
   std::vector<AccessCheck> denied_optional;  // e.g. create secrets: fails later only if it is needed
 };
-// One SelfSubjectAccessReview per check; every denied required check is named in one
-// unauthorized error ("cannot get secrets \"x\", cannot patch statefulsets.apps \"ipfs\" ...").
+// One SelfSubjectRulesReview for the namespace answers every check its rules grant; a
+// SelfSubjectAccessReview asks only about what they do not grant when the review says it is
+// incomplete (a webhook authorizer), and about every check when the API server refuses the rules
+// review. Every denied required check is named in one unauthorized error ("cannot get secrets
+// \"x\", cannot patch statefulsets.apps \"ipfs\" ..."). A preflight for clear errors only: the API
+// server still decides each request.
 [[nodiscard]] Result<AccessResult> check_access(KubeApi& api, std::string_view ns, const std::vector<AccessCheck>& checks);
+// Whether one of a SelfSubjectRulesReview's status.resourceRules grants the check (verbs,
+// apiGroups, resources and resourceNames, with "*"; rules are additive, so a grant is certain).
+[[nodiscard]] bool rules_grant(const SecretJson& resource_rules, const AccessCheck& check);
 
 // ---- Secret sync
 struct SecretSpec {
@@ -76,7 +83,10 @@ struct Workload {
                                      ports::Progress& progress);
 
 // ---- events (best effort: failures are logged, never returned)
-void record_rotation_event(KubeApi& api, const Workload& workload, const ports::Delivery& delivery,
-                           std::string_view secret, const ports::Clock& clock);
+// The SwarmKeyRotated Event for a restarted workload (no key material: version, fingerprint, path).
+[[nodiscard]] SecretJson rotation_event(const Workload& workload, const ports::Delivery& delivery,
+                                        std::string_view secret, const ports::Clock& clock);
+// POST it; a failure is a warning.
+void send_event(KubeApi& api, const SecretJson& event, const std::string& workload_label);
 
 }  // namespace keyd::adapters::kube

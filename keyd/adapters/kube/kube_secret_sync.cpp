@@ -92,11 +92,74 @@ Status check_updatable(const SecretJson& secret, const SecretSpec& spec) {
   return {};
 }
 
+// An RFC 6901 pointer token: "~" and "/" escaped.
+std::string pointer_token(std::string_view name) {
+  std::string out;
+  for (const char c : name) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+SecretJson json_patch_op(const char* op, const std::string& path, SecretJson value) {
+  SecretJson o;
+  o["op"] = op;
+  o["path"] = wiped(path);
+  o["value"] = std::move(value);
+  return o;
+}
+
+// A version this run has just written cannot be in the Secret yet, so there is nothing to read
+// first: one JSON patch (RFC 6902) whose `test` operations are the preconditions the read would
+// have checked — the Secret is keyd's (the label) and Opaque — and which sets our annotations and
+// data[key] like set_fields. The API server applies it whole or not at all. Any refusal (a missing
+// Secret: 404; a failed test, a missing annotations or data map, an immutable Secret: 422) sends
+// the caller to the read-and-update path, which says precisely what is wrong or creates the Secret.
+Result<ports::ApplyOutcome> patch_fresh(KubeApi& api, const SecretSpec& spec, const ports::Delivery& delivery,
+                                        const std::string& path) {
+  SecretJson ops = SecretJson::array();
+  ops.push_back(json_patch_op("test", "/metadata/labels/" + pointer_token(k_managed_by_label), wiped("keyd")));
+  ops.push_back(json_patch_op("test", "/type", wiped("Opaque")));
+  const auto annotate = [&](const char* name, std::string_view value) {
+    ops.push_back(json_patch_op("add", "/metadata/annotations/" + pointer_token(name), wiped(value)));
+  };
+  annotate(k_fingerprint_annotation, delivery.fingerprint);
+  annotate(k_version_annotation, std::to_string(delivery.version));
+  annotate(k_path_annotation, delivery.store_path);
+  annotate(k_swarm_annotation, delivery.swarm);
+  ops.push_back(json_patch_op("add", "/data/" + pointer_token(spec.key),
+                              wiped(keyd::base64_encode(delivery.key_text.bytes()).reveal_text())));
+  auto patched = api.patch(path, PatchType::json, ops, k_field_manager);
+  if (!patched) return fail(std::move(patched).error());
+  if (!holds(*patched, spec, delivery.fingerprint)) {
+    return fail(ErrorCode::internal, fmt::format("{}: the API server's answer to the patch does not hold the key "
+                                                 "keyd sent",
+                                                 label(spec)));
+  }
+  spdlog::info("kubernetes: updated {} to key version {} (fingerprint {})", label(spec), delivery.version,
+               delivery.fingerprint);
+  return ports::ApplyOutcome::changed;
+}
+
 }  // namespace
 
 Result<ports::ApplyOutcome> sync_secret(KubeApi& api, const SecretSpec& spec, const ports::Delivery& delivery,
                                         const ports::Clock& clock) {
   const std::string path = secret_path(spec.ns, spec.name);
+  if (delivery.fresh) {
+    auto patched = patch_fresh(api, spec, delivery, path);
+    if (patched) return patched;
+    const ErrorCode code = patched.error().code;
+    if (code != ErrorCode::not_found && code != ErrorCode::invalid_input) return patched;
+    spdlog::debug("kubernetes: {}: the one-request update did not apply ({}); reading it first", label(spec),
+                  patched.error().message);
+  }
   for (int attempt = 1; attempt <= k_max_attempts; ++attempt) {
     if (attempt > 1) clock.sleep_for(k_conflict_pause * (attempt - 1));
     auto current = api.get(path);

@@ -7,6 +7,9 @@
 #include "keyd/domain/swarm_key.hpp"
 #include "kube_ops.hpp"
 
+#include <future>
+#include <system_error>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -65,7 +68,37 @@ class KubeTarget final : public ports::Target {
 
   [[nodiscard]] bool rollback_on_failure() const override { return m_options.rollback_on_failure; }
 
+  KubeTarget(const KubeTarget&) = delete;
+  KubeTarget& operator=(const KubeTarget&) = delete;
+  ~KubeTarget() override { settle_events(); }
+
  private:
+  // The Event is a record for `kubectl describe`, not part of the delivery: it is sent on a thread
+  // of its own while the rotation goes on (the rollout wait, the audit entries, the store's
+  // catch-up check), and waited for before the next delivery and when the target goes away, so a
+  // command still ends with its Event sent (or its failure logged). Nothing in it is secret.
+  void post_event(kube::SecretJson event, std::string label) {
+    settle_events();
+    try {
+      m_event = std::async(std::launch::async, [api = m_api, event = std::move(event), label = std::move(label)] {
+        kube::send_event(*api, event, label);
+      });
+    } catch (const std::system_error& e) {  // no thread to be had: send it here
+      spdlog::debug("kubernetes: no thread for the Event ({}); sending it now", e.what());
+      kube::send_event(*m_api, event, label);
+    }
+  }
+  void settle_events() noexcept {
+    if (!m_event.valid()) return;
+    try {
+      m_event.get();
+    } catch (const std::exception& e) {
+      spdlog::warn("kubernetes: recording the SwarmKeyRotated event failed ({}); the rotation goes on", e.what());
+    } catch (...) {
+      spdlog::warn("kubernetes: recording the SwarmKeyRotated event failed; the rotation goes on");
+    }
+  }
+
   [[nodiscard]] bool restarting() const { return m_options.strategy != config::RestartStrategy::none && !m_options.restart.empty(); }
 
   [[nodiscard]] std::vector<AccessCheck> needed_permissions() const {
@@ -101,6 +134,7 @@ class KubeTarget final : public ports::Target {
   }
 
   [[nodiscard]] Result<ports::ApplyOutcome> run(const ports::Delivery& delivery) {
+    settle_events();
     KEYD_TRY(ensure_permissions());
     const auto parsed = domain::parse_swarm_key(delivery.key_text);
     if (!parsed || parsed->key.fingerprint().hex() != delivery.fingerprint) {
@@ -134,7 +168,7 @@ class KubeTarget final : public ports::Target {
       if (m_options.strategy == config::RestartStrategy::recreate) {
         KEYD_ASSIGN_OR_RETURN(deleted, kube::delete_stale_pods(*m_api, w, delivery.fingerprint));
       }
-      if (patched) kube::record_rotation_event(*m_api, w, delivery, m_options.secret, m_clock);
+      if (patched) post_event(kube::rotation_event(w, delivery, m_options.secret, m_clock), w.label());
       changed = changed || patched || deleted > 0;
       // An unpatched workload may still be rolling from an earlier run that stopped early:
       // follow it too (only reads), so "unchanged" also means "rolled out".
@@ -156,6 +190,7 @@ class KubeTarget final : public ports::Target {
   ports::Progress& m_progress;
   bool m_checked = false;
   bool m_may_create = true;
+  std::future<void> m_event;  // the Event in flight, if any
 };
 
 Status validate(const KubeTargetOptions& o) {

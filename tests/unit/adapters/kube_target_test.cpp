@@ -66,7 +66,8 @@ TEST_F(KubeTargetTest, RotationEndToEnd) {
   EXPECT_GE(m_progress.lines.size(), 3U);
   EXPECT_EQ(m_progress.done_calls, 1);
 
-  // The Event on the StatefulSet.
+  // The Event on the StatefulSet: sent beside the rotation, so wait until it is in.
+  for (int i = 0; i < 250 && kube().objects("", "events", k_ns).empty(); ++i) std::this_thread::sleep_for(20ms);
   int events = 0;
   for (const auto& e : kube().objects("", "events", k_ns)) {
     if (e["reason"] != "SwarmKeyRotated") continue;
@@ -86,7 +87,8 @@ TEST_F(KubeTargetTest, RotationEndToEnd) {
   kube().clear_requests();
   ASSERT_TRUE(t->apply(next.delivery()));
   EXPECT_EQ(count("PATCH", "statefulsets"), 1);
-  EXPECT_EQ(count("POST", "selfsubjectaccessreviews"), 0) << "permissions are checked once per target";
+  EXPECT_EQ(count("POST", "selfsubjectaccessreviews") + count("POST", "selfsubjectrulesreviews"), 0)
+      << "permissions are checked once per target";
   EXPECT_EQ(template_fingerprint("statefulsets", "ipfs"), next.fingerprint);
   EXPECT_EQ(unbase64(secret()["data"]["swarm.key"].get<std::string>()), next.text.reveal_text());
 
@@ -100,8 +102,79 @@ TEST_F(KubeTargetTest, RotationEndToEnd) {
   ASSERT_TRUE(quick->apply(make_key(3).delivery()));
   const auto quick_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  quick.reset();  // a target waits for its Event when it goes away, as a keyd process does at its end
   std::cout << "kube rotation without the rollout (fresh target, wait: false): " << kube().requests().size()
             << " API requests, " << quick_ms << " ms\n";
+  // One rules review for every permission, GET and PATCH of the StatefulSet, GET and PUT of the
+  // Secret, the Event.
+  EXPECT_EQ(count("POST", "selfsubjectrulesreviews"), 1);
+  EXPECT_EQ(count("POST", "selfsubjectaccessreviews"), 0);
+  EXPECT_EQ(kube().requests().size(), 6U) << kube().requests().dump();
+}
+
+// A version the rotation has just written cannot be in the Secret yet: one JSON patch whose test
+// operations hold the read's preconditions, instead of GET + PUT.
+TEST_F(KubeTargetTest, AFreshVersionUpdatesTheSecretInOneJsonPatch) {
+  seed("statefulsets", stateful_set("ipfs", 1));
+  auto o = options();
+  o.wait = false;
+  ASSERT_TRUE(target(o)->apply(make_key(1).delivery()));  // the Secret exists, keyd's
+  const std::string annotation_before = secret()["metadata"]["annotations"].dump();
+
+  auto t = target(o);
+  const TestKey key = make_key(2);
+  kube().clear_requests();
+  const auto applied = t->apply(key.fresh_delivery());
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_EQ(*applied, ports::ApplyOutcome::changed);
+  t.reset();
+  EXPECT_EQ(count("GET", "secrets"), 0) << kube().requests().dump();
+  EXPECT_EQ(count("PUT", "secrets"), 0);
+  ASSERT_EQ(count("PATCH", "secrets"), 1);
+  for (const auto& r : kube().requests()) {
+    if (r["method"] == "PATCH" && r["resource"] == "secrets") {
+      EXPECT_EQ(r["content_type"], "application/json-patch+json");
+    }
+  }
+  const json s = secret();
+  EXPECT_EQ(unbase64(s["data"]["swarm.key"].get<std::string>()), key.text.reveal_text());
+  EXPECT_EQ(s["metadata"]["annotations"]["keyd.io/fingerprint"], key.fingerprint);
+  EXPECT_EQ(s["metadata"]["annotations"]["keyd.io/store-version"], "2");
+  EXPECT_EQ(s["metadata"]["labels"]["app.kubernetes.io/managed-by"], "keyd");
+  EXPECT_EQ(template_fingerprint("statefulsets", "ipfs"), key.fingerprint);
+  // SSRR, GET + PATCH of the StatefulSet, the Secret's PATCH, the Event.
+  EXPECT_EQ(kube().requests().size(), 5U) << kube().requests().dump();
+}
+
+// When the patch's preconditions do not hold, the read-and-update path decides as before: a
+// missing Secret is created, a Secret that is not keyd's is refused (nothing written), an
+// immutable one is refused saying so.
+TEST_F(KubeTargetTest, AFreshVersionFallsBackToReadAndUpdateWhenThePatchDoesNotApply) {
+  auto o = options();
+  o.restart.clear();
+  o.strategy = config::RestartStrategy::none;
+  // missing: created
+  const TestKey first = make_key(1);
+  ASSERT_TRUE(target(o)->apply(first.fresh_delivery()));
+  EXPECT_EQ(unbase64(secret()["data"]["swarm.key"].get<std::string>()), first.text.reveal_text());
+
+  // not keyd's (label removed by hand): refused, untouched
+  kube().merge_object("", "secrets", k_ns, k_secret,
+                      {{"metadata", {{"labels", {{"app.kubernetes.io/managed-by", nullptr}}}}}});
+  const std::string rv = secret()["metadata"]["resourceVersion"];
+  const auto refused = target(o)->apply(make_key(2).fresh_delivery());
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(contains(refused.error().message, "not managed by keyd")) << refused.error().message;
+  EXPECT_EQ(secret()["metadata"]["resourceVersion"], rv);
+  EXPECT_EQ(unbase64(secret()["data"]["swarm.key"].get<std::string>()), first.text.reveal_text());
+
+  // keyd's again but immutable: refused saying so
+  kube().merge_object("", "secrets", k_ns, k_secret,
+                      {{"metadata", {{"labels", {{"app.kubernetes.io/managed-by", "keyd"}}}}}, {"immutable", true}});
+  const auto immutable = target(o)->apply(make_key(3).fresh_delivery());
+  ASSERT_FALSE(immutable);
+  EXPECT_TRUE(contains(immutable.error().message, "immutable")) << immutable.error().message;
+  EXPECT_EQ(unbase64(secret()["data"]["swarm.key"].get<std::string>()), first.text.reveal_text());
 }
 
 TEST_F(KubeTargetTest, SecondApplyAndKeydRestartOnlyRead) {
@@ -125,7 +198,7 @@ TEST_F(KubeTargetTest, SecondApplyAndKeydRestartOnlyRead) {
   const auto restarted = target(options())->apply(key.delivery());
   ASSERT_TRUE(restarted) << restarted.error().message;
   EXPECT_EQ(*restarted, ports::ApplyOutcome::unchanged);
-  for (const auto& w : writes()) EXPECT_TRUE(w.starts_with("POST selfsubjectaccessreviews")) << w;
+  for (const auto& w : writes()) EXPECT_TRUE(w.starts_with("POST selfsubjectrulesreviews")) << w;
   EXPECT_EQ(secret()["metadata"]["resourceVersion"], rv);
   std::vector<std::string> after;
   for (const auto& p : pods_of("ipfs")) after.push_back(p["metadata"]["uid"]);

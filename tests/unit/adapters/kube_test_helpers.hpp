@@ -59,7 +59,11 @@ struct TestKey {
   int version = 1;
 
   [[nodiscard]] ports::Delivery delivery() const {
-    return ports::Delivery{"ipfs-overlay", "ipfs-overlay/swarm-key", version, fingerprint, text};
+    return ports::Delivery{"ipfs-overlay", "ipfs-overlay/swarm-key", version, fingerprint, text, false};
+  }
+  // As a rotation delivers the version it has just written (ports::Delivery::fresh).
+  [[nodiscard]] ports::Delivery fresh_delivery() const {
+    return ports::Delivery{"ipfs-overlay", "ipfs-overlay/swarm-key", version, fingerprint, text, true};
   }
 };
 

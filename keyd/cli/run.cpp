@@ -6,8 +6,11 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cstdio>
 #include <exception>
+#include <span>
+#include <string_view>
 
 namespace keyd::cli {
 
@@ -18,6 +21,54 @@ void setup_logging(const std::string& level) {
   logger->set_pattern("keyd: [%l] %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
+}
+
+struct Command {
+  std::string_view name;
+  void (*add)(CLI::App&, Action&);
+};
+
+// Every subcommand, in the order `keyd --help` lists them.
+constexpr std::array k_commands{
+    Command{"generate", add_generate}, Command{"inspect", add_inspect},   Command{"rotate", add_rotate},
+    Command{"sync", add_sync},         Command{"fetch", add_fetch},       Command{"history", add_history},
+    Command{"import", add_import},     Command{"rollback", add_rollback}, Command{"audit", add_audit},
+    Command{"scan", add_scan},         Command{"bundle", add_bundle},     Command{"daemon", add_daemon},
+    Command{"agent", add_agent},       Command{"store", add_store},       Command{"version", add_version},
+};
+
+// Building every subcommand's options costs more than the rest of `keyd version` (CLI11 allocates
+// each option, its validators and their descriptions). When the command line names one subcommand
+// unambiguously, only that one is built: everything before its name is --log-level (with its value)
+// and no other word anywhere equals a subcommand's name. The parse, the errors and the subcommand's
+// --help are then the same as with the full tree, which sees only that subcommand's words. Anything
+// else (`keyd`, `keyd --help`, a typo, a command name as an option's value) builds the whole tree.
+std::span<const Command> commands_to_register(int argc, char** argv) {
+  const auto find = [](std::string_view word) -> const Command* {
+    for (const auto& command : k_commands)
+      if (command.name == word) return &command;
+    return nullptr;
+  };
+  const Command* chosen = nullptr;
+  bool before_command = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    const Command* command = find(word);
+    if (before_command) {
+      if (command != nullptr) {
+        chosen = command;
+        before_command = false;
+      } else if (word == "--log-level" && i + 1 < argc && find(argv[i + 1]) == nullptr) {
+        ++i;
+      } else if (!word.starts_with("--log-level=")) {
+        return k_commands;
+      }
+    } else if (command != nullptr) {
+      return k_commands;
+    }
+  }
+  if (chosen == nullptr) return k_commands;
+  return {chosen, 1};
 }
 
 }  // namespace
@@ -41,21 +92,7 @@ int run(int argc, char** argv) {
       ->capture_default_str();
 
   Action action;
-  add_generate(app, action);
-  add_inspect(app, action);
-  add_rotate(app, action);
-  add_sync(app, action);
-  add_fetch(app, action);
-  add_history(app, action);
-  add_import(app, action);
-  add_rollback(app, action);
-  add_audit(app, action);
-  add_scan(app, action);
-  add_bundle(app, action);
-  add_daemon(app, action);
-  add_agent(app, action);
-  add_store(app, action);
-  add_version(app, action);
+  for (const auto& command : commands_to_register(argc, argv)) command.add(app, action);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,70 @@
+# KEYD_PORTABLE: one keyd binary that needs only glibc (libc, libm) at run time, so it runs on other
+# Linux distributions and starts without the dynamic loader's work for 40 libraries
+# (docs/performance.md). Linked statically: libstdc++ and libgcc, OpenSSL (libssl.a, libcrypto.a),
+# libsodium.a and libyaml-cpp.a from Debian; built from Debian's source packages by
+# scripts/build-static-deps.sh: a libcurl with only HTTP(S) over OpenSSL (Debian's libcurl.a needs
+# GSSAPI, which has no archive, and LDAP, nghttp2, idn2, psl, ...) and the compiled parts of fmt and
+# spdlog (Debian ships them only as shared libraries). Unused sections are dropped, symbols stripped.
+#
+# keyd's own sources compile exactly as in the release preset (same headers, same definitions), so
+# ccache serves the portable build from a release build; only the link differs.
+set(KEYD_DEPS_DIR "${PROJECT_SOURCE_DIR}/build/deps" CACHE PATH
+    "Static dependencies for KEYD_PORTABLE (scripts/build-static-deps.sh fills it if empty)")
+file(GLOB fmt_source_dirs "${KEYD_DEPS_DIR}/src/fmtlib-*")
+file(GLOB spdlog_source_dirs "${KEYD_DEPS_DIR}/src/spdlog-*")
+if(NOT EXISTS "${KEYD_DEPS_DIR}/curl/lib/libcurl.a" OR NOT fmt_source_dirs OR NOT spdlog_source_dirs)
+  message(STATUS "KEYD_PORTABLE: building the static dependencies into ${KEYD_DEPS_DIR} (a few minutes, once)")
+  execute_process(COMMAND "${PROJECT_SOURCE_DIR}/scripts/build-static-deps.sh" "${KEYD_DEPS_DIR}"
+                  RESULT_VARIABLE deps_result)
+  if(NOT deps_result EQUAL 0)
+    message(FATAL_ERROR "scripts/build-static-deps.sh failed; run it by hand to see why")
+  endif()
+  file(GLOB fmt_source_dirs "${KEYD_DEPS_DIR}/src/fmtlib-*")
+  file(GLOB spdlog_source_dirs "${KEYD_DEPS_DIR}/src/spdlog-*")
+endif()
+list(GET fmt_source_dirs 0 fmt_source_dir)
+list(GET spdlog_source_dirs 0 spdlog_source_dir)
+
+set(OPENSSL_USE_STATIC_LIBS TRUE)
+find_package(OpenSSL 3 REQUIRED)
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 REQUIRED)
+
+# fmt and spdlog: Debian's headers (the same version as the sources), their .cpp files compiled here.
+# The definitions are those of Debian's CMake targets, so keyd's objects are the release build's.
+add_library(keyd_fmt_static STATIC ${fmt_source_dir}/src/format.cc ${fmt_source_dir}/src/os.cc)
+target_compile_definitions(keyd_fmt_static PRIVATE FMT_SHARED)
+target_compile_options(keyd_fmt_static PRIVATE -ffunction-sections -fdata-sections)
+add_library(fmt::fmt INTERFACE IMPORTED)
+set_target_properties(fmt::fmt PROPERTIES
+  INTERFACE_COMPILE_DEFINITIONS "FMT_SHARED" INTERFACE_LINK_LIBRARIES keyd_fmt_static)
+add_library(keyd_spdlog_static STATIC
+  ${spdlog_source_dir}/src/spdlog.cpp ${spdlog_source_dir}/src/stdout_sinks.cpp
+  ${spdlog_source_dir}/src/color_sinks.cpp ${spdlog_source_dir}/src/file_sinks.cpp
+  ${spdlog_source_dir}/src/async.cpp ${spdlog_source_dir}/src/cfg.cpp)
+target_compile_definitions(keyd_spdlog_static PRIVATE SPDLOG_SHARED_LIB SPDLOG_COMPILED_LIB SPDLOG_FMT_EXTERNAL FMT_SHARED)
+target_compile_options(keyd_spdlog_static PRIVATE -ffunction-sections -fdata-sections)
+target_link_libraries(keyd_spdlog_static PRIVATE keyd_fmt_static Threads::Threads)
+add_library(spdlog::spdlog INTERFACE IMPORTED)
+set_target_properties(spdlog::spdlog PROPERTIES
+  INTERFACE_COMPILE_DEFINITIONS "SPDLOG_SHARED_LIB;SPDLOG_COMPILED_LIB;SPDLOG_FMT_EXTERNAL"
+  INTERFACE_LINK_LIBRARIES "keyd_spdlog_static;Threads::Threads;fmt::fmt")
+
+# curl: Debian's headers (libcurl4-openssl-dev, the same 7.88.1), the archive built above.
+add_library(CURL::libcurl STATIC IMPORTED)
+set_target_properties(CURL::libcurl PROPERTIES
+  IMPORTED_LOCATION "${KEYD_DEPS_DIR}/curl/lib/libcurl.a"
+  INTERFACE_LINK_LIBRARIES "OpenSSL::SSL;OpenSSL::Crypto;Threads::Threads")
+
+find_library(KEYD_YAML_CPP_ARCHIVE libyaml-cpp.a REQUIRED)
+add_library(yaml-cpp STATIC IMPORTED)
+set_target_properties(yaml-cpp PROPERTIES IMPORTED_LOCATION "${KEYD_YAML_CPP_ARCHIVE}")
+find_library(KEYD_SODIUM_ARCHIVE libsodium.a REQUIRED)
+add_library(PkgConfig::SODIUM STATIC IMPORTED)
+set_target_properties(PkgConfig::SODIUM PROPERTIES
+  IMPORTED_LOCATION "${KEYD_SODIUM_ARCHIVE}" INTERFACE_LINK_LIBRARIES Threads::Threads)
+
+add_library(keyd_portable_link INTERFACE)
+target_link_options(keyd_portable_link INTERFACE
+  -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed -Wl,-O1 -s)

@@ -23,6 +23,25 @@ const Error& integrity_checked(SwarmState& state, const Error& error) {
   return error;
 }
 
+// The current version as `meta` lists it, when it is the version this run wrote (`written`): the
+// store has check-and-set, the write was accepted only over the version before it, so the store
+// gave that number to this write and to no other; and the metadata, read after the write and after
+// the post-delivery catch-up, still names it current. nullptr (read it back) otherwise: another
+// version came meanwhile, the store lacks check-and-set (mcp), or the metadata does not list it.
+const ports::VersionInfo* written_current(const ports::PathMetadata& meta, const Context& ctx,
+                                          const KeyReport* written) {
+  if (written == nullptr || !written->stored || written->version != meta.current_version ||
+      !ctx.store.capabilities().check_and_set) {
+    return nullptr;
+  }
+  for (const ports::VersionInfo& info : meta.versions) {
+    if (info.version == meta.current_version && !info.deleted && !info.destroyed && !info.created_time.empty()) {
+      return &info;
+    }
+  }
+  return nullptr;
+}
+
 std::chrono::milliseconds stretched(std::chrono::milliseconds interval, double fraction) {
   return interval + std::chrono::milliseconds{static_cast<std::int64_t>(static_cast<double>(interval.count()) *
                                                                         std::clamp(fraction, 0.0, 1.0))};
@@ -168,7 +187,7 @@ Status Reconciler::check(Entry& entry, TimePoint now, Context& ctx) {
   return succeeded(entry, now);
 }
 
-Status Reconciler::refresh(Entry& entry, TimePoint now, Context& ctx) {
+Status Reconciler::refresh(Entry& entry, TimePoint now, Context& ctx, const KeyReport* written) {
   SwarmState& state = entry.state;
   auto meta = ctx.store.metadata(entry.config.swarm.path);
   if (!meta && meta.error().code != ErrorCode::not_found) {
@@ -188,14 +207,24 @@ Status Reconciler::refresh(Entry& entry, TimePoint now, Context& ctx) {
     return {};
   }
   if (!entry.current || entry.current->info.version != current) {
-    detail::account_for_versions(ctx, entry.config.swarm);  // a writer may have crashed before auditing it
-    auto read = ctx.store.read(entry.config.swarm.path, std::nullopt);
-    if (!read) return fail(integrity_checked(state, read.error()));
-    if (entry.current) {
-      spdlog::info("swarm {}: the store's current version changed from {} to {}", state.name,
-                   entry.current->info.version, read->info.version);
+    if (const ports::VersionInfo* info = written_current(*meta, ctx, written)) {
+      // This reconciler's own check-and-set write made the current version (see written_current):
+      // its key is the one just written, and its result entry is in the audit trail (app::rotate
+      // fails when it cannot record it), so there is nothing to read back and nothing to account for.
+      const ports::VersionData& data = *written->stored;
+      entry.current = ports::StoredVersion{
+          .info = *info,
+          .data = {data.key_text.clone(), data.fingerprint, data.issued_by, data.reason, data.audit_anchor}};
+    } else {
+      detail::account_for_versions(ctx, entry.config.swarm);  // a writer may have crashed before auditing it
+      auto read = ctx.store.read(entry.config.swarm.path, std::nullopt);
+      if (!read) return fail(integrity_checked(state, read.error()));
+      if (entry.current) {
+        spdlog::info("swarm {}: the store's current version changed from {} to {}", state.name,
+                     entry.current->info.version, read->info.version);
+      }
+      entry.current = std::move(*read);
     }
-    entry.current = std::move(*read);
   }
   const ports::VersionInfo& info = entry.current->info;
   auto created = domain::parse_rfc3339(info.created_time);
@@ -249,7 +278,10 @@ Status Reconciler::deliver(Entry& entry, TimePoint now, Context& ctx) {
 
 Result<KeyReport> Reconciler::rotate_entry(Entry& entry, TimePoint now, Context& ctx, std::string_view reason,
                                            std::optional<int> replaces) {
-  auto report = app::rotate(ctx, entry.config.swarm, reason, replaces);
+  // A first key decided on "no version stored" has no earlier versions to account for: the
+  // metadata just read listed none, and one written since makes this write a conflict.
+  Context writer{ctx.store, ctx.audit, ctx.clock, ctx.actor, ctx.account_versions && replaces != 0};
+  auto report = app::rotate(writer, entry.config.swarm, reason, replaces);
   if (!report) {
     if (report.error().code == ErrorCode::conflict) {
       // Another writer (a second daemon, the CLI) made a new version meanwhile: not a failure of
@@ -265,7 +297,7 @@ Result<KeyReport> Reconciler::rotate_entry(Entry& entry, TimePoint now, Context&
     return report;
   }
   record_targets(entry, *report, now);
-  if (auto st = refresh(entry, now, ctx); !st) {
+  if (auto st = refresh(entry, now, ctx, &*report); !st) {
     ++entry.state.rotations[RotationOutcome::success];
     (void)failed(entry, now, st.error());
     return report;

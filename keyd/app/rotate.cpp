@@ -27,6 +27,10 @@ std::size_t KeyReport::failed_targets() const {
 
 namespace {
 
+ports::VersionData clone(const ports::VersionData& d) {
+  return ports::VersionData{d.key_text.clone(), d.fingerprint, d.issued_by, d.reason, d.audit_anchor};
+}
+
 // Store `key` as a new version after `expected_current`, audit it as `action`, then deliver.
 Result<KeyReport> store_and_deliver(Context& ctx, Swarm& swarm, const domain::SwarmKey& key, int expected_current,
                                     std::string_view action, std::string_view reason) {
@@ -47,7 +51,8 @@ Result<KeyReport> store_and_deliver(Context& ctx, Swarm& swarm, const domain::Sw
   spdlog::info("swarm {}: stored version {} (fingerprint {}, reason {})", swarm.name, *version, data.fingerprint,
                reason);
 
-  KeyReport report{swarm.name, *version, data.fingerprint, std::string(reason), {}, {}, {}};
+  KeyReport report{swarm.name, *version, data.fingerprint, std::string(reason), {}, {}, {}, {}};
+  report.stored = std::make_shared<const ports::VersionData>(clone(data));
   KEYD_TRY(detail::deliver_until_current(ctx, swarm, *version, data, report, /*fresh=*/true));
   return report;
 }

@@ -143,7 +143,7 @@ Result<KeyReport> sync(Context& ctx, Swarm& swarm) {
   if (!current) {
     return fail(detail::audit_failure(ctx, {"sync", swarm.name, std::nullopt, {}, {}}, current.error()));
   }
-  KeyReport report{swarm.name, current->info.version, current->data.fingerprint, current->data.reason, {}, {}, {}};
+  KeyReport report{swarm.name, current->info.version, current->data.fingerprint, current->data.reason, {}, {}, {}, {}};
   KEYD_TRY(detail::deliver_until_current(ctx, swarm, current->info.version, current->data, report));
   return report;
 }

@@ -120,7 +120,10 @@ class Reconciler {
 
   // Each failure is recorded in the state (backoff) before it is returned.
   [[nodiscard]] Status check(Entry& entry, domain::TimePoint now, Context& ctx);
-  [[nodiscard]] Status refresh(Entry& entry, domain::TimePoint now, Context& ctx);
+  // `written`: the report of a rotation this reconciler just made; when the store's current version
+  // is the one it wrote with check-and-set, that version is taken from it instead of read back.
+  [[nodiscard]] Status refresh(Entry& entry, domain::TimePoint now, Context& ctx,
+                               const KeyReport* written = nullptr);
   [[nodiscard]] Status deliver(Entry& entry, domain::TimePoint now, Context& ctx);
   // `replaces`: the version a scheduled or initial rotation was decided on (see app::rotate).
   [[nodiscard]] Result<KeyReport> rotate_entry(Entry& entry, domain::TimePoint now, Context& ctx,

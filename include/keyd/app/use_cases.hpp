@@ -56,6 +56,9 @@ struct KeyReport {
   // Set when a target that asks for it (rollback_on_failure) failed after a rotation and the
   // previous key was put back as a new version and delivered again.
   std::shared_ptr<const KeyReport> rollback;
+  // What was stored as `version` (holds the key: never serialised, logged or sent). The daemon keeps
+  // it as the current version instead of reading back what it has just written.
+  std::shared_ptr<const ports::VersionData> stored;
   [[nodiscard]] std::size_t failed_targets() const;
 };
 

@@ -211,7 +211,7 @@ class AuditFile final : public ports::AuditLog {
   }
 
   Result<std::optional<int>> newest_written_version(std::string_view swarm) override {
-    return detail::newest_written_version(m_file, swarm);
+    return m_written.newest(m_file, swarm);
   }
 
   Result<std::vector<ports::AuditRecord>> records() override { return detail::read_records(m_file); }
@@ -261,6 +261,7 @@ class AuditFile final : public ports::AuditLog {
 
  private:
   std::filesystem::path m_file;
+  detail::WrittenVersionIndex m_written;
 };
 
 }  // namespace

@@ -73,6 +73,74 @@ Result<std::optional<int>> newest_written_version(const std::filesystem::path& f
   return written_version(carry, needle);
 }
 
+void WrittenVersionIndex::reset() {
+  m_newest.clear();
+  m_dev = 0;
+  m_ino = 0;
+  m_indexed = 0;
+  m_last_line.clear();
+  m_tail.clear();
+}
+
+bool WrittenVersionIndex::still_indexed(int fd, dev_t dev, ino_t ino, off_t size) {
+  if (dev != m_dev || ino != m_ino || size < m_indexed) return false;
+  if (m_indexed == 0) return true;
+  std::string back(m_last_line.size(), '\0');
+  const off_t at = m_indexed - static_cast<off_t>(back.size());
+  return at >= 0 && pread_exact(fd, back, at, {}).has_value() && back == m_last_line;
+}
+
+Status WrittenVersionIndex::read_new_lines(int fd, off_t size, const std::filesystem::path& file) {
+  std::string pending;  // bytes read after the last complete line
+  off_t pos = m_indexed;
+  while (pos < size) {
+    std::string chunk(static_cast<std::size_t>(std::min<off_t>(size - pos, static_cast<off_t>(k_scan_chunk))), '\0');
+    KEYD_TRY(pread_exact(fd, chunk, pos, file));
+    pos += static_cast<off_t>(chunk.size());
+    pending += chunk;
+    std::size_t consumed = 0;
+    for (std::size_t nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', consumed)) {
+      const std::string_view line = std::string_view(pending).substr(consumed, nl - consumed);
+      if (line.find("\"version\":") != std::string_view::npos && parse_line(line).kind == LineKind::entry) {
+        const auto event = parse_event(line);
+        if (event && ports::records_written_version(*event)) m_newest.insert_or_assign(event->swarm, *event->version);
+      }
+      m_last_line.assign(pending, consumed, nl + 1 - consumed);
+      m_indexed += static_cast<off_t>(nl + 1 - consumed);
+      consumed = nl + 1;
+    }
+    pending.erase(0, consumed);
+  }
+  m_tail = std::move(pending);
+  return {};
+}
+
+Result<std::optional<int>> WrittenVersionIndex::newest(const std::filesystem::path& file, std::string_view swarm) {
+  const std::lock_guard lock(m_mutex);
+  const detail::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno != ENOENT) return fail(ErrorCode::io, "open " + file.string() + ": " + errno_text(errno));
+    reset();
+    return std::optional<int>{};
+  }
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return fail(ErrorCode::io, "stat " + file.string() + ": " + errno_text(errno));
+  if (!still_indexed(fd.get(), st.st_dev, st.st_ino, st.st_size)) {
+    reset();
+    m_dev = st.st_dev;
+    m_ino = st.st_ino;
+  }
+  if (auto read = read_new_lines(fd.get(), st.st_size, file); !read) {
+    reset();  // what was read is incomplete: start again next time
+    return fail(read.error());
+  }
+  const std::string needle = "\"swarm\":" + nlohmann::json(std::string(swarm)).dump();
+  if (const auto tail = written_version(m_tail, needle)) return tail;
+  const auto found = m_newest.find(swarm);
+  if (found == m_newest.end()) return std::optional<int>{};
+  return std::optional<int>(found->second);
+}
+
 Result<std::vector<ports::AuditRecord>> read_records(const std::filesystem::path& file) {
   auto text = read_text_file(file);
   if (!text) {

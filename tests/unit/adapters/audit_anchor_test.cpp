@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace keyd::adapters {
@@ -87,6 +88,88 @@ TEST(AuditAnchor, NewestWrittenVersionIsTheLastSuccessOrRecoveredEntryOfThatSwar
   newest = log->newest_written_version("c");
   ASSERT_TRUE(newest);
   EXPECT_EQ(*newest, std::nullopt);
+}
+
+// Bytes this process has read so far (read and pread calls), from /proc/self/io.
+std::int64_t bytes_read() {
+  const std::string io = read_file("/proc/self/io");
+  const auto at = io.find("rchar: ");
+  return at == std::string::npos ? -1 : std::stoll(io.substr(at + 7));
+}
+
+// Issue 18: a daemon restarted over N swarms asked for each swarm's newest written version in turn;
+// each answer scanned back from the end to that swarm's last write, about N entries: O(N²) bytes.
+TEST(AuditAnchor, NewestWrittenVersionOfEverySwarmReadsTheFileAboutOnce) {
+  const TempDir dir;
+  const auto file = dir / "audit.jsonl";
+  {
+    auto writer = make_audit_file(file);
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(writer->append(entry("rotate", "s" + std::to_string(i), 1, "intent")));
+      ASSERT_TRUE(writer->append(entry("rotate", "s" + std::to_string(i), 1, "success")));
+    }
+  }
+  const auto size = static_cast<std::int64_t>(std::filesystem::file_size(file));
+  auto log = make_audit_file(file);
+  const std::int64_t before = bytes_read();
+  ASSERT_GE(before, 0);
+  for (int i = 0; i < 300; ++i) {
+    auto newest = log->newest_written_version("s" + std::to_string(i));
+    ASSERT_TRUE(newest) << newest.error().message;
+    EXPECT_EQ(*newest, 1) << i;
+  }
+  EXPECT_LT(bytes_read() - before, 3 * size) << "the log (" << size << " bytes) was read more than about once";
+}
+
+TEST(AuditAnchor, NewestWrittenVersionFollowsAppendsByOthersATornTailAndANewLog) {
+  const TempDir dir;
+  const auto file = dir / "audit.jsonl";
+  auto reader = make_audit_file(file);
+  auto writer = make_audit_file(file);  // another keyd process appending to the same log
+  ASSERT_TRUE(writer->append(entry("rotate", "a", 1, "success")));
+  auto newest = reader->newest_written_version("a");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(*newest, 1);
+  ASSERT_TRUE(writer->append(entry("rotate", "a", 2, "success")));
+  ASSERT_TRUE(writer->append(entry("import", "b", 5, "success")));
+  ASSERT_TRUE(writer->append(entry("rotate", "a", 3, "intent")));
+  newest = reader->newest_written_version("a");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(*newest, 2);
+  newest = reader->newest_written_version("b");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(*newest, 5);
+
+  // A crash between an entry and its newline leaves a valid unterminated last entry: it counts.
+  ASSERT_TRUE(writer->append(entry("recovered", "a", 3, "success")));
+  std::filesystem::resize_file(file, std::filesystem::file_size(file) - 1);
+  newest = reader->newest_written_version("a");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(*newest, 3);
+  ASSERT_TRUE(writer->append(entry("rotate", "a", 4, "success")));  // completes the line, then appends
+  newest = reader->newest_written_version("a");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(*newest, 4);
+
+  // The log moved aside (with its head) and a new one started: nothing of the old one counts.
+  std::filesystem::rename(file, dir / "old.jsonl");
+  std::filesystem::rename(dir / "audit.jsonl.head", dir / "old.jsonl.head");
+  ASSERT_TRUE(writer->append(entry("rotate", "b", 6, "success")));
+  newest = reader->newest_written_version("a");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(*newest, std::nullopt);
+  newest = reader->newest_written_version("b");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(*newest, 6);
+
+  // Rewritten in place (same file, longer, other content): read again from the start.
+  std::filesystem::copy_file(dir / "old.jsonl", file, std::filesystem::copy_options::overwrite_existing);
+  newest = reader->newest_written_version("a");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(*newest, 4);
+  newest = reader->newest_written_version("b");
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(*newest, 5);
 }
 
 TEST(AuditAnchor, TheFileStoreRecordKeepsTheAnchorAndOpensRecordsWithoutOne) {

@@ -159,6 +159,61 @@ TEST(DaemonReconciler, AHandEditedTargetIsPutBack) {
   EXPECT_EQ(daemon->snapshot().at(0).targets.at(0).syncs.at(DeliveryOutcome::changed), 2U);  // the same two
 }
 
+// Issue 18: the first key of a swarm took 7 store requests (on Vault: 7 HTTP requests), among them a
+// read-back of the key just written and two metadata reads that accounted for nothing.
+TEST(DaemonReconciler, TheFirstKeyTakesFourStoreRequestsWithoutReadingItBack) {
+  DaemonFixture f;
+  auto daemon = f.make(every(720h));
+  daemon->tick();
+  // metadata (nothing stored), the check-and-set write, the post-delivery catch-up's metadata, and
+  // the metadata that finds the written version still current.
+  EXPECT_EQ(f.store.write_calls, 1);
+  EXPECT_EQ(f.store.metadata_calls, 3);
+  EXPECT_EQ(f.store.read_calls, 0);
+  // What the reconciler kept is what is stored: its schedule, and the key a hand-edited target gets back.
+  auto stored = f.store.inner.read("a/swarm-key", std::nullopt);
+  ASSERT_TRUE(stored.has_value());
+  const auto state = daemon->snapshot().at(0);
+  EXPECT_EQ(state.version, 1);
+  EXPECT_EQ(state.fingerprint, stored->data.fingerprint);
+  EXPECT_EQ(state.created, f.clock.now());
+  f.target.fingerprint = "0123456789abcdef0123456789abcdef";
+  f.target.key_text = "edited by hand";
+  f.clock.advance(31s);
+  daemon->tick();
+  EXPECT_EQ(f.target.key_text, stored->data.key_text.reveal_text());
+  EXPECT_EQ(f.target.fingerprint, stored->data.fingerprint);
+  EXPECT_EQ(f.store.read_calls, 0);
+}
+
+TEST(DaemonReconciler, AVersionWrittenRightAfterTheFirstKeyIsReadNotAssumed) {
+  DaemonFixture f;
+  std::string theirs;
+  f.store.after_write = [&] {
+    f.store.after_write = nullptr;
+    theirs = f.write_out_of_band(1);  // another writer, between keyd's write and its delivery
+  };
+  auto daemon = f.make(every(720h));
+  daemon->tick();
+  EXPECT_EQ(f.current_version(), 2);
+  const auto state = daemon->snapshot().at(0);
+  EXPECT_EQ(state.version, 2);
+  EXPECT_EQ(state.fingerprint, theirs);
+  EXPECT_EQ(f.target.fingerprint, theirs);
+  EXPECT_GE(f.store.read_calls, 1);
+}
+
+TEST(DaemonReconciler, WithoutCheckAndSetTheFirstKeyIsReadBack) {
+  DaemonFixture f;
+  f.store.capabilities_.check_and_set = false;  // mcp: the write's version number proves nothing
+  auto daemon = f.make(every(720h));
+  daemon->tick();
+  EXPECT_EQ(f.store.read_calls, 1);
+  auto stored = f.store.inner.read("a/swarm-key", std::nullopt);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(daemon->snapshot().at(0).fingerprint, stored->data.fingerprint);
+}
+
 TEST(DaemonReconciler, UnchangedStateMakesNoWritesAndReadsOnlyMetadata) {
   DaemonFixture f;
   auto daemon = f.make(every(720h));

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <utility>
@@ -20,6 +21,7 @@ class ClockedStore final : public ports::SecretStore {
  public:
   explicit ClockedStore(const FakeClock& clock) : m_clock(clock) {}
   [[nodiscard]] std::string describe() const override { return "memory store"; }
+  [[nodiscard]] ports::StoreCapabilities capabilities() const override { return capabilities_; }
 
   [[nodiscard]] Result<ports::PathMetadata> metadata(std::string_view path) override {
     ++metadata_calls;
@@ -40,16 +42,21 @@ class ClockedStore final : public ports::SecretStore {
   }
 
   [[nodiscard]] Result<int> write(std::string_view path, const ports::VersionData& data, int cas) override {
+    ++write_calls;
     if (failure) return fail(*failure);
     auto version = inner.write(path, data, cas);
     if (version) m_created[{std::string(path), *version}] = ports::format_rfc3339(m_clock.now());
+    if (version && after_write) after_write();
     return version;
   }
 
   InMemoryStore inner;
   std::optional<Error> failure;
+  ports::StoreCapabilities capabilities_;
+  std::function<void()> after_write;  // runs after each successful write (a racing writer)
   int metadata_calls = 0;
   int read_calls = 0;
+  int write_calls = 0;
 
  private:
   [[nodiscard]] std::string created(std::string_view path, int version) const {

@@ -47,6 +47,7 @@ struct SecretSpec {
   std::string key;
   bool adopt = false;
   bool may_create = true;  // false: the permission check said keyd cannot create Secrets here
+  bool may_patch = true;   // false: no patch on the Secret, so a fresh version is read and updated too
 };
 // Create, or update with the read resourceVersion (re-read and retry on 409). No write when the
 // Secret is labelled for keyd, its fingerprint annotation equals the delivery's and its data

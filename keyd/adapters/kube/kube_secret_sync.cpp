@@ -152,13 +152,16 @@ Result<ports::ApplyOutcome> patch_fresh(KubeApi& api, const SecretSpec& spec, co
 Result<ports::ApplyOutcome> sync_secret(KubeApi& api, const SecretSpec& spec, const ports::Delivery& delivery,
                                         const ports::Clock& clock) {
   const std::string path = secret_path(spec.ns, spec.name);
-  if (delivery.fresh) {
+  if (delivery.fresh && spec.may_patch) {
     auto patched = patch_fresh(api, spec, delivery, path);
     if (patched) return patched;
     const ErrorCode code = patched.error().code;
-    if (code != ErrorCode::not_found && code != ErrorCode::invalid_input) return patched;
+    if (code != ErrorCode::not_found && code != ErrorCode::invalid_input && code != ErrorCode::conflict) {
+      return patched;
+    }
+    // The server's words stay out of the log: a 422 may quote the data keyd sent.
     spdlog::debug("kubernetes: {}: the one-request update did not apply ({}); reading it first", label(spec),
-                  patched.error().message);
+                  to_string(code));
   }
   for (int attempt = 1; attempt <= k_max_attempts; ++attempt) {
     if (attempt > 1) clock.sleep_for(k_conflict_pause * (attempt - 1));

@@ -7,6 +7,7 @@
 #include "keyd/domain/swarm_key.hpp"
 #include "kube_ops.hpp"
 
+#include <algorithm>
 #include <future>
 #include <system_error>
 
@@ -107,6 +108,7 @@ class KubeTarget final : public ports::Target {
       checks.push_back({"get", "", "secrets", m_options.secret, true});
       checks.push_back({"update", "", "secrets", m_options.secret, true});
       checks.push_back({"create", "", "secrets", "", false});
+      checks.push_back({"patch", "", "secrets", m_options.secret, false});  // one-request update of a fresh version
     }
     if (restarting()) {
       for (const auto& r : m_options.restart) {
@@ -128,7 +130,13 @@ class KubeTarget final : public ports::Target {
   [[nodiscard]] Status ensure_permissions() {
     if (m_checked) return {};
     KEYD_ASSIGN_OR_RETURN(const auto access, kube::check_access(*m_api, m_options.namespace_name, needed_permissions()));
-    m_may_create = access.denied_optional.empty();
+    const auto denied = [&](std::string_view verb) {
+      return std::ranges::any_of(access.denied_optional, [&](const kube::AccessCheck& c) {
+        return c.verb == verb && c.resource == "secrets";
+      });
+    };
+    m_may_create = !denied("create");
+    m_may_patch = !denied("patch");
     m_checked = true;
     return {};
   }
@@ -154,7 +162,7 @@ class KubeTarget final : public ports::Target {
     bool changed = false;
     if (!m_options.secret.empty()) {
       const kube::SecretSpec spec{m_options.namespace_name, m_options.secret, m_options.key, m_options.adopt,
-                                  m_may_create};
+                                  m_may_create, m_may_patch};
       KEYD_ASSIGN_OR_RETURN(const auto secret, kube::sync_secret(*m_api, spec, delivery, m_clock));
       changed = secret == ports::ApplyOutcome::changed;
       test_crash_point("after-secret-update");
@@ -190,6 +198,7 @@ class KubeTarget final : public ports::Target {
   ports::Progress& m_progress;
   bool m_checked = false;
   bool m_may_create = true;
+  bool m_may_patch = true;
   std::future<void> m_event;  // the Event in flight, if any
 };
 

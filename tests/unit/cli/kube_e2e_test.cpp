@@ -77,6 +77,9 @@ TEST_F(KubeCli, SecondSyncWritesNothingAndReportsUnchanged) {
 
 TEST_F(KubeCli, ConflictOnTheSecretIsRetriedWithTheFreshResourceVersion) {
   ok({"rotate"});
+  // The fresh version's one-request patch meets a 409, so keyd reads the Secret and updates it
+  // with its resourceVersion, which meets a 409 too: read again, update again.
+  kube.control("POST", "faults", {{"method", "PATCH"}, {"path", "/secrets/ipfs-swarm-key$"}, {"status", 409}, {"times", 1}});
   kube.control("POST", "faults", {{"method", "PUT"}, {"path", "/secrets/ipfs-swarm-key$"}, {"status", 409}, {"times", 1}});
   kube.clear_requests();
   const json second = ok_json({"rotate"});

@@ -44,7 +44,8 @@ TEST_F(KubeNoLeak, NoKeyOrTokenInOutputLogsOrAudit) {
 
   // 1. inline token: the whole flow, with a 409 on the Secret on the way.
   run({"rotate"});
-  kube.control("POST", "faults", {{"method", "PUT"}, {"path", "/secrets/ipfs-swarm-key$"}, {"status", 409}, {"times", 1}});
+  kube.control("POST", "faults",
+               {{"method", {"PATCH", "PUT"}}, {"path", "/secrets/ipfs-swarm-key$"}, {"status", 409}, {"times", 2}});
   run({"rotate", "--output", "json"});
   run({"sync"});
   run({"history", "--output", "json"});
@@ -60,10 +61,10 @@ TEST_F(KubeNoLeak, NoKeyOrTokenInOutputLogsOrAudit) {
   const std::string imported = read_file(dir / "imported.key");
   const auto echoed = forms_of(imported);
   kube.control("POST", "faults",
-               {{"method", "PUT"},
+               {{"method", {"PATCH", "PUT"}},  // the fresh version's patch, then the read-and-update
                 {"path", "/secrets/ipfs-swarm-key$"},
                 {"status", 422},
-                {"times", 1},
+                {"times", 2},
                 {"message", "Secret \"ipfs-swarm-key\" is invalid: data[swarm.key]: Invalid value: \"" +
                                 base64_encode(imported) + "\" (" + echoed[0] + ")"}});
   const auto rejected = run({"import", "imported.key"}, 1);

@@ -73,7 +73,11 @@ for name in "${targets[@]}"; do
   last=$(grep -E '^#[0-9]+' "$log" | tail -n1 || true)
   cov=$(grep -Eo 'cov: [0-9]+' <<<"$last" | grep -Eo '[0-9]+' || echo 0)
   ft=$(grep -Eo 'ft: [0-9]+' <<<"$last" | grep -Eo '[0-9]+' || echo 0)
-  found=$(find "$artifacts" -type f | wc -l)
+  # libFuzzer also saves "slow-unit-*" inputs that took over 10 s of wall time: on a loaded machine
+  # that is scheduling, not the parser (a real hang is a timeout, above FUZZ_TIMEOUT). Kept and
+  # named, not counted as findings.
+  slow=$(find "$artifacts" -type f -name 'slow-unit-*' | wc -l)
+  found=$(find "$artifacts" -type f ! -name 'slow-unit-*' | wc -l)
   if grep -Eq 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:|FUZZ_CHECK failed' "$log" && ((found == 0)); then
     found=1  # a finding without a saved input (e.g. a leak at exit)
   fi
@@ -84,7 +88,13 @@ for name in "${targets[@]}"; do
     mkdir -p "$keep"
     cp "$log" "$keep/log"
     find "$artifacts" -type f -exec cp {} "$keep/" \;
-    summary="$found: $(grep -Eam1 'FUZZ_CHECK failed.*|ERROR: [A-Za-z]+: [^ ]+( [^ ]+)?|runtime error: .*' "$log" | cut -c1-100) (inputs and log in $keep)"
+    summary="$found: $({ grep -Eam1 'FUZZ_CHECK failed.*|ERROR: [A-Za-z]+: [^ ]+( [^ ]+)?|runtime error: .*' "$log" || echo 'see the log'; } | cut -c1-100) (inputs and log in $keep)"
+  fi
+  if ((slow > 0)); then
+    keep=build/fuzz/slow/$name
+    mkdir -p "$keep"
+    find "$artifacts" -type f -name 'slow-unit-*' -exec cp {} "$keep/" \;
+    summary+="; $slow slow units (>10 s wall, in $keep; rerun one to time it)"
   fi
   printf '%-14s %8s %12s %8s %8s  %s\n' "$name" "$elapsed" "$executions" "$cov" "$ft" "$summary"
 done

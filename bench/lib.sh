@@ -43,3 +43,17 @@ bench_stats() {
   done
   printf '%s' "$text"
 }
+
+# start_vault_double DIR [ARGUMENT...]: the Vault double on 127.0.0.1 (plain HTTP, token auth), its
+# files in DIR (port, ctl, token: the root token). Sets double (its pid: the caller stops it), port
+# and ctl (the control URL, .../_double). Needs $root.
+start_vault_double() {
+  local dir=$1
+  shift
+  /usr/bin/python3 "$root/tests/doubles/vault_double.py" --port 0 --port-file "$dir/port" \
+    --control-port-file "$dir/ctl" --token-file "$dir/token" --quiet --exit-with-parent "$@" &
+  double=$!
+  for _ in $(seq 500); do [ -s "$dir/port" ] && [ -s "$dir/ctl" ] && break; sleep 0.01; done
+  port=$(cat "$dir/port")
+  ctl=http://127.0.0.1:$(cat "$dir/ctl")/_double
+}

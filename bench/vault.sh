@@ -11,13 +11,8 @@ keyd=${2:-$root/build/release/bin/keyd}
 [ -x "$keyd" ] || { echo "bench: build first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
 
 work=$(mktemp -d)
-/usr/bin/python3 "$root/tests/doubles/vault_double.py" --port 0 --port-file "$work/port" \
-  --control-port-file "$work/ctl" --token-file "$work/token" --quiet --exit-with-parent &
-double=$!
+start_vault_double "$work"
 trap 'kill $double 2>/dev/null; wait $double 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 500); do [ -s "$work/port" ] && [ -s "$work/ctl" ] && break; sleep 0.01; done
-port=$(cat "$work/port")
-ctl=http://127.0.0.1:$(cat "$work/ctl")/_double
 
 cat >"$work/keyd.yaml" <<YAML
 store:

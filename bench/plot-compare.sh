@@ -22,11 +22,11 @@ awk -F'\t' '
     names["keyd"] = "keyd rotate"; names["python"] = "python hvac + kubernetes"; names["curl"] = "curl + jq + kubectl"
     for (i = 1; i <= 3; i++) {
       tool = order[i]; if (!(tool in tools)) continue
-      printf "\"%s (%d requests)\" %.2f %.2f\n", names[tool], n[tool], median(t["go" FS tool]), median(t["nagle" FS tool])
+      printf "\"%s\\n%d requests\" %.2f %.2f\n", names[tool], n[tool], median(t["go" FS tool]), median(t["nagle" FS tool])
     }
   }' "$tsv" >"$data"
 gnuplot <<GP
-set terminal svg size 760,380 font "sans,12"
+set terminal svg size 900,420 font "sans,12" noenhanced
 set output "$out"
 set title "keyd rotate against what users write instead (median wall time, Vault + Kubernetes doubles over HTTPS)"
 set style data histograms
@@ -35,7 +35,8 @@ set style fill solid 0.8 border -1
 set logscale y
 set ylabel "milliseconds (log scale)"
 set yrange [1:*]
-set key top left
+set key top left reverse Left
+set bmargin 4
 set grid ytics
 plot "$data" using 2:xtic(1) title "servers as Go (TCP_NODELAY)", '' using 3 title "servers as Python http.server (Nagle)"
 GP

@@ -69,19 +69,18 @@ Result<int> accounted_current_version(Context& ctx, const Swarm& swarm) {
   return meta->current_version;
 }
 
-void account_for_versions(Context& ctx, const Swarm& swarm, const ports::PathMetadata& known) {
+void account_for_versions(Context& ctx, const Swarm& swarm, const ports::PathMetadata& meta) {
   if (!ctx.account_versions || !ctx.store.capabilities().writes) return;
-  const ports::PathMetadata* meta = &known;
-  if (meta->versions.empty()) return;
+  if (meta.versions.empty()) return;
   auto newest = ctx.audit.newest_written_version(swarm.name);
   if (!newest) {
     spdlog::warn("swarm {}: cannot read the audit trail to account for stored versions: {}", swarm.name,
                  newest.error().message);
     return;
   }
-  for (const auto& info : meta->versions) {
+  for (const auto& info : meta.versions) {
     if (*newest && info.version <= **newest) continue;
-    if (auto st = ctx.audit.append(recovered_event(ctx, swarm, *meta, info)); !st) {
+    if (auto st = ctx.audit.append(recovered_event(ctx, swarm, meta, info)); !st) {
       spdlog::warn("swarm {}: cannot record version {} as recovered: {}", swarm.name, info.version,
                    st.error().message);
       return;

@@ -140,6 +140,11 @@ class LeaseElector final : public ports::LeaderElector {
       observe(*created, now);
       return true;
     }
+    if (const auto spec = lease->find("spec"); spec != lease->end() && !spec->is_object() && !spec->is_null()) {
+      // A Lease's spec is an object; anything else is a broken (or hostile) API server, and writing
+      // into it would throw. No leadership on such an answer: the next round reads it again.
+      return fail(ErrorCode::unavailable, "the API server's Lease has a spec that is not an object");
+    }
     observe(*lease, now);
     const std::string holder = string_at(*lease, {"spec", "holderIdentity"});
     const auto duration = std::chrono::seconds{int_at(*lease, {"spec", "leaseDurationSeconds"}, 0)};

@@ -199,5 +199,24 @@ TEST_F(LeaseElectorTest, TwoCandidatesRacingForANewLeaseGetOneWinner) {
   EXPECT_FALSE(a->step().leading);
 }
 
+// Fuzz finding 17: a Lease whose spec is not an object (a broken or hostile API server) made the
+// elector throw out of step() — std::terminate in the daemon. It is an error naming the lease.
+TEST_F(LeaseElectorTest, ALeaseWhoseSpecIsNotAnObjectIsAnErrorNotACrash) {
+  auto a = elector("keyd-a");
+  for (const json& spec : {json("Lease"), json::array({1, 2}), json(7)}) {
+    json body = {{"apiVersion", "coordination.k8s.io/v1"},
+                 {"kind", "Lease"},
+                 {"metadata", {{"name", "keyd"}, {"namespace", "default"}, {"resourceVersion", "5"}}},
+                 {"spec", spec}};
+    kube().control("POST", "faults",
+                   {{"method", "GET"}, {"path", "/leases/keyd$"}, {"status", 200}, {"body", body}, {"times", 1}});
+    const auto s = a->step();
+    EXPECT_FALSE(s.leading) << spec.dump();
+    EXPECT_NE(s.error.find("lease default/keyd"), std::string::npos) << s.error;
+    EXPECT_NE(s.error.find("spec"), std::string::npos) << s.error;
+  }
+  EXPECT_TRUE(a->step().leading);  // a well-formed answer again: it leads
+}
+
 }  // namespace
 }  // namespace keyd::adapters

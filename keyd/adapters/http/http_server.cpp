@@ -17,8 +17,8 @@ namespace {
 
 // Rejected tokens are logged at most this often: a flood of random tokens must not flood the log.
 constexpr std::uint32_t k_rejections_logged_per_second = 10;
-using http::Authenticators;
 using http::authenticate;
+using http::Authenticators;
 
 void add_auth_headers(http::Response& response, const ports::Authentication& auth) {
   if (response.status == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"keyd\"");
@@ -33,9 +33,9 @@ void add_auth_headers(http::Response& response, const ports::Authentication& aut
 // may send one.
 http::Completion refuse_unauthenticated(http::Completion done, const ports::Authentication& auth) {
   const bool unavailable = auth.kind == ports::Authentication::Kind::unavailable;
-  done.response = http::error_response(unavailable ? 503 : 401, unavailable
-                                                                    ? "the bearer token cannot be checked now"
-                                                                    : "a request with a body needs a valid bearer token");
+  done.response =
+      http::error_response(unavailable ? 503 : 401, unavailable ? "the bearer token cannot be checked now"
+                                                                : "a request with a body needs a valid bearer token");
   add_auth_headers(*done.response, auth);
   done.close = true;
   return done;
@@ -50,7 +50,8 @@ http::Response call_handler(ports::ApiHandler& handler, const http::Job& job, po
     add_auth_headers(response, request.auth);
     return response;
   } catch (const std::exception&) {
-    spdlog::error("api: {} {}: internal error", job.head.method, redact_for_message(job.head.path));
+    spdlog::error("api: {} {}: internal error", redact_for_message(job.head.method, 40),
+                  redact_for_message(job.head.path));
     return http::error_response(500, "internal error");
   }
 }
@@ -65,12 +66,13 @@ http::Completion serve(http::Job job, ports::ApiHandler& handler, const Authenti
     done.close = job.auth_only;  // its body is not read
     return done;
   }
-  ports::Authentication auth =
-      job.auth ? std::move(*job.auth) : job.probe ? ports::Authentication{} : authenticate(job.head, authenticators);
+  ports::Authentication auth = job.auth    ? std::move(*job.auth)
+                               : job.probe ? ports::Authentication{}
+                                           : authenticate(job.head, authenticators);
   if (auth.kind == ports::Authentication::Kind::rejected) {
     if (const auto dropped = rejections.admit()) {
-      spdlog::info("api: {} {} from {}: token rejected ({}){}", job.head.method, redact_for_message(job.head.path), job.remote,
-                   auth.reason,
+      spdlog::info("api: {} {} from {}: token rejected ({}){}", redact_for_message(job.head.method, 40),
+                   redact_for_message(job.head.path), job.remote, auth.reason,
                    *dropped == 0 ? "" : fmt::format("; {} similar lines dropped", *dropped));
     }
   }
@@ -133,7 +135,8 @@ Result<std::unique_ptr<HttpServer>> start_http_server(HttpServerOptions options,
       return http::Completion{connection, http::error_response(500, "internal error"), true, std::nullopt};
     }
   };
-  auto server = std::make_unique<http::EventServer>(listener, std::move(context), std::move(loop), std::move(serve_one));
+  auto server =
+      std::make_unique<http::EventServer>(listener, std::move(context), std::move(loop), std::move(serve_one));
   spdlog::info("api: listening on {}://{}:{}", tls ? "https" : "http", options.host, server->port());
   return std::unique_ptr<HttpServer>(std::move(server));
 }

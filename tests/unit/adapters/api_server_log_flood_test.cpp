@@ -87,5 +87,29 @@ TEST(ApiServerLogFlood, RejectedTokensLogAFewLinesASecondAndSayHowManyWereDroppe
   EXPECT_EQ(after.find("random-token"), std::string::npos);
 }
 
+// The method is the caller's text: the "token rejected" line quoted it as sent (fuzz finding 16
+// found the daemon's 405 answer doing the same). A method holding a key-shaped run is redacted in
+// the log; built at run time so the source holds no key-shaped line.
+TEST(ApiServerLogFlood, TheRejectedTokenLineRedactsAKeyShapedMethod) {
+  testing::LogCapture log;
+  testing::TempDir dir;
+  testing::write_tokens_file(dir / "tokens", {{"good-token", "ci"}});
+  auto tokens = make_tokens_file_authenticator((dir / "tokens").string());
+  ASSERT_TRUE(tokens) << tokens.error().message;
+  NullHandler handler;
+  HttpServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  auto server = start_http_server(options, handler, {*tokens});
+  ASSERT_TRUE(server) << server.error().message;
+  const std::string run = std::string(31, 'B') + "C" + std::string(32, 'B');
+  const std::string reply = testing::raw_exchange(
+      (*server)->port(), "X" + run + " /v1/swarms HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n\r\n", true);
+  EXPECT_NE(reply.find(" 401 "), std::string::npos) << reply;
+  server->reset();
+  EXPECT_NE(log.text().find("token rejected"), std::string::npos) << log.text();
+  EXPECT_EQ(log.text().find(run.substr(0, 16)), std::string::npos) << log.text();
+}
+
 }  // namespace
 }  // namespace keyd::adapters

@@ -172,5 +172,28 @@ TEST_F(DaemonApiTest, AnswersNeverQuoteAKeyShapedRunOfThePath) {
   EXPECT_NE(call("GET", "/v1/nothing-here", as("token:ci")).body.find("/v1/nothing-here"), std::string::npos);
 }
 
+// The method is the caller's text too, and the 405 answer quoted it unredacted (fuzz finding 16,
+// tests/fuzz/http_request_fuzz): a method holding a line the scanner reads as a labelled swarm key
+// came back in the body. The method is built here at run time (runs of one hex letter), so the
+// source never holds a key-shaped line for `keyd scan --git-history` to find.
+TEST_F(DaemonApiTest, AnswersNeverQuoteAKeyShapedRunOfTheMethod) {
+  lead();
+  const auto b = [](std::size_t n) { return std::string(n, 'B'); };
+  const std::string label = std::string("swarm") + "key";
+  const std::string method = b(20) + label + "re_reach" + b(32) + "~" + b(31) + "C" + b(32) + "#" + b(55) + "T";
+  ASSERT_FALSE(domain::scan_for_keys(method).empty()) << "the input must hold what the scanner calls a key";
+  for (const Authentication& auth : {Authentication{}, as("token:ci"), as("token:agent")}) {
+    for (const std::string path : {"/healthz", "/v1/swarms", "/v1/swarms/ipfs-overlay", "/v1/swarms/ipfs-overlay/key",
+                                   "/v1/swarms/ipfs-overlay/rotate", "/v1/nothing-here"}) {
+      const auto r = call(method, path, auth);
+      EXPECT_GE(r.status, 400) << path;
+      EXPECT_TRUE(domain::scan_for_keys(r.body).empty()) << path << ": " << r.body;
+      EXPECT_EQ(r.body.find(b(16)), std::string::npos) << path << ": " << r.body;
+    }
+  }
+  // A method that is not key-shaped is still named: the caller sees what was refused.
+  EXPECT_NE(call("PATCH", "/v1/swarms/ipfs-overlay", as("token:ci")).body.find("PATCH"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace keyd::app

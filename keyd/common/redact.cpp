@@ -2,6 +2,8 @@
 // see include/keyd/common/redact.hpp.
 #include "keyd/common/redact.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 
@@ -46,6 +48,14 @@ std::size_t utf8_sequence_length(std::string_view text) {
   const bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
   const bool surrogate = cp >= 0xD800 && cp <= 0xDFFF;
   return overlong || surrogate || cp > 0x10FFFF ? 0 : n;
+}
+
+// Whether fmt's {:?} shows this character (one valid UTF-8 sequence) as an escape such as "\u200b"
+// or "\U000de7b3": its letters and digits would join the words around it into a key-shaped run.
+// fmt's own answer, so the two never disagree (fmt escapes what Unicode calls non-printable).
+bool escaped_when_quoted(std::string_view character) {
+  const std::string quoted = fmt::format("{:?}", character);
+  return quoted.size() != character.size() + 2;
 }
 
 bool is_separator(char c) { return c == '/' || c == '.' || c == '-' || c == '_' || c == '='; }
@@ -93,12 +103,15 @@ std::string redact_for_message(std::string_view text, std::size_t max_chars) {
       ++i;
       continue;
     }
-    // Bytes that are not UTF-8 become U+FFFD: quoted with {:?} they would show as "\xff" escapes,
-    // whose letters join the words around them (and JSON output needs UTF-8 anyway).
+    // Bytes that are not UTF-8, and characters {:?} would escape, become U+FFFD: quoted, they would
+    // show as "\xff" or "\u200b", whose letters join the words around them (and JSON needs UTF-8).
     const std::size_t n = utf8_sequence_length(text.substr(i));
     if (n == 0) {
       out += "\xEF\xBF\xBD";
       ++i;
+    } else if (escaped_when_quoted(text.substr(i, n))) {
+      out += "\xEF\xBF\xBD";  // one character, one replacement
+      i += n;
     } else {
       out.append(text.substr(i, n));
       i += n;

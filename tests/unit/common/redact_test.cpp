@@ -1,6 +1,7 @@
 // redact_for_message: what keyd quotes of text it did not write (fuzz finding 8, docs/fuzzing.md).
 #include "keyd/common/redact.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -41,6 +42,24 @@ TEST(Redact, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
   EXPECT_EQ(redact_for_message("a\xc3"), "a\uFFFD");
   EXPECT_EQ(redact_for_message("a\xc0\xaf" "b"), "a\uFFFD\uFFFD" "b");
   EXPECT_EQ(redact_for_message("a\xed\xa0\x80" "b"), "a\uFFFD\uFFFD\uFFFD" "b");
+}
+
+// Valid UTF-8 that fmt's {:?} would escape (a C1 control, a zero-width space, a byte-order mark, an
+// unassigned or private-use code point) becomes U+FFFD too: quoted, U+DE7B3 showed as "\U000de7b3",
+// whose letters and digits joined the next word into a key-shaped run (fuzz finding 18, kubeconfig:
+// current-context "...\U000de7b3l7___..."). What a message quotes must come out of {:?} unescaped.
+TEST(Redact, CodePointsThatQuotingWouldEscapeBecomeTheReplacementCharacter) {
+  for (const std::string cp : {"\xc2\x85", "\xe2\x80\x8b", "\xef\xbb\xbf", "\xf3\x9e\x9e\xb3", "\xf3\xa0\x80\x81",
+                               "\xee\x80\x80", "\xf4\x8f\xbf\xbf"}) {
+    const std::string redacted = redact_for_message("ctx" + cp + "l7");
+    EXPECT_EQ(redacted, "ctx\uFFFDl7") << fmt::format("{:?}", cp);
+    EXPECT_EQ(fmt::format("{:?}", redacted), "\"" + redacted + "\"");
+  }
+  // Printable text outside ASCII stays as it is, and quoting leaves it alone.
+  for (const std::string text : {"caf\xc3\xa9", "\xe2\x80\xa6", "\xf0\x9f\x94\x91", "\xe4\xb8\xad\xe6\x96\x87", "\xef\xbf\xbd"}) {
+    EXPECT_EQ(redact_for_message(text), text);
+    EXPECT_EQ(fmt::format("{:?}", redact_for_message(text)), "\"" + text + "\"");
+  }
 }
 
 }  // namespace

@@ -172,7 +172,8 @@ Result<std::optional<int>> FileSystem::create_unnamed(const std::filesystem::pat
 }
 
 Status FileSystem::link_unnamed(int fd, const std::filesystem::path& path) {
-  return fail(ErrorCode::internal, fmt::format("link {} (fd {}): this file system has no unnamed files", path.string(), fd));
+  return fail(ErrorCode::internal,
+              fmt::format("link {} (fd {}): this file system has no unnamed files", path.string(), fd));
 }
 
 FileSystem& posix_file_system() {
@@ -183,7 +184,7 @@ FileSystem& posix_file_system() {
 Status atomic_write_file(const std::filesystem::path& path, std::span<const std::uint8_t> data, mode_t mode,
                          FileSystem& fs) {
   const std::filesystem::path dir = parent_or_dot(path);
-  KEYD_TRY(ensure_directory(dir, 0700));
+  KEYD_TRY(ensure_directory(dir, 0700, fs));
   KEYD_ASSIGN_OR_RETURN(const std::filesystem::path temp, detail::temp_path_for(path));
 
   const auto context = fmt::format("write {}", path.string());
@@ -263,13 +264,20 @@ Result<Secret> read_small_regular_file(const std::filesystem::path& path, std::s
   return out;
 }
 
-Status ensure_directory(const std::filesystem::path& dir, mode_t mode) {
+Status ensure_directory(const std::filesystem::path& dir, mode_t mode, FileSystem& fs) {
   if (dir.empty()) return {};
   std::filesystem::path current;
   for (const auto& part : dir) {
+    const std::filesystem::path parent = current.empty() ? std::filesystem::path(".") : current;
     current /= part;
     if (part == "/" || part.empty()) continue;
-    if (::mkdir(current.c_str(), mode) == 0) continue;
+    if (::mkdir(current.c_str(), mode) == 0) {
+      // The new entry is in the parent directory: only an fsync of the parent makes it durable.
+      if (auto synced = fs.fsync_dir(parent); !synced) {
+        return fail(std::move(synced).error().with_context(fmt::format("create directory {}", current.string())));
+      }
+      continue;
+    }
     const int err = errno;
     if (err != EEXIST) return errno_error("create directory", current, err);
     struct stat st {};

@@ -102,7 +102,7 @@ Status replace_key_file(const std::filesystem::path& path, std::span<const std::
                         const KeyFileOptions& options, FileSystem& fs) {
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   const auto context = fmt::format("write {}", path.string());
-  if (auto made = ensure_directory(dir, 0700); !made) return fail(made.error().with_context(context));
+  if (auto made = ensure_directory(dir, 0700, fs); !made) return fail(made.error().with_context(context));
   sweep_stale_temps(dir, path.filename().native(), fs);
 
   auto created = create_pending(path, dir, options, fs);

@@ -75,8 +75,10 @@ struct KeyFileOptions {
 // that is not a regular file or holds more than max_bytes; not_found when it does not exist.
 [[nodiscard]] Result<Secret> read_small_regular_file(const std::filesystem::path& path, std::size_t max_bytes);
 
-// mkdir -p with the given mode for directories it creates.
-[[nodiscard]] Status ensure_directory(const std::filesystem::path& dir, mode_t mode = 0700);
+// mkdir -p with the given mode for directories it creates; the parent of each directory it creates
+// is fsynced (fs.fsync_dir), so the new directory survives a crash. An error names the directory.
+[[nodiscard]] Status ensure_directory(const std::filesystem::path& dir, mode_t mode = 0700,
+                                      FileSystem& fs = posix_file_system());
 
 // An exclusive advisory lock (flock) on a lock file, held for the object's lifetime.
 // Serialises concurrent keyd processes. Waits up to `timeout`, then fails with timeout.

@@ -79,8 +79,9 @@ BundleFile keyd_rbac_file(const BundleValues& v) {
                {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels())}};
   Json rules = Json::array();
   if (!agent_delivery(v)) {  // with the agent keyd never touches a Secret
-    rules.push_back(rule("", "secrets", {v.key_delivery.secret}, {"get", "update"},
-                         "The swarm key Secret and no other: read it and replace it with the resourceVersion read."));
+    rules.push_back(rule("", "secrets", {v.key_delivery.secret}, {"get", "update", "patch"},
+                         "The swarm key Secret and no other: read it and replace it with the resourceVersion read; "
+                         "patch writes a new key in one request (optional)."));
     rules.push_back(
         rule("", "secrets", {}, {"create"},
              "Creating it on the first rotation (RBAC cannot limit create by name). Optional once it exists."));

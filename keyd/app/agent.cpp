@@ -1,9 +1,9 @@
 // keyd agent: the init-container (once) and sidecar (run) loops. See include/keyd/app/agent.hpp.
 #include "keyd/app/agent.hpp"
 
-#include "swarm_ops.hpp"
 #include "keyd/domain/backoff.hpp"
 #include "keyd/domain/swarm_key.hpp"
+#include "swarm_ops.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -17,6 +17,11 @@ namespace {
 
 std::string seconds_text(std::chrono::milliseconds d) {
   return fmt::format("{:.1f}s", static_cast<double>(d.count()) / 1000.0);
+}
+
+// A limit as the user wrote it, most likely: "2s", "90s", "1.5s".
+std::string limit_text(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? fmt::format("{}s", d.count() / 1000) : seconds_text(d);
 }
 
 }  // namespace
@@ -74,6 +79,12 @@ Agent::Agent(Context& ctx, const Swarm& swarm, ports::KeySink& sink, ports::Chan
 Result<AgentReport> Agent::once() {
   const int attempts = std::max(1, m_options.retries + 1);
   const domain::BackoffPolicy policy{attempts, m_options.retry_base, m_options.retry_max_wait, {}};
+  const auto started = m_ctx.clock.now();
+  const auto remaining = [&]() -> std::optional<std::chrono::milliseconds> {
+    if (!m_options.time_limit) return std::nullopt;
+    const auto used = std::chrono::duration_cast<std::chrono::milliseconds>(m_ctx.clock.now() - started);
+    return std::max(std::chrono::milliseconds{0}, *m_options.time_limit - used);
+  };
   for (int attempt = 1;; ++attempt) {
     auto fetched = fetch_current();
     if (fetched) {
@@ -82,11 +93,20 @@ Result<AgentReport> Agent::once() {
       return m_report;
     }
     Error error = std::move(fetched).error();
-    if (!agent_should_retry(error) || attempt >= attempts) {
-      if (attempt > 1) error.message += fmt::format(" (gave up after {} attempts)", attempt);
+    const auto left = remaining();
+    const bool out_of_time = left && *left <= std::chrono::milliseconds{0};
+    if (!agent_should_retry(error) || attempt >= attempts || out_of_time) {
+      if (out_of_time && agent_should_retry(error)) {
+        error.message += fmt::format(" (gave up after {} attempt{}: the time limit of {} passed)", attempt,
+                                     attempt == 1 ? "" : "s", limit_text(*m_options.time_limit));
+        error.code = ErrorCode::timeout;
+      } else if (attempt > 1) {
+        error.message += fmt::format(" (gave up after {} attempts)", attempt);
+      }
       return fail(std::move(error));
     }
-    const auto delay = domain::backoff_delay(policy, attempt, jitter(), std::nullopt);
+    auto delay = domain::backoff_delay(policy, attempt, jitter(), std::nullopt);
+    if (left) delay = std::min(delay, *left);  // the last attempt starts at the latest when the time is up
     if (m_hooks.progress) {
       m_hooks.progress(fmt::format("waiting for {}: attempt {}/{} in {}: {}", m_ctx.store.describe(), attempt + 1,
                                    attempts, seconds_text(delay), error.message));
@@ -172,8 +192,7 @@ Status Agent::sync_sink() {
   // Written and audited by the delivery core, as every delivery is. An audit failure is returned
   // after the change is recorded: the consumer's on-change action is owed either way.
   const detail::DeliveryOptions options{.audit_unchanged = true, .stop_on_audit_failure = false};
-  KEYD_ASSIGN_OR_RETURN(auto results,
-                        detail::deliver(m_ctx, m_delivery, current.info.version, current.data, options));
+  KEYD_ASSIGN_OR_RETURN(auto results, detail::deliver(m_ctx, m_delivery, current.info.version, current.data, options));
   detail::TargetDelivery& written = results.front();
   if (written.failure) return fail(std::move(*written.failure));
   ++m_report.writes;

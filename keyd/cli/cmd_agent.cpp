@@ -11,10 +11,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 namespace keyd::cli {
 
@@ -72,11 +77,75 @@ struct Options {
   std::optional<gid_t> gid;
   int retries = 5;
   std::string retry_max_wait = "30s";
+  std::string timeout;  // --once only; empty: k_default_once_timeout
+};
+
+// An init container that never ends blocks its pod without a word; one that fails is restarted by
+// the kubelet with backoff and shows its error. Two minutes outlasts a Vault restart or leader
+// election and still surfaces a real outage quickly.
+constexpr std::string_view k_default_once_timeout = "2m";
+// How long past --timeout the watchdog waits for the soft limit (no new attempt, no wait beyond it)
+// before it ends the process: one request started just before the limit may still be running.
+constexpr std::chrono::milliseconds k_watchdog_grace{1500};
+
+// For --once: no request of the store may outlast the time limit, and the store makes one attempt
+// per request — the agent's --retries are the only retries, so the two never multiply.
+void cap_store_timeouts(config::Config& config, std::chrono::milliseconds limit) {
+  auto& vault = config.store.vault;
+  vault.timeout = std::min(vault.timeout, limit);
+  vault.connect_timeout = std::min(vault.connect_timeout, limit);
+  vault.max_attempts = 1;
+  auto& daemon = config.store.daemon;
+  daemon.timeout = std::min(daemon.timeout, limit);
+  daemon.max_attempts = 1;
+  config.store.mcp.timeout = std::min(config.store.mcp.timeout, limit);
+}
+
+// Ends the process when --once overruns its time limit by more than the grace, whatever an attempt
+// is doing: the sink is written atomically and an audit line torn by the exit is repaired by the
+// next append, so stopping anywhere is safe. Disarmed on destruction.
+class Watchdog {
+ public:
+  explicit Watchdog(std::chrono::milliseconds after, std::string limit_text)
+      : m_thread([this, after, text = std::move(limit_text)] {
+          std::unique_lock lock(m_mutex);
+          if (m_cv.wait_for(lock, after, [this] { return m_disarmed; })) return;
+          std::fprintf(stderr, "keyd: error: agent --once: still no key after the time limit of %s; giving up\n",
+                       text.c_str());
+          std::fflush(stderr);
+          std::_Exit(k_exit_failure);
+        }) {}
+  ~Watchdog() {
+    {
+      const std::lock_guard lock(m_mutex);
+      m_disarmed = true;
+    }
+    m_cv.notify_all();
+    m_thread.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+ private:
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_disarmed = false;
+  std::thread m_thread;  // last: started once the rest is ready
 };
 
 Result<app::AgentOptions> agent_options(const Options& o) {
   app::AgentOptions options;
   options.retries = o.retries;
+  if (!o.once && !o.timeout.empty()) {
+    return fail(ErrorCode::invalid_config,
+                "--timeout bounds --once; the continuous agent keeps retrying (each request is bounded by the "
+                "store's timeout)");
+  }
+  if (o.once) {
+    KEYD_ASSIGN_OR_RETURN(
+        options.time_limit,
+        duration_option("--timeout", o.timeout.empty() ? std::string(k_default_once_timeout) : o.timeout));
+  }
   KEYD_ASSIGN_OR_RETURN(options.interval, duration_option("--interval", o.interval));
   KEYD_ASSIGN_OR_RETURN(options.retry_max_wait, duration_option("--retry-max-wait", o.retry_max_wait));
   options.retry_base = std::min(options.retry_base, options.retry_max_wait);
@@ -99,7 +168,11 @@ int run_agent(Options o) {
 
   // The audit actor: user@host, plus who the store says the agent is once it logged in (Vault:
   // "root@ipfs-0 vault:kubernetes/keyd-reader sa=ipfs/ipfs-overlay"). Set before each audit entry.
-  auto session = open_swarm(o.swarm, Targets::skip, Actor{agent_actor(), StoreLogin::appended});
+  ConfigAdjust adjust;
+  if (options->time_limit) {
+    adjust = [limit = *options->time_limit](config::Config& config) { cap_store_timeouts(config, limit); };
+  }
+  auto session = open_swarm(o.swarm, Targets::skip, Actor{agent_actor(), StoreLogin::appended}, adjust);
   if (!session) return report_error(session.error());
   auto sink = make_agent_sink(o.sink, o.uid, o.gid);
 
@@ -108,7 +181,11 @@ int run_agent(Options o) {
   app::Agent agent(session->context(), session->swarm, *sink, action->get(), *options, std::move(hooks));
 
   if (o.once) {
+    std::optional<Watchdog> watchdog;
+    watchdog.emplace(*options->time_limit + k_watchdog_grace,
+                     o.timeout.empty() ? std::string(k_default_once_timeout) : o.timeout);
     auto report = agent.once();
+    watchdog.reset();
     if (!report) return report_error(report.error());
     write_stdout(fmt::format("agent: swarm {} version {} (fingerprint {}) {}: {}\n", session->swarm.name,
                              report->version, report->fingerprint, sink->describe(),
@@ -156,6 +233,9 @@ void add_agent(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--retry-max-wait", opts->retry_max_wait, "Longest wait between two attempts (exponential backoff)")
       ->capture_default_str();
+  cmd->add_option("--timeout", opts->timeout,
+                  "--once: the most the whole fetch may take, every attempt and wait included (default 2m); "
+                  "the store's requests are capped at it and not retried by themselves");
   cmd->footer(
       "Source: the configured store: vault with any auth method (Kubernetes auth from the pod's\n"
       "service-account token is the usual one), mcp, file, or daemon (the keyd daemon's API with a projected\n"
@@ -171,6 +251,7 @@ void add_agent(CLI::App& app, Action& action) {
       "changed with --on-change exit.\n"
       "Examples:\n"
       "  keyd agent --once --sink /data/ipfs/swarm.key --uid 1000 --gid 1000\n"
+      "  keyd agent --once --timeout 30s --retries 3 --sink /data/ipfs/swarm.key\n"
       "  keyd agent --sink /data/ipfs/swarm.key --interval 30s --on-change command -- ipfs shutdown");
   cmd->callback([opts, &action] { action = [opts] { return run_agent(*opts); }; });
 }

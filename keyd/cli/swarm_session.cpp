@@ -6,8 +6,9 @@
 
 namespace keyd::cli {
 
-Result<SwarmSession> open_swarm(const SwarmOptions& options, Targets targets, Actor actor) {
+Result<SwarmSession> open_swarm(const SwarmOptions& options, Targets targets, Actor actor, const ConfigAdjust& adjust) {
   KEYD_ASSIGN_OR_RETURN(config::Config config, load(options.config));
+  if (adjust) adjust(config);
   KEYD_ASSIGN_OR_RETURN(const config::SwarmConfig* selected, config::select_swarm(config, options.swarm));
   const config::SwarmConfig swarm = *selected;
   SwarmSession session;

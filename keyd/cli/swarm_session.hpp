@@ -5,6 +5,7 @@
 #include "options.hpp"
 #include "runtime.hpp"
 
+#include <functional>
 #include <memory>
 
 namespace keyd::cli {
@@ -18,8 +19,13 @@ struct SwarmSession {
 
 enum class Targets { build, skip };
 
+// A change a command makes to the loaded configuration before anything is built from it (e.g. the
+// agent's --timeout capping the store's timeouts).
+using ConfigAdjust = std::function<void(config::Config&)>;
+
 // Reading commands skip the targets: they need no target credentials (a kubeconfig).
 [[nodiscard]] Result<SwarmSession> open_swarm(const SwarmOptions& options, Targets targets = Targets::build,
-                                              Actor actor = Actor{os_actor(), StoreLogin::appended});
+                                              Actor actor = Actor{os_actor(), StoreLogin::appended},
+                                              const ConfigAdjust& adjust = {});
 
 }  // namespace keyd::cli

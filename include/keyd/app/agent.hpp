@@ -5,6 +5,7 @@
 //     already holds that fingerprint, done. Store failures that may pass (unavailable, timeout,
 //     not yet issued) are retried `retries` times with capped exponential backoff and jitter; the
 //     final error names the store, the path and the last status. Nothing is written on failure.
+//     With a time_limit, retries also end when it passes (the error says so).
 //   run(): a sidecar. The same first sync, then every `interval` (± jitter) one cheap metadata
 //     call; the key is read (and audited) only when the current version changed. When the sink's
 //     key is replaced by a different one, the on-change action runs once (retried at the next
@@ -27,7 +28,11 @@
 namespace keyd::app {
 
 struct AgentOptions {
-  int retries = 5;                                   // once(): attempts = retries + 1
+  int retries = 5;  // once(): attempts = retries + 1
+  // once(): the most the whole fetch may take, attempts and waits included; no attempt starts and
+  // no wait runs past it. Unset: only `retries` bounds it. (An attempt's own requests are bounded by
+  // the store's timeouts, which the CLI caps at this limit.)
+  std::optional<std::chrono::milliseconds> time_limit;
   std::chrono::milliseconds retry_base{500};         // first backoff step
   std::chrono::milliseconds retry_max_wait{30'000};  // cap of one backoff wait (both modes)
   std::chrono::milliseconds interval{30'000};        // run(): time between version polls

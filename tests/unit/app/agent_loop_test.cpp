@@ -192,6 +192,27 @@ TEST_F(AgentLoop, OnceRetriesAnUnavailableStoreWithCappedBackoffThenFailsWriting
   EXPECT_NE(lines[2].find("attempt 4/4"), std::string::npos) << lines[2];
 }
 
+// The time limit (`keyd agent --once --timeout`) ends the retries even with many left: no wait
+// runs past it, no attempt starts after it, and the error says which limit passed.
+TEST_F(AgentLoop, OnceStopsRetryingWhenItsTimeLimitPasses) {
+  rotate_store();
+  store.fail_next = -1;
+  options.retries = 100;
+  options.retry_max_wait = 30s;
+  options.time_limit = 10s;
+  auto report = Agent(ctx, swarm, sink, nullptr, options, hooks()).once();
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().code, ErrorCode::timeout);
+  EXPECT_NE(report.error().message.find("503 Vault is sealed"), std::string::npos) << report.error().message;
+  EXPECT_NE(report.error().message.find("the time limit of 10s passed"), std::string::npos) << report.error().message;
+  std::chrono::milliseconds slept{0};
+  for (const auto d : clock.sleeps()) slept += d;
+  EXPECT_EQ(slept, 10s) << "the waits fill the limit exactly, the last one cut short";
+  EXPECT_EQ(store.read_calls, static_cast<int>(clock.sleeps().size()) + 1) << "one attempt at the limit, then none";
+  EXPECT_LT(store.read_calls, 101);
+  EXPECT_EQ(sink.writes, 0);
+}
+
 TEST_F(AgentLoop, OnceSucceedsWhenTheStoreComesBackWithinTheRetries) {
   const std::string fp = rotate_store();
   store.fail_next = 2;

@@ -41,7 +41,8 @@ TEST_F(AgentCli, OnceWritesTheStoredKeyByteEqualWithMode0600AndTheRequestedOwner
   // Audited: the fetch and the write, by user@pod.
   const std::string audit = read_file(dir / ".keyd/agent-audit.jsonl");
   // The actor: user@pod, and who Vault says the pod is (the login's role and service account).
-  EXPECT_NE(audit.find(R"(@ipfs-0 vault:kubernetes/keyd-reader sa=ipfs/ipfs-node entity=)"), std::string::npos) << audit;
+  EXPECT_NE(audit.find(R"(@ipfs-0 vault:kubernetes/keyd-reader sa=ipfs/ipfs-node entity=)"), std::string::npos)
+      << audit;
   EXPECT_NE(audit.find(R"("action":"fetch")"), std::string::npos) << audit;
   EXPECT_NE(audit.find(R"("action":"sync")"), std::string::npos) << audit;
   for (const auto& text : {r.out, r.err, audit}) EXPECT_EQ(text.find(hex_of(key)), std::string::npos);
@@ -134,6 +135,61 @@ TEST_F(AgentCli, OnceWithAPolicyThatCannotReadThePathIsRefused) {
   EXPECT_FALSE(std::filesystem::exists(dir / "swarm.key"));
 }
 
+// An init container must not hang (issue 19): with the store's own retries (max_attempts 4 of 30 s
+// each, the defaults) multiplied by the agent's, a frozen Vault kept `--once --retries 1` for over
+// three minutes. --timeout bounds the whole fetch, every attempt and wait included: the store's
+// requests get at most that long and no retries of their own (the agent's are the only ones), and
+// a watchdog ends the process if an attempt still overruns. The bound asserted here is generous:
+// this checks that the agent stops, not how fast.
+TEST_F(AgentCli, OnceEndsWithinItsTimeoutWhenVaultIsFrozen) {
+  rotate();
+  write_agent_config("");  // the defaults: timeout 30s, max_attempts 4
+  vault.control("POST", "faults", {{"path", "^/v1/secret/data/"}, {"delay_ms", 60000}, {"times", nullptr}});
+  const auto started = std::chrono::steady_clock::now();
+  BackgroundKeyd process(
+      {"agent", "--config", "agent.yaml", "--once", "--sink", "swarm.key", "--retries", "5", "--timeout", "2s"},
+      dir.path(), env({}));
+  const int exit_code = process.wait_exit(std::chrono::seconds{20});
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(exit_code, 1) << process.err();
+  EXPECT_LT(took, std::chrono::seconds{8}) << "a 2 s time limit must end the agent within seconds";
+  EXPECT_NE(process.err().find("time limit of 2s"), std::string::npos) << process.err();
+  EXPECT_NE(process.err().find("secret/data/ipfs-overlay/swarm-key"), std::string::npos) << process.err();
+  EXPECT_FALSE(std::filesystem::exists(dir / "swarm.key"));
+}
+
+// One attempt can be several requests (the Kubernetes login, then the read), each capped at the
+// limit: a login answered just before it, then a read that never is, would end the attempt near
+// twice the limit. The watchdog ends the process at the limit plus its grace (1.5 s) instead.
+TEST_F(AgentCli, OnceIsEndedByTheWatchdogWhenAnAttemptOverrunsItsTimeout) {
+  rotate();
+  write_agent_config("");
+  vault.control("POST", "faults", {{"path", "^/v1/auth/kubernetes/login"}, {"delay_ms", 1800}, {"times", 1}});
+  vault.control("POST", "faults", {{"path", "^/v1/secret/data/"}, {"delay_ms", 60000}, {"times", nullptr}});
+  const auto started = std::chrono::steady_clock::now();
+  BackgroundKeyd process({"agent", "--config", "agent.yaml", "--once", "--sink", "swarm.key", "--timeout", "2s"},
+                         dir.path(), env({}));
+  const int exit_code = process.wait_exit(std::chrono::seconds{20});
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(exit_code, 1) << process.err();
+  EXPECT_LT(took, std::chrono::seconds{8});
+  EXPECT_NE(process.err().find("still no key after the time limit of 2s"), std::string::npos) << process.err();
+  EXPECT_FALSE(std::filesystem::exists(dir / "swarm.key"));
+}
+
+// Within the time limit the agent still retries: a Vault that answers 503 twice, then the key.
+TEST_F(AgentCli, OnceRetriesWithinItsTimeout) {
+  const std::string key = rotate();
+  vault.control(
+      "POST", "faults",
+      {{"path", "^/v1/secret/data/"}, {"status", 503}, {"body", {{"errors", {"Vault is sealed"}}}}, {"times", 2}});
+  const auto r =
+      agent({"--once", "--sink", "swarm.key", "--retries", "5", "--retry-max-wait", "50ms", "--timeout", "20s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(dir / "swarm.key"), key);
+  EXPECT_NE(r.err.find("attempt 3/6"), std::string::npos) << r.err;
+}
+
 TEST_F(AgentCli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(agent({"--once"}).exit_code, 2);  // --sink is required
   EXPECT_EQ(agent({"--once", "--sink", "k", "--on-change", "exit"}).exit_code, 2);
@@ -144,6 +200,10 @@ TEST_F(AgentCli, UsageErrorsExitWithTwo) {
   const auto help = run_keyd({"agent", "--help"}, dir.path());
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("or daemon (the keyd daemon's API"), std::string::npos) << help.out;  // the daemon source
+  EXPECT_NE(help.out.find("--timeout"), std::string::npos) << help.out;
+  EXPECT_EQ(agent({"--once", "--sink", "k", "--timeout", "never"}).exit_code, 2);
+  EXPECT_EQ(agent({"--once", "--sink", "k", "--timeout", "0s"}).exit_code, 2);
+  EXPECT_EQ(agent({"--sink", "k", "--timeout", "10s"}).exit_code, 2);  // bounds --once only
 }
 
 }  // namespace

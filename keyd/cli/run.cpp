@@ -67,7 +67,8 @@ std::span<const Command> commands_to_register(int argc, char** argv) {
       return k_commands;
     }
   }
-  if (chosen == nullptr) return k_commands;
+  if (chosen == nullptr)
+    return argc == 2 && std::string_view(argv[1]) == "--version" ? std::span<const Command>{} : k_commands;
   return {chosen, 1};
 }
 
@@ -85,6 +86,7 @@ int run(int argc, char** argv) {
       "Start here:  keyd rotate --config configs/local.yaml\n"
       "Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error.\n"
       "Run 'keyd <command> --help' for a command's options.");
+  app.set_version_flag("--version", "keyd " KEYD_VERSION, "Print keyd's version and exit (as `keyd version`)");
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "Log verbosity on stderr")
       ->envname("KEYD_LOG_LEVEL")
@@ -99,6 +101,8 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "keyd: error: %s\nRun 'keyd --help' or 'keyd <command> --help' for usage.\n", e.what());

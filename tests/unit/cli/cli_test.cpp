@@ -214,6 +214,11 @@ TEST_F(Cli, HelpTeaches) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("check-and-set"), std::string::npos);
   EXPECT_EQ(keyd({"version"}).out, "keyd " KEYD_VERSION "\n");
+  // The conventional flag too (issue 19), on stdout with exit 0, and listed in --help.
+  r = keyd({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "keyd " KEYD_VERSION "\n");
+  EXPECT_NE(keyd({"--help"}).out.find("--version"), std::string::npos);
 }
 
 TEST_F(Cli, AFailingTargetExitsOneButKeepsTheVersion) {

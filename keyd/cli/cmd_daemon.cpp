@@ -11,7 +11,7 @@ void add_daemon(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("daemon",
                                  "Run keyd as a service: keep every swarm's targets on the stored key, rotate on "
                                  "schedule, serve the HTTP API (/healthz, /readyz, /metrics, /v1/swarms)");
-  cmd->add_option("--config", flags->config, "Configuration file")->envname("KEYD_CONFIG");
+  cmd->add_option("-c,--config", flags->config, "Configuration file (YAML)")->envname("KEYD_CONFIG");
   cmd->add_option("--listen", flags->listen, "host:port for the HTTP API (overrides server.listen)");
   cmd->callback([flags, &action] { action = [flags] { return DaemonRunner(*flags).run(); }; });
 }

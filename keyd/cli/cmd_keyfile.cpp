@@ -24,7 +24,7 @@ void add_generate(CLI::App& app, Action& action) {
       "It goes to stdout only with --out -. With --config (or KEYD_CONFIG) the generation is audited.\n"
       "Example: keyd generate --out $IPFS_PATH/swarm.key");
   cmd->add_option("-O,--out", opts->out, "Key file to write, or - for stdout")->required();
-  cmd->add_flag("-f,--force", opts->force, "Replace an existing file");
+  cmd->add_flag("--force", opts->force, "Replace an existing file");
   cmd->add_option("-c,--config", opts->config, "Configuration file, for the audit trail")->envname("KEYD_CONFIG");
   cmd->callback([opts, &action] {
     action = [opts] {

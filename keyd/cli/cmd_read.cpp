@@ -22,7 +22,7 @@ void add_fetch(CLI::App& app, Action& action) {
   add_swarm_options(*cmd, opts->swarm);
   cmd->add_option("-v,--version", opts->version, "Version to fetch (default: current)")->check(CLI::PositiveNumber);
   cmd->add_option("-O,--out", opts->out, "Key file to write (mode 0600, atomically), or - for stdout")->required();
-  cmd->add_flag("-f,--force", opts->force, "Replace an existing file that does not hold a swarm key");
+  cmd->add_flag("--force", opts->force, "Replace an existing file that does not hold a swarm key");
   cmd->footer(
       "Every fetch is audited. An existing swarm key file at --out is replaced; any other file is\n"
       "kept unless --force is given. Example: keyd fetch --out $IPFS_PATH/swarm.key");

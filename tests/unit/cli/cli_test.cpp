@@ -221,6 +221,20 @@ TEST_F(Cli, HelpTeaches) {
   EXPECT_NE(keyd({"--help"}).out.find("--version"), std::string::npos);
 }
 
+// CLI conventions (issue 19): every command that reads a configuration takes -c/--config, and no
+// short flag means two things: -f is bundle's --values (as in Helm); --force is spelled out.
+TEST_F(Cli, ShortFlagsMeanOneThingEverywhere) {
+  for (const char* command : {"rotate", "sync", "fetch", "history", "import", "rollback", "daemon", "agent",
+                              "generate"}) {
+    const auto help = keyd({command, "--help"});
+    ASSERT_EQ(help.exit_code, 0) << command;
+    EXPECT_NE(help.out.find("-c,--config"), std::string::npos) << command << ":\n" << help.out;
+    EXPECT_EQ(help.out.find("-f,"), std::string::npos) << command << " has a short -f:\n" << help.out;
+  }
+  EXPECT_NE(keyd({"bundle", "--help"}).out.find("-f,--values"), std::string::npos);
+  EXPECT_EQ(keyd({"generate", "-f", "--out", "k"}).exit_code, 2) << "-f is not --force";
+}
+
 TEST_F(Cli, AFailingTargetExitsOneButKeepsTheVersion) {
   write_file(dir / "blocker", "a file where a directory should be");
   write_file(dir / "t.yaml", std::string(k_local_config) + "      - {type: file, path: blocker/swarm.key}\n");

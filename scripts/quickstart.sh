@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install, build, and run keyd's main job on the embedded default: rotate the swarm key of the
-# swarm in configs/local.yaml (file store under .keyd/, key delivered to .keyd/ipfs/swarm.key).
+# swarm in configs/local.yaml (file store under configs/.keyd/, key delivered to
+# configs/.keyd/ipfs/swarm.key: a config's relative paths are relative to its directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,5 +15,5 @@ config=configs/local.yaml
 echo
 "$keyd" history --config "$config"
 echo
-"$keyd" inspect .keyd/ipfs/swarm.key
+"$keyd" inspect configs/.keyd/ipfs/swarm.key
 "$keyd" audit verify --config "$config"

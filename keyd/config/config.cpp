@@ -4,9 +4,14 @@
 #include "schema.hpp"
 #include "yaml_text.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <string>
+#include <system_error>
+#include <vector>
 
 namespace keyd::config {
 namespace {
@@ -100,15 +105,15 @@ void check_exclusive(const SwarmConfig& swarm, const YAML::Node& item, Claims& p
   const YAML::Node target_nodes = item["targets"];
   for (std::size_t i = 0; i < swarm.targets.size(); ++i) {
     const TargetConfig& target = swarm.targets[i];
-    const YAML::Node node = target_nodes && target_nodes.IsSequence() && i < target_nodes.size() ? target_nodes[i]
-                                                                                                  : item;
+    const YAML::Node node =
+        target_nodes && target_nodes.IsSequence() && i < target_nodes.size() ? target_nodes[i] : item;
     if (target.type == TargetType::file && !target.path.empty()) {
       const std::string normal = std::filesystem::path(target.path).lexically_normal().string();
       claim(targets, "file:" + normal, "target file '" + target.path + "'", overwrite, swarm.name,
             mark_of(node, "path", node), problems);
     } else if (target.type == TargetType::kubernetes && !target.secret.empty()) {
-      const std::string where = (target.namespace_name.empty() ? "<default namespace>" : target.namespace_name) +
-                                "/" + target.secret + " key " + target.key;
+      const std::string where = (target.namespace_name.empty() ? "<default namespace>" : target.namespace_name) + "/" +
+                                target.secret + " key " + target.key;
       claim(targets, "secret:" + where, "target Secret " + where, overwrite, swarm.name, mark_of(node, "secret", node),
             problems);
     }
@@ -129,8 +134,8 @@ void parse_swarms(const YAML::Node& value, const Where& where, Problems& problem
     const YAML::Node name_node = item["name"];
     const auto [first, inserted] = first_line.emplace(swarm.name, name_node.Mark().line + 1);
     if (!inserted) {
-      problems.add(name_node.Mark(), where.path + "[" + std::to_string(index) + "].name: duplicate swarm name '" + swarm.name +
-                                         "' (first at line " + std::to_string(first->second) + ")");
+      problems.add(name_node.Mark(), where.path + "[" + std::to_string(index) + "].name: duplicate swarm name '" +
+                                         swarm.name + "' (first at line " + std::to_string(first->second) + ")");
     }
     if (swarm.path.empty()) swarm.path = swarm.name + "/swarm-key";
     if (inserted) check_exclusive(swarm, item, paths, targets, problems);  // a duplicate name says enough
@@ -157,7 +162,8 @@ void parse_store(const YAML::Node& value, const Where& where, Problems& problems
   if (!schema::parse_map(value, where, problems, k_store_fields, out.store)) return;
   const YAML::Node mcp = value["mcp"];
   if (out.store.backend == StoreBackend::mcp && !(mcp && mcp.IsMap() && mcp["command"])) {
-    problems.add(value["backend"].Mark(), where.path + ".mcp.command: required with backend mcp (the MCP server to start)");
+    problems.add(value["backend"].Mark(),
+                 where.path + ".mcp.command: required with backend mcp (the MCP server to start)");
   }
   // The daemon backend has no default daemon or token either.
   const YAML::Node daemon = value["daemon"];
@@ -204,9 +210,87 @@ Result<Config> parse_config(std::string_view yaml_text, std::string_view source_
   return config;
 }
 
-Result<Config> load_config(const std::filesystem::path& path) {
+namespace {
+
+// Every key of a config that names a local file or directory, with its name for messages: the one
+// list resolve_relative_paths() walks (a swarm's `path` is a store path, an MCP command is looked up
+// in PATH: neither is here).
+template <typename Visit>
+void for_each_file_path(Config& c, Visit&& visit) {
+  visit("store.file.dir", c.store.file.dir);
+  visit("store.file.master_key_file", c.store.file.master_key_file);
+  auto& vault = c.store.vault;
+  visit("store.vault.auth.token_file", vault.auth.token_file);
+  visit("store.vault.auth.role_id_file", vault.auth.role_id_file);
+  visit("store.vault.auth.secret_id_file", vault.auth.secret_id_file);
+  visit("store.vault.auth.jwt_file", vault.auth.jwt_file);
+  visit("store.vault.tls.ca_file", vault.tls.ca_file);
+  visit("store.vault.tls.client_cert_file", vault.tls.client_cert_file);
+  visit("store.vault.tls.client_key_file", vault.tls.client_key_file);
+  for (auto& [variable, file] : c.store.mcp.env_files) visit("store.mcp.env_files." + variable, file);
+  visit("store.daemon.token_file", c.store.daemon.token_file);
+  visit("store.daemon.ca_file", c.store.daemon.ca_file);
+  visit("audit.file", c.audit.file);
+  visit("kubernetes.kubeconfig", c.kubernetes.kubeconfig);
+  visit("server.auth.tokens_file", c.server.auth.tokens_file);
+  if (c.server.tls) {
+    visit("server.tls.cert_file", c.server.tls->cert_file);
+    visit("server.tls.key_file", c.server.tls->key_file);
+  }
+  visit("leader_election.lock_file", c.leader_election.lock_file);
+  for (std::size_t s = 0; s < c.swarms.size(); ++s) {
+    for (std::size_t t = 0; t < c.swarms[s].targets.size(); ++t) {
+      auto& target = c.swarms[s].targets[t];
+      if (target.type == TargetType::file) visit(fmt::format("swarms[{}].targets[{}].path", s, t), target.path);
+    }
+  }
+}
+
+bool present(const std::filesystem::path& p) {
+  std::error_code ec;
+  return std::filesystem::symlink_status(p, ec).type() != std::filesystem::file_type::not_found && !ec;
+}
+
+// Relative paths name places next to the config file, wherever keyd runs from. keyd 0.1.0 resolved
+// them against the working directory; an existing setup may still keep its state there. Such a
+// path — present under the working directory, absent under the config's — is refused rather than
+// silently replaced by a new, empty one (a second store with a new master key, a key file nobody
+// reads), naming both places.
+Status resolve_relative_paths(Config& config, const std::filesystem::path& base, const std::filesystem::path& cwd) {
+  std::vector<std::string> stranded;
+  for_each_file_path(config, [&](const std::string& key, std::string& value) {
+    if (value.empty() || std::filesystem::path(value).is_absolute()) return;
+    const std::filesystem::path resolved = (base / value).lexically_normal();
+    const std::filesystem::path before = (cwd / value).lexically_normal();
+    if (resolved != before && present(before) && !present(resolved)) {
+      stranded.push_back(
+          fmt::format("  {} '{}': {} does not exist, {} does", key, value, resolved.string(), before.string()));
+    }
+    value = resolved.string();
+  });
+  if (stranded.empty()) return {};
+  std::string message = fmt::format(
+      "{}: relative paths in a config resolve against its directory {} (keyd 0.1.0 resolved them against the "
+      "working directory, {}); these exist only under the working directory — move them next to the config, or "
+      "write absolute paths:",
+      config.source, base.string(), cwd.string());
+  for (const auto& line : stranded) message += "\n" + line;
+  return fail(ErrorCode::invalid_config, std::move(message));
+}
+
+}  // namespace
+
+Result<Config> load_config(const std::filesystem::path& path, const std::filesystem::path& working_dir) {
   KEYD_ASSIGN_OR_RETURN(const std::string text, yaml_text::read_file(path, "config file"));
-  return parse_config(text, path.string());
+  KEYD_ASSIGN_OR_RETURN(Config config, parse_config(text, path.string()));
+  std::error_code ec;
+  std::filesystem::path cwd = working_dir;
+  if (cwd.empty()) cwd = std::filesystem::current_path(ec);
+  if (ec)
+    return fail(ErrorCode::io, fmt::format("config file {}: the working directory: {}", path.string(), ec.message()));
+  const std::filesystem::path base = (cwd / path).lexically_normal().parent_path();
+  KEYD_TRY(resolve_relative_paths(config, base, cwd));
+  return config;
 }
 
 Result<const SwarmConfig*> select_swarm(const Config& config, std::string_view name) {
@@ -217,9 +301,9 @@ Result<const SwarmConfig*> select_swarm(const Config& config, std::string_view n
   }
   if (name.empty() && config.swarms.size() == 1) return &config.swarms.front();
   if (name.empty()) {
-    return fail(ErrorCode::invalid_config,
-                config.swarms.empty() ? std::string("no swarms configured")
-                                      : "several swarms configured, choose one: " + schema::join(names));
+    return fail(ErrorCode::invalid_config, config.swarms.empty()
+                                               ? std::string("no swarms configured")
+                                               : "several swarms configured, choose one: " + schema::join(names));
   }
   return fail(ErrorCode::invalid_config,
               "no swarm named '" + std::string(name) + "' (configured: " + schema::join(names) + ")");

@@ -213,8 +213,13 @@ struct Config {
 // invalid_config errors naming source, line and column (all problems found, one per line).
 [[nodiscard]] Result<Config> parse_config(std::string_view yaml_text, std::string_view source_name);
 
-// Read and parse a file. not_found → invalid_config naming the path.
-[[nodiscard]] Result<Config> load_config(const std::filesystem::path& path);
+// Read and parse a file. not_found → invalid_config naming the path. Relative file and directory
+// paths in it (defaults included) are resolved against the file's directory, so the config means
+// the same wherever keyd runs; a relative path that exists only under `working_dir` (empty: the
+// process's) — state kept there by keyd 0.1.0, which resolved against it — is an invalid_config
+// naming both places, never silently replaced by a new one.
+[[nodiscard]] Result<Config> load_config(const std::filesystem::path& path,
+                                         const std::filesystem::path& working_dir = {});
 
 // The swarm named `name`, or the only one when name is empty. invalid_config when there is no
 // such swarm, or several and no name given (the message lists the names).

@@ -158,7 +158,8 @@ TEST(AgentDaemonSource, ARefusalFailsAtOnceAndNamesTheTokenFileOrTheSwarm) {
 
   const auto rejected = run_keyd(args, dir.path());
   EXPECT_EQ(rejected.exit_code, 1);
-  EXPECT_NE(rejected.err.find("401 unauthenticated: the daemon rejected the token from token"), std::string::npos)
+  EXPECT_NE(rejected.err.find("401 unauthenticated: the daemon rejected the token from " + (dir / "token").string()),
+            std::string::npos)
       << rejected.err;
   const auto forbidden = run_keyd(args, dir.path());
   EXPECT_EQ(forbidden.exit_code, 1);

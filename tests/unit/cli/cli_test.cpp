@@ -21,7 +21,7 @@ TEST_F(Cli, RotateStoresDeliversAndReports) {
   const std::string fp = j["fingerprint"];
   EXPECT_EQ(fp.size(), 32U);
   ASSERT_EQ(j["targets"].size(), 1U);
-  EXPECT_EQ(j["targets"][0]["target"], "file .keyd/ipfs/swarm.key");
+  EXPECT_EQ(j["targets"][0]["target"], "file " + (dir / ".keyd/ipfs/swarm.key").string());  // next to the config
   EXPECT_EQ(j["targets"][0]["outcome"], "changed");
 
   const auto key_file = dir / ".keyd/ipfs/swarm.key";
@@ -42,7 +42,7 @@ TEST_F(Cli, RotateStoresDeliversAndReports) {
 TEST_F(Cli, TextOutputNamesVersionFingerprintAndTargets) {
   auto r = ok({"rotate"});
   EXPECT_NE(r.out.find("rotated swarm ipfs-overlay: version 1, fingerprint "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("file .keyd/ipfs/swarm.key: changed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("file " + (dir / ".keyd/ipfs/swarm.key").string() + ": changed"), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, SyncIsANoOpWhenTargetsAreCurrentAndRepairsThemOtherwise) {
@@ -188,9 +188,13 @@ TEST_F(Cli, ConfigFromTheEnvironment) {
 }
 
 TEST_F(Cli, UsageErrorsExitTwo) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {}, {"frobnicate"}, {"rotate"}, {"fetch", "--config", "keyd.yaml"}, {"rotate", "--output", "xml"},
-           {"rollback", "--config", "keyd.yaml", "--to-version", "0"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"frobnicate"},
+                                             {"rotate"},
+                                             {"fetch", "--config", "keyd.yaml"},
+                                             {"rotate", "--output", "xml"},
+                                             {"rollback", "--config", "keyd.yaml", "--to-version", "0"}}) {
     auto r = keyd(args);
     EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args) << r.err;
     EXPECT_NE(r.err.find("keyd: error: "), std::string::npos) << r.err;
@@ -224,8 +228,8 @@ TEST_F(Cli, HelpTeaches) {
 // CLI conventions (issue 19): every command that reads a configuration takes -c/--config, and no
 // short flag means two things: -f is bundle's --values (as in Helm); --force is spelled out.
 TEST_F(Cli, ShortFlagsMeanOneThingEverywhere) {
-  for (const char* command : {"rotate", "sync", "fetch", "history", "import", "rollback", "daemon", "agent",
-                              "generate"}) {
+  for (const char* command :
+       {"rotate", "sync", "fetch", "history", "import", "rollback", "daemon", "agent", "generate"}) {
     const auto help = keyd({command, "--help"});
     ASSERT_EQ(help.exit_code, 0) << command;
     EXPECT_NE(help.out.find("-c,--config"), std::string::npos) << command << ":\n" << help.out;

@@ -4,8 +4,8 @@
 // and, on a Lease in the kube-apiserver double, keeps leading (nothing released). A configuration
 // that can start still restarts in place, counted as "restarted", and a burst of SIGHUPs during
 // the restarts never kills the daemon.
-#include "support/http_test_client.hpp"
 #include "daemon_process.hpp"
+#include "support/http_test_client.hpp"
 #include "support/kube_double.hpp"
 #include "support/test_support.hpp"
 
@@ -30,7 +30,8 @@ constexpr const char* k_token = "reload-test-token";
 constexpr auto k_lease_duration = 2s;
 constexpr auto k_retry_period = 500ms;
 // The SIGHUP outcome lines: the rejection, or today's restart.
-constexpr const char* k_outcome = R"(SIGHUP: (the new configuration is invalid or cannot start|configuration \S+ is valid))";
+constexpr const char* k_outcome =
+    R"(SIGHUP: (the new configuration is invalid or cannot start|configuration \S+ is valid))";
 
 httplib::Result get(int port, const std::string& path) {
   httplib::Client client("127.0.0.1", port);
@@ -112,7 +113,7 @@ TEST_F(DaemonReload, KeepsServingWhenTheTokensFileBecameWorldReadable) {
   const int port = start(d);
   ASSERT_GT(port, 0);
   ::chmod((dir / "tokens").c_str(), 0644);
-  expect_kept(*d, port, 1, "tokens file tokens: readable by everyone (mode 644)");
+  expect_kept(*d, port, 1, "tokens file " + (dir / "tokens").string() + ": readable by everyone (mode 644)");
 }
 
 TEST_F(DaemonReload, KeepsServingWhenTheTokensFileWasDeleted) {
@@ -120,7 +121,7 @@ TEST_F(DaemonReload, KeepsServingWhenTheTokensFileWasDeleted) {
   const int port = start(d);
   ASSERT_GT(port, 0);
   std::filesystem::remove(dir / "tokens");
-  expect_kept(*d, port, 1, "tokens file tokens: cannot be read");
+  expect_kept(*d, port, 1, "tokens file " + (dir / "tokens").string() + ": cannot be read");
 }
 
 TEST_F(DaemonReload, KeepsServingWhenTheNewListenPortIsHeldByAnotherSocket) {
@@ -138,7 +139,9 @@ TEST_F(DaemonReload, KeepsServingWhenTheTlsCertificateIsMissing) {
   const int port = start(d);
   ASSERT_GT(port, 0);
   write_file(dir / "keyd.yaml", config("127.0.0.1:0", ", tls: {cert_file: missing.crt, key_file: missing.key}"));
-  expect_kept(*d, port, 1, "TLS certificate missing.crt or key missing.key: cannot be loaded");
+  expect_kept(*d, port, 1,
+              "TLS certificate " + (dir / "missing.crt").string() + " or key " + (dir / "missing.key").string() +
+                  ": cannot be loaded");
 }
 
 TEST_F(DaemonReload, KeepsServingWhenTheNewKubeconfigIsMissing) {
@@ -269,10 +272,10 @@ TEST_F(DaemonReloadLease, TheLeaderKeepsItsLeaseThroughEveryRefusedReload) {
   write_file(dir / "keyd.yaml", config(address));
   expect_kept(a, a_port, 2, "listen on " + address + ": cannot bind");
   write_file(dir / "keyd.yaml", config("127.0.0.1:0", ", tls: {cert_file: missing.crt, key_file: missing.key}"));
-  expect_kept(a, a_port, 3, "TLS certificate missing.crt");
+  expect_kept(a, a_port, 3, "TLS certificate " + (dir / "missing.crt").string());
   write_file(dir / "keyd.yaml", config());
   std::filesystem::remove(dir / "tokens");
-  expect_kept(a, a_port, 4, "tokens file tokens: cannot be read");
+  expect_kept(a, a_port, 4, "tokens file " + (dir / "tokens").string() + ": cannot be read");
 
   std::this_thread::sleep_for(k_lease_duration + k_retry_period);  // longer than the lease: still renewed
   EXPECT_EQ(leadership(a_port), "leader") << a.log();

@@ -68,7 +68,9 @@ TEST_F(VaultCli, TokenFileProblemsNameTheFileNeverTheContent) {
   write_config("    auth: {token_file: vault-token}\n");
   const auto missing = keyd({"fetch", "--out", "k.key"}, env());
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
-  EXPECT_NE(missing.err.find("store.vault.auth.token_file vault-token: not found"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("store.vault.auth.token_file " + (dir / "vault-token").string() + ": not found"),
+            std::string::npos)
+      << missing.err;
 
   write_file(dir / "vault-token", " \n");
   const auto empty = keyd({"fetch", "--out", "k.key"}, env());

@@ -1,9 +1,9 @@
 // A flood of bad tokens must not flood the daemon's log: the abuse suite saw one log line per
 // rejected token (1.1–1.6 MB per 3 s flood of random tokens). At most 10 such lines a second are
 // written; the ones dropped are counted in the next line let through.
-#include "support/httplib_system.hpp"
 #include "http/log_throttle.hpp"
 #include "keyd/adapters/http/http_server.hpp"
+#include "support/httplib_system.hpp"
 
 #include "support/http_test_client.hpp"
 #include "support/log_capture.hpp"
@@ -44,22 +44,30 @@ TEST(LogThrottle, LetsTheFirstLinesOfAnIntervalThroughAndCountsTheRest) {
   EXPECT_EQ(throttle.admit(t0 + 1s), 0U);
 }
 
-TEST(ApiServerLogFlood, RejectedTokensLogAFewLinesASecondAndSayHowManyWereDropped) {
-  // Before the server, so the server (and its threads) are gone before the capture is.
-  testing::LogCapture log;
-  testing::TempDir dir;
-  testing::write_tokens_file(dir / "tokens", {{"good-token", "ci"}});
-  auto tokens = make_tokens_file_authenticator((dir / "tokens").string());
-  ASSERT_TRUE(tokens) << tokens.error().message;
-  NullHandler handler;
-  HttpServerOptions options;
-  options.host = "127.0.0.1";
-  options.port = 0;
-  auto server = start_http_server(options, handler, {*tokens});
-  ASSERT_TRUE(server) << server.error().message;
+// The API server on 127.0.0.1 with a tokens file that knows one token, its log captured.
+class ApiServerLogFlood : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::write_tokens_file(dir / "tokens", {{"good-token", "ci"}});
+    auto tokens = make_tokens_file_authenticator((dir / "tokens").string());
+    ASSERT_TRUE(tokens) << tokens.error().message;
+    HttpServerOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    auto started = start_http_server(options, handler, {*tokens});
+    ASSERT_TRUE(started) << started.error().message;
+    server = std::move(*started);
+  }
 
+  testing::LogCapture log;  // first: the server (and its threads) are gone before the capture is
+  testing::TempDir dir;
+  NullHandler handler;
+  std::unique_ptr<HttpServer> server;
+};
+
+TEST_F(ApiServerLogFlood, RejectedTokensLogAFewLinesASecondAndSayHowManyWereDropped) {
   const std::size_t before = log.text().size();
-  httplib::Client client("127.0.0.1", (*server)->port());
+  httplib::Client client("127.0.0.1", server->port());
   constexpr int k_requests = 300;
   for (int i = 0; i < k_requests; ++i) {
     auto res = client.Get("/v1/swarms", {{"Authorization", fmt::format("Bearer random-token-{}", i)}});
@@ -90,23 +98,12 @@ TEST(ApiServerLogFlood, RejectedTokensLogAFewLinesASecondAndSayHowManyWereDroppe
 // The method is the caller's text: the "token rejected" line quoted it as sent (fuzz finding 16
 // found the daemon's 405 answer doing the same). A method holding a key-shaped run is redacted in
 // the log; built at run time so the source holds no key-shaped line.
-TEST(ApiServerLogFlood, TheRejectedTokenLineRedactsAKeyShapedMethod) {
-  testing::LogCapture log;
-  testing::TempDir dir;
-  testing::write_tokens_file(dir / "tokens", {{"good-token", "ci"}});
-  auto tokens = make_tokens_file_authenticator((dir / "tokens").string());
-  ASSERT_TRUE(tokens) << tokens.error().message;
-  NullHandler handler;
-  HttpServerOptions options;
-  options.host = "127.0.0.1";
-  options.port = 0;
-  auto server = start_http_server(options, handler, {*tokens});
-  ASSERT_TRUE(server) << server.error().message;
+TEST_F(ApiServerLogFlood, TheRejectedTokenLineRedactsAKeyShapedMethod) {
   const std::string run = std::string(31, 'B') + "C" + std::string(32, 'B');
   const std::string reply = testing::raw_exchange(
-      (*server)->port(), "X" + run + " /v1/swarms HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n\r\n", true);
+      server->port(), "X" + run + " /v1/swarms HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n\r\n", true);
   EXPECT_NE(reply.find(" 401 "), std::string::npos) << reply;
-  server->reset();
+  server.reset();
   EXPECT_NE(log.text().find("token rejected"), std::string::npos) << log.text();
   EXPECT_EQ(log.text().find(run.substr(0, 16)), std::string::npos) << log.text();
 }

@@ -57,6 +57,7 @@ void add_audit(CLI::App& app, Action& action) {
   auto opts = std::make_shared<Options>();
   auto* audit = app.add_subcommand("audit", "Work with the audit trail");
   audit->require_subcommand(1);
+  audit->footer("Example: keyd audit verify --config configs/local.yaml");
   auto* verify = audit->add_subcommand("verify",
                                        "Check the audit trail's hash chain end to end, and (with --config) "
                                        "that every stored version is accounted for");
@@ -69,7 +70,10 @@ void add_audit(CLI::App& app, Action& action) {
   verify->add_flag("--chain-only", opts->chain_only, "With --config: check the chain only, not the store");
   verify->footer(
       "Exit status 1 names the first line that was changed, removed or reordered, or each stored version "
-      "without an entry or whose anchored entry no longer matches.");
+      "without an entry or whose anchored entry no longer matches.\n"
+      "Examples:\n"
+      "  keyd audit verify --config configs/local.yaml\n"
+      "  keyd audit verify --file /var/lib/keyd/audit.jsonl");
   verify->callback([opts, &action] {
     action = [opts] {
       std::string file = opts->file;
@@ -94,6 +98,7 @@ void add_audit(CLI::App& app, Action& action) {
 
 void add_version(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("version", "Print keyd's version");
+  cmd->footer("Example: keyd version   (the same as keyd --version)");
   cmd->callback([&action] {
     action = [] {
       write_stdout("keyd " KEYD_VERSION "\n");

@@ -60,7 +60,11 @@ void add_inspect(CLI::App& app, Action& action) {
   cmd->footer(
       "Exit status 1 when the file is invalid or the key is weak. Warnings name forms that js-libp2p\n"
       "rejects or that are not canonical. The key itself is never printed; the fingerprint matches\n"
-      "Kubo's 'Swarm key fingerprint' log line.");
+      "Kubo's 'Swarm key fingerprint' log line.\n"
+      "Examples:\n"
+      "  keyd inspect /data/ipfs/swarm.key\n"
+      "  kubectl -n ipfs-system get secret ipfs-swarm-key -o jsonpath='{.data.swarm\\.key}' | base64 -d | keyd inspect "
+      "-");
   cmd->add_option("path", opts->path, "Key file, or - for stdin")->required();
   add_output_option(*cmd, opts->output);
   cmd->callback([opts, &action] {

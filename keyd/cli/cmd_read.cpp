@@ -56,6 +56,11 @@ void add_history(CLI::App& app, Action& action) {
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("history", "List the stored versions of a swarm's key (never the keys)");
+  cmd->footer(
+      "Deleted and destroyed versions are listed as such. The fingerprints match Kubo's log line.\n"
+      "Examples:\n"
+      "  keyd history --config configs/local.yaml\n"
+      "  keyd history --config configs/vault.yaml --swarm ipfs-overlay --output json");
   add_swarm_options(*cmd, opts->swarm);
   add_output_option(*cmd, opts->output);
   cmd->callback([opts, &action] {

@@ -44,6 +44,7 @@ void add_store(CLI::App& app, Action& action) {
   auto opts = std::make_shared<Options>();
   auto* store = app.add_subcommand("store", "Maintain the embedded file store");
   store->require_subcommand(1);
+  store->footer("Example: keyd store repair --config configs/local.yaml --swarm ipfs-overlay");
   auto* repair = store->add_subcommand(
       "repair", "Rebuild a swarm's lost store metadata from the records that verify under the master key");
   add_swarm_options(*repair, opts->swarm);
@@ -53,7 +54,8 @@ void add_store(CLI::App& app, Action& action) {
       "every command on it until then). Versions come from the record names, each verified by its\n"
       "AES-256-GCM tag (bound to path and version); created times are the records' modification times.\n"
       "Records that do not verify are listed and left in place; nothing is deleted. Refused when the\n"
-      "metadata exists or the master key is missing. Audited as \"repair\".");
+      "metadata exists or the master key is missing. Audited as \"repair\".\n"
+      "Example: keyd store repair --config configs/local.yaml --swarm ipfs-overlay");
   repair->callback([opts, &action] {
     action = [opts] {
       auto session = open_swarm(opts->swarm, Targets::skip);

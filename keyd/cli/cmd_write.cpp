@@ -46,9 +46,13 @@ void add_rotate(CLI::App& app, Action& action) {
 }
 
 void add_sync(CLI::App& app, Action& action) {
-  add_write_command(app, action, "sync", "Deliver the current stored version to every target", "synced",
-                    std::make_shared<WriteOptions>(),
-                    [](app::Context& ctx, app::Swarm& swarm) { return app::sync(ctx, swarm); });
+  auto* cmd = add_write_command(app, action, "sync", "Deliver the current stored version to every target", "synced",
+                                std::make_shared<WriteOptions>(),
+                                [](app::Context& ctx, app::Swarm& swarm) { return app::sync(ctx, swarm); });
+  cmd->footer(
+      "Targets that already hold the current key are left alone; the others get it (and their restarts).\n"
+      "Use it after a target failed during a rotation or was changed by hand. Exit status 1 if any failed.\n"
+      "Example: keyd sync --config configs/local.yaml");
 }
 
 void add_import(CLI::App& app, Action& action) {
@@ -62,7 +66,8 @@ void add_import(CLI::App& app, Action& action) {
   cmd->add_option("path", *path, "Key file to import, or - for stdin")->required();
   cmd->footer(
       "The key is validated as go-libp2p would read it, weak keys are refused, and it is stored in\n"
-      "canonical form with reason \"import\".");
+      "canonical form with reason \"import\".\n"
+      "Example: keyd import --config configs/local.yaml old/swarm.key");
 }
 
 void add_rollback(CLI::App& app, Action& action) {
@@ -72,7 +77,9 @@ void add_rollback(CLI::App& app, Action& action) {
       add_write_command(app, action, "rollback", "Re-promote an earlier version as a new version", "rolled back", opts,
                         [to](app::Context& ctx, app::Swarm& swarm) { return app::rollback(ctx, swarm, *to); });
   cmd->add_option("--to-version", *to, "Version to re-promote")->required()->check(CLI::PositiveNumber);
-  cmd->footer("History is never rewritten: version N's key becomes version current+1 with reason \"rollback\".");
+  cmd->footer(
+      "History is never rewritten: version N's key becomes version current+1 with reason \"rollback\".\n"
+      "Example: keyd rollback --config configs/local.yaml --to-version 3");
 }
 
 }  // namespace keyd::cli

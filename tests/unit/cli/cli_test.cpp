@@ -225,6 +225,39 @@ TEST_F(Cli, HelpTeaches) {
   EXPECT_NE(keyd({"--help"}).out.find("--version"), std::string::npos);
 }
 
+// Every command's --help ends with an example of that command (issue 19): the last line names it.
+TEST_F(Cli, EveryHelpEndsWithItsOwnExample) {
+  for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{{"generate"},
+                                                                                       {"inspect"},
+                                                                                       {"rotate"},
+                                                                                       {"sync"},
+                                                                                       {"fetch"},
+                                                                                       {"history"},
+                                                                                       {"import"},
+                                                                                       {"rollback"},
+                                                                                       {"audit"},
+                                                                                       {"audit", "verify"},
+                                                                                       {"scan"},
+                                                                                       {"bundle"},
+                                                                                       {"daemon"},
+                                                                                       {"agent"},
+                                                                                       {"store"},
+                                                                                       {"store", "repair"},
+                                                                                       {"version"}}) {
+    std::vector<std::string> args = command;
+    args.emplace_back("--help");
+    const auto help = keyd(args);
+    std::string name = "keyd";
+    for (const auto& word : command) name += " " + word;
+    ASSERT_EQ(help.exit_code, 0) << name;
+    std::string text = help.out;
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    const std::string last = text.substr(text.rfind('\n') + 1);
+    EXPECT_NE(last.find(name), std::string::npos) << name << " --help ends with: " << last;
+    EXPECT_NE(text.find("Example"), std::string::npos) << name;
+  }
+}
+
 // CLI conventions (issue 19): every command that reads a configuration takes -c/--config, and no
 // short flag means two things: -f is bundle's --values (as in Helm); --force is spelled out.
 TEST_F(Cli, ShortFlagsMeanOneThingEverywhere) {

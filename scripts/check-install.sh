@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# What `cmake --install` puts where (ctest install.layout): installs BUILD_DIR into a scratch DESTDIR
+# (never into the system) and checks that the binary runs from there, that the systemd units name
+# the installed binary (and, where systemd-analyze exists, that it verifies them without a word),
+# and that the docs, example configs, Vault policies and license are in place.
+# Prints "install: N passed, 0 failed"; exits 1 naming the first check that failed.
+#   scripts/check-install.sh BUILD_DIR
+set -euo pipefail
+build=${1:?usage: scripts/check-install.sh BUILD_DIR}
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+DESTDIR=$dest cmake --install "$build" >/dev/null
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+root=$dest$prefix
+passed=0
+check() {  # description, command...
+  local what=$1
+  shift
+  if "$@" >/dev/null 2>&1; then
+    passed=$((passed + 1))
+  else
+    echo "install: FAILED: $what"
+    echo "install: $passed passed, 1 failed"
+    exit 1
+  fi
+}
+version=$(sed -n 's/^project(keyd VERSION \([0-9.]*\).*/\1/p' "$(dirname "$0")/../CMakeLists.txt")
+check "bin/keyd is installed and executable" test -x "$root/bin/keyd"
+check "the installed keyd says its version" grep -qx "keyd $version" <("$root/bin/keyd" --version)
+units=$root/lib/systemd/system
+for unit in keyd.service keyd-rotate.service keyd-rotate.timer; do
+  check "$unit is installed" test -f "$units/$unit"
+done
+check "keyd.service runs the installed binary" grep -qx "ExecStart=$prefix/bin/keyd daemon --config /etc/keyd/keyd.yaml" "$units/keyd.service"
+check "keyd-rotate.service runs the installed binary" grep -qx "ExecStart=$prefix/bin/keyd rotate --config /etc/keyd/keyd.yaml" "$units/keyd-rotate.service"
+check "no placeholder is left in the units" bash -c "! grep -q '@' '$units/keyd.service' '$units/keyd-rotate.service'"
+if command -v systemd-analyze >/dev/null; then
+  # verify checks that ExecStart exists: point the copies at the binary in DESTDIR.
+  mkdir -p "$dest/verify"
+  for unit in keyd.service keyd-rotate.service keyd-rotate.timer; do
+    sed "s|$prefix/bin/keyd|$root/bin/keyd|" "$units/$unit" >"$dest/verify/$unit"
+  done
+  out=$(cd "$dest/verify" && systemd-analyze verify keyd.service keyd-rotate.service keyd-rotate.timer 2>&1) || true
+  check "systemd-analyze verify says nothing about the units: $out" test -z "$out"
+else
+  echo "install: systemd-analyze not installed: units checked by content only"
+fi
+docs=$root/share/doc/keyd
+for f in README.md CHANGELOG.md LICENSE docs/daemon.md docs/agent.md examples/local.yaml examples/vault.yaml \
+  examples/bundle-values.yaml policies/keyd.hcl policies/keyd-reader.hcl; do
+  check "share/doc/keyd/$f is installed" test -f "$docs/$f"
+done
+check "nothing key-shaped is installed" "$root/bin/keyd" scan "$dest"
+echo "install: $passed passed, 0 failed"

@@ -2,28 +2,29 @@
 # its bugs). `just --list` shows them. `just` is optional: scripts/install-just.sh installs the
 # pinned rust-just from npm (tools/just/), or `npm install -g rust-just`.
 #
-# Environment: KEYD_CONFIG (keyd's config), KEYD (a keyd binary: skips the build), KUBECONFIG,
+# Environment: KEYD_CONFIG (keyd's config), KEYD (the keyd binary; default: keyd on PATH), KUBECONFIG,
 # KEYD_BUNDLE_VALUES, KEYD_BUNDLE_OUT, IPFS_NAMESPACE, IPFS_NAME (must match the values).
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 config := env_var_or_default("KEYD_CONFIG", "configs/local.yaml")
 ipfs_path := env_var_or_default("IPFS_PATH", env_var_or_default("HOME", "/root") + "/.ipfs")
-keyd := env_var_or_default("KEYD", "./build/release/bin/keyd")
+keyd := env_var_or_default("KEYD", "keyd")
 values := env_var_or_default("KEYD_BUNDLE_VALUES", "configs/bundle-values.yaml")
 bundle_dir := env_var_or_default("KEYD_BUNDLE_OUT", ".keyd/bundle")
 namespace := env_var_or_default("IPFS_NAMESPACE", "ipfs-system")
 name := env_var_or_default("IPFS_NAME", "ipfs")
 
-# Install dependencies and build an optimised keyd
+# Install dependencies and build an optimised keyd (only when asked: recipes use the keyd that is there)
 build:
     ./scripts/install-deps.sh
     cmake --preset release >/dev/null
     cmake --build --preset release --target keyd
+    @echo "built build/release/bin/keyd: use it with KEYD=$PWD/build/release/bin/keyd, or install it (cmake --install)"
 
-# keyd itself: built here unless $KEYD names a binary
+# The keyd the recipes run: $KEYD, else keyd on PATH. Never builds one unasked.
 [private]
 built:
-    {{ if env_var_or_default("KEYD", "") == "" { just_executable() + " build" } else { "test -x " + quote(keyd) } }}
+    @command -v {{quote(keyd)}} >/dev/null || { echo "just: no keyd to run ({{keyd}}): put keyd on PATH (cmake --install, the .deb), set KEYD=/path/to/keyd, or build one with 'just build'" >&2; exit 127; }
 
 # Everything CI runs: warnings-as-errors build, sanitizer build, all tests
 test:

@@ -169,6 +169,19 @@ check "just undeploy removes the overlay, keeps the namespace and the key Secret
   "$(kubectl_ get namespace ipfs-system -o jsonpath='{.metadata.name}' 2>/dev/null)" \
   "$(kubectl_ get secret ipfs-swarm-key -n ipfs-system -o jsonpath='{.metadata.name}' 2>/dev/null)"
 
+# Recipes use the keyd that is there ($KEYD, else PATH) and never build one unasked (issue 19: with
+# KEYD unset, `just fetch-swarm-key` used to run apt and a full build).
+mkdir -p "$tmp/pathbin"
+ln -s "$keyd_bin" "$tmp/pathbin/keyd"
+started=$SECONDS
+env -u KEYD PATH=/usr/bin:/bin timeout 60 "$just_bin" --justfile "$root/Justfile" history >"$tmp/nokeyd.out" 2>&1
+check "without KEYD and without keyd on PATH a recipe stops at once, says how to get one, builds nothing" bash -c 'cat "$1"; [ "$0" -ne 0 ] &&
+  grep -q "no keyd to run" "$1" && grep -q KEYD= "$1" && ! grep -q -e "cmake --preset" -e "cmake --build" -e apt-get -e install-deps "$1" && [ "$2" -lt 20 ]' \
+  "$?" "$tmp/nokeyd.out" "$((SECONDS - started))"
+env -u KEYD PATH="$tmp/pathbin:$PATH" timeout 60 "$just_bin" --justfile "$root/Justfile" history >"$tmp/pathkeyd.out" 2>&1
+check "without KEYD a recipe runs the keyd on PATH" bash -c 'cat "$1"; [ "$0" -eq 0 ] && grep -q VERSION "$1"' \
+  "$?" "$tmp/pathkeyd.out"
+
 check "no recipe's output contains the key" bash -c '! grep -qi -e "$0" "$1"/*.out' "$key_hex" "$tmp"
 
 echo "$passed passed, $failed failed"

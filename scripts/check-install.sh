@@ -24,7 +24,7 @@ check() {  # description, command...
     exit 1
   fi
 }
-version=$(sed -n 's/^project(keyd VERSION \([0-9.]*\).*/\1/p' "$(dirname "$0")/../CMakeLists.txt")
+version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")  # the build's own version
 check "bin/keyd is installed and executable" test -x "$root/bin/keyd"
 check "the installed keyd says its version" grep -qx "keyd $version" <("$root/bin/keyd" --version)
 units=$root/lib/systemd/system

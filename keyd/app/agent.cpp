@@ -95,8 +95,9 @@ Result<AgentReport> Agent::once() {
     Error error = std::move(fetched).error();
     const auto left = remaining();
     const bool out_of_time = left && *left <= std::chrono::milliseconds{0};
-    if (!agent_should_retry(error) || attempt >= attempts || out_of_time) {
-      if (out_of_time && agent_should_retry(error)) {
+    const bool retryable = agent_should_retry(error);
+    if (!retryable || attempt >= attempts || out_of_time) {
+      if (out_of_time && retryable) {
         error.message += fmt::format(" (gave up after {} attempt{}: the time limit of {} passed)", attempt,
                                      attempt == 1 ? "" : "s", limit_text(*m_options.time_limit));
         error.code = ErrorCode::timeout;

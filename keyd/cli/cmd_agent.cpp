@@ -84,6 +84,11 @@ struct Options {
 // the kubelet with backoff and shows its error. Two minutes outlasts a Vault restart or leader
 // election and still surfaces a real outage quickly.
 constexpr std::string_view k_default_once_timeout = "2m";
+
+// --once's time limit as the user gave it (or the default): parsed once, quoted by the watchdog.
+std::string once_timeout_text(const Options& o) {
+  return o.timeout.empty() ? std::string(k_default_once_timeout) : o.timeout;
+}
 // How long past --timeout the watchdog waits for the soft limit (no new attempt, no wait beyond it)
 // before it ends the process: one request started just before the limit may still be running.
 constexpr std::chrono::milliseconds k_watchdog_grace{1500};
@@ -142,9 +147,7 @@ Result<app::AgentOptions> agent_options(const Options& o) {
                 "store's timeout)");
   }
   if (o.once) {
-    KEYD_ASSIGN_OR_RETURN(
-        options.time_limit,
-        duration_option("--timeout", o.timeout.empty() ? std::string(k_default_once_timeout) : o.timeout));
+    KEYD_ASSIGN_OR_RETURN(options.time_limit, duration_option("--timeout", once_timeout_text(o)));
   }
   KEYD_ASSIGN_OR_RETURN(options.interval, duration_option("--interval", o.interval));
   KEYD_ASSIGN_OR_RETURN(options.retry_max_wait, duration_option("--retry-max-wait", o.retry_max_wait));
@@ -182,8 +185,7 @@ int run_agent(Options o) {
 
   if (o.once) {
     std::optional<Watchdog> watchdog;
-    watchdog.emplace(*options->time_limit + k_watchdog_grace,
-                     o.timeout.empty() ? std::string(k_default_once_timeout) : o.timeout);
+    watchdog.emplace(*options->time_limit + k_watchdog_grace, once_timeout_text(o));
     auto report = agent.once();
     watchdog.reset();
     if (!report) return report_error(report.error());

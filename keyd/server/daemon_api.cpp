@@ -68,9 +68,8 @@ DaemonApi::DaemonApi(app::DaemonService& daemon, std::shared_ptr<app::StoreMetri
 ApiResponse DaemonApi::handle(const ApiRequest& request) {
   const auto parts = segments(request.path);
   const auto method_not_allowed = [&](std::string_view allowed) {
-    return error_response(
-        405, "method_not_allowed",
-        fmt::format("{} {}: use {}", redact_for_message(request.method, 40), quoted(request.path), allowed));
+    return error_response(405, "method_not_allowed",
+                          fmt::format("{} {}: use {}", redact_method(request.method), quoted(request.path), allowed));
   };
   const auto not_found = [&] {
     return error_response(404, "not_found", fmt::format("no such resource: {}", quoted(request.path)));

@@ -16,4 +16,8 @@ namespace keyd {
 // max_chars → cut with "…".
 [[nodiscard]] std::string redact_for_message(std::string_view text, std::size_t max_chars = 200);
 
+// An HTTP request's method as the caller sent it, for an answer or a log line: redacted like any
+// text from outside (fuzz finding 16) and at most 40 characters (real methods are short words).
+[[nodiscard]] inline std::string redact_method(std::string_view method) { return redact_for_message(method, 40); }
+
 }  // namespace keyd

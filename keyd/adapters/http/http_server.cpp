@@ -50,8 +50,7 @@ http::Response call_handler(ports::ApiHandler& handler, const http::Job& job, po
     add_auth_headers(response, request.auth);
     return response;
   } catch (const std::exception&) {
-    spdlog::error("api: {} {}: internal error", redact_for_message(job.head.method, 40),
-                  redact_for_message(job.head.path));
+    spdlog::error("api: {} {}: internal error", redact_method(job.head.method), redact_for_message(job.head.path));
     return http::error_response(500, "internal error");
   }
 }
@@ -71,7 +70,7 @@ http::Completion serve(http::Job job, ports::ApiHandler& handler, const Authenti
                                            : authenticate(job.head, authenticators);
   if (auth.kind == ports::Authentication::Kind::rejected) {
     if (const auto dropped = rejections.admit()) {
-      spdlog::info("api: {} {} from {}: token rejected ({}){}", redact_for_message(job.head.method, 40),
+      spdlog::info("api: {} {} from {}: token rejected ({}){}", redact_method(job.head.method),
                    redact_for_message(job.head.path), job.remote, auth.reason,
                    *dropped == 0 ? "" : fmt::format("; {} similar lines dropped", *dropped));
     }

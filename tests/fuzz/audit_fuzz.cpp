@@ -60,7 +60,7 @@ void written_chain(std::string_view spec) {
   spec.remove_suffix(1);
   const bool ascii = std::ranges::all_of(spec, [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   std::string log;
-  std::string prev(detail::k_genesis);
+  std::string prev = detail::genesis_hash();
   std::string last;
   std::int64_t seq = 0;
   fuzz::Splitter lines(spec, "\n");

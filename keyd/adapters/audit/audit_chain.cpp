@@ -16,7 +16,7 @@ using OrderedJson = nlohmann::ordered_json;
 constexpr std::string_view k_torn_flag = "after_torn_line";
 
 bool is_hash(const std::string& s) {
-  return s.size() == k_genesis.size() &&
+  return s.size() == k_hash_digits &&
          std::ranges::all_of(s, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 

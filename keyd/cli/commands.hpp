@@ -25,5 +25,6 @@ void add_bundle(CLI::App& app, Action& action);
 void add_daemon(CLI::App& app, Action& action);
 void add_agent(CLI::App& app, Action& action);
 void add_store(CLI::App& app, Action& action);
+void add_config(CLI::App& app, Action& action);
 
 }  // namespace keyd::cli

@@ -34,7 +34,8 @@ constexpr std::array k_commands{
     Command{"sync", add_sync},         Command{"fetch", add_fetch},       Command{"history", add_history},
     Command{"import", add_import},     Command{"rollback", add_rollback}, Command{"audit", add_audit},
     Command{"scan", add_scan},         Command{"bundle", add_bundle},     Command{"daemon", add_daemon},
-    Command{"agent", add_agent},       Command{"store", add_store},       Command{"version", add_version},
+    Command{"agent", add_agent},       Command{"store", add_store},       Command{"config", add_config},
+    Command{"version", add_version},
 };
 
 // Building every subcommand's options costs more than the rest of `keyd version` (CLI11 allocates

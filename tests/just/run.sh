@@ -2,10 +2,11 @@
 # The Justfile's overlay recipes, run by the real `just` against a kube-apiserver double this script
 # starts (127.0.0.1, kernel-chosen port, TLS with a CA made here; KUBECONFIG points at it) and a keyd
 # whose store is a temporary file store with a kubernetes target on the double:
-#   just bundle, generate-swarm-key, deploy (twice: rotate, then sync), cluster-status, pin-content
+#   just bundle, generate-swarm-key, deploy (refused without a kubernetes target; then twice: rotate, then sync), cluster-status, pin-content
 #   (against a stand-in for Kubo's RPC API that answers POST only), undeploy.
 # Installs nothing. Needs: just (scripts/install-just.sh, or on PATH), kubectl and the openssl CLI
-# (scripts/install-kube-test-tools.sh), python3, curl, and a built keyd ($KEYD, else build/release or
+# (scripts/install-kube-test-tools.sh), python3, curl, and a built keyd ($KEYD, else build/release,
+# build/release-shared or
 # build/dev). Closing line: "N passed, M failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,7 +17,7 @@ conformance_setup keyd-just
 just_bin=$root/tools/just/node_modules/.bin/just
 [ -x "$just_bin" ] || just_bin=$(command -v just || true)
 keyd_bin=${KEYD:-}
-for candidate in "$root/build/release/bin/keyd" "$root/build/dev/bin/keyd"; do
+for candidate in "$root/build/release/bin/keyd" "$root/build/release-shared/bin/keyd" "$root/build/dev/bin/keyd"; do
   [ -n "$keyd_bin" ] || { [ -x "$candidate" ] && keyd_bin=$candidate; }
 done
 missing=()
@@ -138,6 +139,19 @@ check "just generate-swarm-key shows the fingerprint, never the key" bash -c '[ 
   ! grep -qi -e "$1" "$0"' "$tmp/gen.out" "$key_hex"
 j generate-swarm-key "$gen" >"$tmp/gen2.out" 2>&1
 check "just generate-swarm-key refuses to overwrite" bash -c '[ "$0" -ne 0 ] && [ "$(sed -n 3p "$1")" = "$2" ]' "$?" "$gen" "$key_hex"
+
+# A config without a kubernetes target: deploy refuses before kubectl applies anything (issue 19).
+cat >"$tmp/work/local-only.yaml" <<EOF
+store: {backend: file, file: {dir: $tmp/work/local-store}}
+audit: {file: $tmp/work/local-audit.jsonl}
+swarms:
+  - name: ipfs-overlay
+    targets: [{type: file, path: $tmp/work/swarm.key}]
+EOF
+KEYD_CONFIG=$tmp/work/local-only.yaml j deploy >"$tmp/deploy0.out" 2>&1
+check "just deploy refuses a config without a kubernetes target, before anything is applied" bash -c 'cat "$1"; [ "$0" -ne 0 ] &&
+  grep -q "no swarm has a kubernetes target" "$1" && ! grep -q "created" "$1" && [ -z "$2" ] && ! test -e "$3"' \
+  "$?" "$tmp/deploy0.out" "$(kubectl_ get statefulsets -n ipfs-system -o name 2>/dev/null)" "$tmp/work/local-store"
 
 j deploy >"$tmp/deploy1.out" 2>&1
 check "just deploy applies the bundle, then rotates (the store had no key)" bash -c 'cat "$1"; [ "$0" -eq 0 ] &&

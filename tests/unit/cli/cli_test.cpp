@@ -243,6 +243,8 @@ TEST_F(Cli, EveryHelpEndsWithItsOwnExample) {
                                                                                        {"agent"},
                                                                                        {"store"},
                                                                                        {"store", "repair"},
+                                                                                       {"config"},
+                                                                                       {"config", "check"},
                                                                                        {"version"}}) {
     std::vector<std::string> args = command;
     args.emplace_back("--help");

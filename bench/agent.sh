@@ -5,8 +5,8 @@
 # of the continuous agent (the sidecar) after POLLS polls, from /proc/<pid>/status (VmRSS, VmHWM).
 # For comparison: the Vault Agent injector requests 64Mi per pod; 13–20Mi are measured in use.
 # Prints numbers; asserts nothing.
-#   bench/agent.sh [RUNS] [KEYD_BINARY] [POLLS]   (the portable build: build/portable/bin/keyd;
-#   bench/start.sh runs this for the release and the portable build)
+#   bench/agent.sh [RUNS] [KEYD_BINARY] [POLLS]   (default the release build, needing only glibc;
+#   bench/start.sh runs this for it and for the release-shared build)
 set -euo pipefail
 runs=${1:-21}
 root=$(cd "$(dirname "$0")/.." && pwd)

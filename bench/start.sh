@@ -5,7 +5,7 @@
 # dynamic loader included), the shared libraries it loads, its size, and the number of dynamic
 # relocations; then the resident memory of the agent sidecar after 30 polls (bench/agent.sh) and of the
 # daemon idle and after 100,000 requests (bench/daemon.sh). Prints numbers; asserts nothing.
-#   bench/start.sh [RUNS] [KEYD_BINARY...]   (default: build/release/bin/keyd build/portable/bin/keyd,
+#   bench/start.sh [RUNS] [KEYD_BINARY...]   (default: build/release-shared/bin/keyd build/release/bin/keyd,
 #                                              whichever exist)
 # Uses hyperfine when installed (warm-up runs, then RUNS runs), else bench_time (bench/lib.sh).
 set -euo pipefail
@@ -15,12 +15,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/bench/lib.sh"
 binaries=("$@")
 if [ ${#binaries[@]} -eq 0 ]; then
-  for preset in release portable; do
+  for preset in release-shared release; do
     [ -x "$root/build/$preset/bin/keyd" ] && binaries+=("$root/build/$preset/bin/keyd")
   done
 fi
 for i in "${!binaries[@]}"; do binaries[i]=$(realpath "${binaries[i]}"); done
-[ ${#binaries[@]} -gt 0 ] || { echo "bench: build first: cmake --preset portable && cmake --build --preset portable" >&2; exit 2; }
+[ ${#binaries[@]} -gt 0 ] || { echo "bench: build first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
 
 work=$(mktemp -d)
 start_vault_double "$work"

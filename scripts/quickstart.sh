@@ -6,10 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" --target keyd >/dev/null
+cmake --preset release-shared >/dev/null
+cmake --build --preset release-shared -j "$(nproc 2>/dev/null || echo 2)" --target keyd >/dev/null
 
-keyd=./build/release/bin/keyd
+keyd=./build/release-shared/bin/keyd
 config=configs/local.yaml
 "$keyd" rotate --config "$config"
 echo

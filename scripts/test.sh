@@ -6,7 +6,8 @@
 #      the abuse suite (tests/abuse) against the warnings-as-errors build's daemon;
 #   3. every libFuzzer target on its committed corpus for 10 s (scripts/fuzz.sh 10; docs/fuzzing.md);
 #   4. keyd scan over this repository's whole git history, and the Justfile's recipes against the doubles;
-#   5. the end-to-end proof with real js-libp2p nodes using keys made by keyd (and keyd agent).
+#   5. the end-to-end proof with real js-libp2p nodes using keys made by keyd (and keyd agent);
+#   6. the .deb and the image's root file system, built from the release build and installed/run.
 # Each stage closes with "N passed, S skipped, M failed" (or "N passed, M failed": it cannot skip);
 # a skipped test is never counted as passed, and a skip that is not in the allow-list below fails CI.
 # Ends with one line "total: N passed, S skipped, 0 failed" summing every stage; exits non-zero on any
@@ -117,5 +118,12 @@ build/dev/bin/keyd scan --git-history .
 stage "just recipes against the kube double (tests/just)" env KEYD="$PWD/build/dev/bin/keyd" tests/just/run.sh
 
 stage "end-to-end with real js-libp2p (tests/e2e)" env KEYD=build/dev/bin/keyd tests/e2e/run.sh
+
+# What a platform team installs (docs/install.md): the release build (only glibc) as a .deb, proven
+# by installing it with dpkg into a scratch root, and as the image's root file system, proven by
+# running keyd from it in a chroot as the non-root user (scripts/check-package.sh).
+echo "== packages (scripts/package.sh)"
+./scripts/package.sh
+stage "the .deb and the image's root file system (scripts/check-package.sh)" ./scripts/check-package.sh
 
 echo "total: $passed passed, $skipped skipped, 0 failed"

@@ -1,6 +1,8 @@
 // keyd agent: the init-container (once) and sidecar (run) loops. See include/keyd/app/agent.hpp.
 #include "keyd/app/agent.hpp"
 
+#include "keyd/common/log_fields.hpp"
+
 #include "keyd/domain/backoff.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "swarm_ops.hpp"
@@ -77,6 +79,7 @@ Agent::Agent(Context& ctx, const Swarm& swarm, ports::KeySink& sink, ports::Chan
 }
 
 Result<AgentReport> Agent::once() {
+  const LogScope swarm_scope({.swarm = m_swarm.name});
   const int attempts = std::max(1, m_options.retries + 1);
   const domain::BackoffPolicy policy{attempts, m_options.retry_base, m_options.retry_max_wait, {}};
   const auto started = m_ctx.clock.now();
@@ -142,6 +145,7 @@ AgentReport Agent::run() {
 }
 
 Status Agent::poll() {
+  const LogScope swarm_scope({.swarm = m_swarm.name});
   if (!m_current) {
     KEYD_TRY(fetch_current());
   } else {

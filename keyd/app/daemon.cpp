@@ -2,6 +2,8 @@
 
 #include "swarm_ops.hpp"
 
+#include "keyd/common/log_fields.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -165,6 +167,7 @@ bool Reconciler::has_swarm(std::string_view name) const {
 }
 
 Status Reconciler::check(Entry& entry, TimePoint now, Context& ctx) {
+  const LogScope swarm_scope({.swarm = entry.state.name});
   entry.state.last_check = now;
   if (auto st = refresh(entry, now, ctx); !st) return failed(entry, now, st.error());
   if (!m_leader) return succeeded(entry, now);

@@ -1,5 +1,6 @@
 // Use cases that write a new version: rotate, import, rollback.
 #include "swarm_ops.hpp"
+#include "keyd/common/log_fields.hpp"
 #include "keyd/domain/swarm_key.hpp"
 
 #include <fmt/format.h>
@@ -34,6 +35,7 @@ ports::VersionData clone(const ports::VersionData& d) {
 // Store `key` as a new version after `expected_current`, audit it as `action`, then deliver.
 Result<KeyReport> store_and_deliver(Context& ctx, Swarm& swarm, const domain::SwarmKey& key, int expected_current,
                                     std::string_view action, std::string_view reason) {
+  const LogScope swarm_scope({.swarm = swarm.name});
   ports::VersionData data{key.canonical_text(), key.fingerprint().hex(), ctx.actor, std::string(reason), {}};
   // Intent before the write, result after: a crash in between leaves an intent whose version the
   // next command records as recovered. The intent's place in the chain is stored with the version.
@@ -46,6 +48,7 @@ Result<KeyReport> store_and_deliver(Context& ctx, Swarm& swarm, const domain::Sw
   if (!version) return fail(detail::audit_failure(ctx, fields, version.error()));
   detail::test_crash_point("after-store-write");
   fields.version = *version;
+  const LogScope version_scope({.version = *version, .fingerprint = data.fingerprint});
   KEYD_TRY(detail::audit_success(ctx, fields));
   detail::test_crash_point("after-result");
   spdlog::info("swarm {}: stored version {} (fingerprint {}, reason {})", swarm.name, *version, data.fingerprint,
@@ -72,6 +75,7 @@ bool wants_rollback(const Swarm& swarm, const KeyReport& report) {
 }  // namespace
 
 Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason, std::optional<int> replaces) {
+  const LogScope swarm_scope({.swarm = swarm.name});
   if (replaces) detail::account_for_versions(ctx, swarm);
   const detail::AuditFields fields{"rotate", swarm.name, std::nullopt, {}, {}};
   auto current = replaces ? Result<int>(*replaces) : detail::accounted_current_version(ctx, swarm);
@@ -100,6 +104,7 @@ Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason, st
 }
 
 Result<KeyReport> import_key(Context& ctx, Swarm& swarm, const Secret& key_file) {
+  const LogScope swarm_scope({.swarm = swarm.name});
   const detail::AuditFields fields{"import", swarm.name, std::nullopt, {}, {}};
   auto parsed = domain::parse_and_validate(key_file);
   if (!parsed) return fail(detail::audit_failure(ctx, fields, parsed.error().with_context("import")));
@@ -111,6 +116,7 @@ Result<KeyReport> import_key(Context& ctx, Swarm& swarm, const Secret& key_file)
 }
 
 Result<KeyReport> rollback(Context& ctx, Swarm& swarm, int to_version) {
+  const LogScope swarm_scope({.swarm = swarm.name});
   detail::AuditFields fields{"rollback", swarm.name, to_version, {}, {}};
   auto current = detail::accounted_current_version(ctx, swarm);
   if (!current) return fail(detail::audit_failure(ctx, fields, current.error()));

@@ -2,6 +2,8 @@
 // the sync use case, which is delivery of the current version. See swarm_ops.hpp.
 #include "swarm_ops.hpp"
 
+#include "keyd/common/log_fields.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -74,6 +76,8 @@ Result<std::vector<TargetDelivery>> deliver(Context& ctx, Swarm& swarm, int vers
     TargetDelivery result{{target->describe(), DeliveryOutcome::unchanged, ""}, std::nullopt, std::nullopt};
     TargetReport& report = result.report;
     const AuditFields fields{"sync", swarm.name, version, data.fingerprint, report.target};
+    const LogScope target_scope(
+        {.swarm = swarm.name, .version = version, .fingerprint = data.fingerprint, .target = report.target});
     auto applied = target->apply(delivery);
     if (applied) {
       report.outcome = *applied == ports::ApplyOutcome::changed ? DeliveryOutcome::changed : DeliveryOutcome::unchanged;
@@ -138,6 +142,7 @@ Status deliver_until_current(Context& ctx, Swarm& swarm, int version, const port
 namespace keyd::app {
 
 Result<KeyReport> sync(Context& ctx, Swarm& swarm) {
+  const LogScope swarm_scope({.swarm = swarm.name});
   detail::account_for_versions(ctx, swarm);
   auto current = ctx.store.read(swarm.path, std::nullopt);
   if (!current) {

@@ -1,10 +1,9 @@
 #include "keyd/cli/run.hpp"
 
 #include "commands.hpp"
+#include "keyd/cli/log_format.hpp"
 #include "output.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include <array>
 #include <cstdio>
@@ -15,13 +14,6 @@
 namespace keyd::cli {
 
 namespace {
-
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("keyd");
-  logger->set_pattern("keyd: [%l] %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(level));
-}
 
 struct Command {
   std::string_view name;
@@ -40,7 +32,7 @@ constexpr std::array k_commands{
 
 // Building every subcommand's options costs more than the rest of `keyd version` (CLI11 allocates
 // each option, its validators and their descriptions). When the command line names one subcommand
-// unambiguously, only that one is built: everything before its name is --log-level (with its value)
+// unambiguously, only that one is built: everything before its name is --log-level or --log-format (with its value)
 // and no other word anywhere equals a subcommand's name. The parse, the errors and the subcommand's
 // --help are then the same as with the full tree, which sees only that subcommand's words. Anything
 // else (`keyd`, `keyd --help`, a typo, a command name as an option's value) builds the whole tree.
@@ -59,9 +51,9 @@ std::span<const Command> commands_to_register(int argc, char** argv) {
       if (command != nullptr) {
         chosen = command;
         before_command = false;
-      } else if (word == "--log-level" && i + 1 < argc && find(argv[i + 1]) == nullptr) {
+      } else if ((word == "--log-level" || word == "--log-format") && i + 1 < argc && find(argv[i + 1]) == nullptr) {
         ++i;
-      } else if (!word.starts_with("--log-level=")) {
+      } else if (!word.starts_with("--log-level=") && !word.starts_with("--log-format=")) {
         return k_commands;
       }
     } else if (command != nullptr) {
@@ -93,6 +85,13 @@ int run(int argc, char** argv) {
       ->envname("KEYD_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format,
+                 "Log lines on stderr: text, or json (one object per line with time, level, msg, swarm, version, "
+                 "fingerprint, target) for a log pipeline; both start with an RFC 3339 UTC time")
+      ->envname("KEYD_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
 
   Action action;
   for (const auto& command : commands_to_register(argc, argv)) command.add(app, action);
@@ -111,7 +110,7 @@ int run(int argc, char** argv) {
   }
 
   try {
-    setup_logging(log_level);
+    setup_logging(log_level, log_format == "json" ? LogFormat::json : LogFormat::text);
     return action ? action() : k_exit_usage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "keyd: error: internal error: %s\n", e.what());

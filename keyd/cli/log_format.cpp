@@ -1,0 +1,67 @@
+// keyd's log line formats; see log_format.hpp.
+#include "keyd/cli/log_format.hpp"
+
+#include "keyd/common/log_fields.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+#include <string_view>
+
+namespace keyd::cli {
+
+namespace {
+
+std::string rfc3339_utc_millis(spdlog::log_clock::time_point at) {
+  const auto since_epoch = at.time_since_epoch();
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
+  const std::time_t t = seconds.count();
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+}
+
+// {"time","level","msg"} and the fields in force on the logging thread (spdlog's stderr logger
+// formats on the caller's thread, so the thread-local fields are the caller's).
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    nlohmann::ordered_json line{{"time", rfc3339_utc_millis(msg.time)},
+                                {"level", std::string_view(spdlog::level::to_string_view(msg.level).data(),
+                                                           spdlog::level::to_string_view(msg.level).size())},
+                                {"msg", std::string(msg.payload.data(), msg.payload.size())}};
+    const LogFields& fields = current_log_fields();
+    if (!fields.swarm.empty()) line["swarm"] = fields.swarm;
+    if (fields.version) line["version"] = *fields.version;
+    if (!fields.fingerprint.empty()) line["fingerprint"] = fields.fingerprint;
+    if (!fields.target.empty()) line["target"] = fields.target;
+    // Text that is not UTF-8 (a peer's bytes in a message) prints as U+FFFD: a log line never throws.
+    const std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+    dest.append(text.data(), text.data() + text.size());
+  }
+  [[nodiscard]] std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+};
+
+}  // namespace
+
+std::unique_ptr<spdlog::formatter> make_log_formatter(LogFormat format) {
+  if (format == LogFormat::json) return std::make_unique<JsonFormatter>();
+  return std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ keyd: [%l] %v",
+                                                     spdlog::pattern_time_type::utc);
+}
+
+void setup_logging(const std::string& level, LogFormat format) {
+  auto logger = spdlog::stderr_logger_mt("keyd");
+  logger->set_formatter(make_log_formatter(format));
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+}  // namespace keyd::cli

@@ -118,10 +118,14 @@ class FileStore final : public ports::SecretStore {
   }
 
  private:
+  // Every error names the store's directory and the path: "file store /x/.keyd/store, path
+  // ipfs-overlay/swarm-key: ..." (issue 19: a command run against the wrong config says where it looked).
   template <typename F>
-  static auto with_store_context(std::string_view path, F&& body) -> decltype(body()) {
+  auto with_store_context(std::string_view path, F&& body) const -> decltype(body()) {
     auto result = body();
-    if (!result) return fail(std::move(result).error().with_context(fmt::format("store {}", path)));
+    if (!result) {
+      return fail(std::move(result).error().with_context(fmt::format("{}, path {}", describe(), path)));
+    }
     return result;
   }
 
@@ -133,7 +137,8 @@ class FileStore final : public ports::SecretStore {
   }
 
   static Error never_written(std::string_view path) {
-    return Error{ErrorCode::not_found, fmt::format("no data at store path {}", path)};
+    return Error{ErrorCode::not_found,
+                 fmt::format("no data at store path {} (nothing stored yet: keyd rotate issues the first key)", path)};
   }
 
   static Error version_not_found(const PathMetadata& meta, int version) {

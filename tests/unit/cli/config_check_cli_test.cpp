@@ -68,3 +68,26 @@ TEST_F(ConfigCheckCli, AnInvalidConfigIsAConfigurationErrorWithItsPlace) {
 
 }  // namespace
 }  // namespace keyd::testing
+
+namespace keyd::testing {
+namespace {
+
+// Issue 19: a read-only command against an empty store names the directory it looked in, so a
+// config resolved somewhere unexpected shows at once.
+TEST_F(KeydCli, AReadOfAnEmptyFileStoreNamesTheDirectoryItLookedIn) {
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"history"}, std::vector<std::string>{"fetch", "--out", "k"}}) {
+    auto args = command;
+    args.insert(args.end(), {"--config", "keyd.yaml"});
+    const auto r = keyd(args);
+    EXPECT_EQ(r.exit_code, 1) << command[0];
+    EXPECT_NE(r.err.find("file store " + (dir / ".keyd/store").string() + ", path ipfs-overlay/swarm-key: "),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("no data at store path ipfs-overlay/swarm-key"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("keyd rotate issues the first key"), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace keyd::testing

@@ -5,6 +5,7 @@
 #include "runtime.hpp"
 
 #include "keyd/adapters/http/http_server.hpp"
+#include "keyd/adapters/os/process_stats.hpp"
 #include "keyd/app/config_reloads.hpp"
 #include "keyd/app/daemon_service.hpp"
 #include "keyd/server/daemon_api.hpp"
@@ -208,6 +209,14 @@ int serve(PreparedDaemon& d, const sigset_t& signals, const DaemonFlags& flags, 
   app::DaemonService service(std::move(reconciler), rt.clock(), std::move(keys));
   server::DaemonApi api(service, store_metrics, KEYD_VERSION);
   api.add_metrics([&reloads] { return server::render(reloads); });
+  api.add_metrics([] {
+    auto stats = adapters::read_process_stats();
+    if (!stats) {
+      spdlog::debug("metrics: no process_* families: {}", stats.error().message);
+      return std::string();
+    }
+    return server::render(*stats);
+  });
 
   auto server = adapters::start_http_server(d.http, api, d.authenticators);
   if (!server) return report_error(server.error());

@@ -100,6 +100,29 @@ void render_reloads(PrometheusText& out, const app::ConfigReloads& reloads) {
   }
 }
 
+void render_process(PrometheusText& out, const ports::ProcessStats& stats) {
+  out.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+  out.sample("process_cpu_seconds_total", {}, stats.cpu_seconds);
+  out.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+  out.sample("process_resident_memory_bytes", {}, stats.resident_bytes);
+  out.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+  out.sample("process_virtual_memory_bytes", {}, stats.virtual_bytes);
+  out.family("process_open_fds", "gauge", "Number of open file descriptors.");
+  out.sample("process_open_fds", {}, stats.open_fds);
+  if (stats.max_fds) {
+    out.family("process_max_fds", "gauge", "Maximum number of open file descriptors.");
+    out.sample("process_max_fds", {}, *stats.max_fds);
+  }
+  out.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+  out.sample("process_start_time_seconds", {}, stats.start_time_seconds);
+}
+
+std::string render(const ports::ProcessStats& stats) {
+  PrometheusText out;
+  render_process(out, stats);
+  return std::move(out).text();
+}
+
 std::string render(const app::StoreMetrics& metrics) {
   PrometheusText out;
   render_store(out, metrics.snapshot());

@@ -87,6 +87,16 @@ TEST_F(DaemonCli, IssuesServesAndStopsCleanlyOnSigterm) {
     std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(std::filesystem::exists(dir / "ipfs" / "swarm.key")) << "the first key was not issued";
 
+  // The standard process_* families describe the daemon process itself (issue 19).
+  const auto metrics = get(port, "/metrics");
+  ASSERT_TRUE(metrics);
+  for (const char* family : {"process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ",
+                             "process_start_time_seconds "}) {
+    const auto at = metrics->body.find(std::string("\n") + family);
+    ASSERT_NE(at, std::string::npos) << family << " in\n" << metrics->body;
+    EXPECT_GT(std::stod(metrics->body.substr(at + 1 + std::string(family).size())), 0) << family;
+  }
+
   EXPECT_EQ(get(port, "/v1/swarms")->status, 401);
   auto swarms = get(port, "/v1/swarms", true);
   ASSERT_TRUE(swarms);

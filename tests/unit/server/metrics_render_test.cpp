@@ -73,5 +73,24 @@ TEST(ConfigReloads, RendersEveryOutcomeFromZero) {
   EXPECT_NE(render(reloads).find("keyd_config_reloads_total{outcome=\"restarted\"} 1\n"), std::string::npos);
 }
 
+TEST(ProcessMetrics, TheStandardProcessFamilies) {
+  ports::ProcessStats stats;
+  stats.cpu_seconds = 1.5;
+  stats.resident_bytes = 9437184;
+  stats.virtual_bytes = 104857600;
+  stats.open_fds = 12;
+  stats.max_fds = 1024;
+  stats.start_time_seconds = 1764892800.25;
+  const std::string text = render(stats);
+  for (const std::string line : {"# TYPE process_cpu_seconds_total counter\n", "process_cpu_seconds_total 1.5\n",
+                                 "# TYPE process_resident_memory_bytes gauge\n", "process_resident_memory_bytes 9437184\n",
+                                 "process_virtual_memory_bytes 104857600\n", "process_open_fds 12\n",
+                                 "process_max_fds 1024\n", "process_start_time_seconds 1764892800.25\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "in\n" << text;
+  }
+  stats.max_fds.reset();
+  EXPECT_EQ(render(stats).find("process_max_fds"), std::string::npos) << "unlimited: no family";
+}
+
 }  // namespace
 }  // namespace keyd::server

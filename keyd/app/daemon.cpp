@@ -93,6 +93,7 @@ Reconciler::Reconciler(Context ctx, std::vector<DaemonSwarm> swarms, DaemonOptio
     for (const auto& target : entry.config.swarm.targets) {
       TargetState ts;
       ts.target = target->describe();
+      ts.identity = target->identity();
       entry.state.targets.push_back(std::move(ts));
     }
     m_entries.push_back(std::move(entry));
@@ -262,6 +263,7 @@ Status Reconciler::deliver(Entry& entry, TimePoint now, Context& ctx) {
     }
     ts.error.clear();
     ts.version = current.info.version;
+    ts.last_success = now;
     if (r.report.outcome == DeliveryOutcome::unchanged) {
       ts.state = TargetCondition::in_sync;
       continue;
@@ -326,7 +328,10 @@ void Reconciler::record_targets(Entry& entry, const KeyReport& report, TimePoint
     ts.error = r.error;
     ++ts.syncs[r.outcome];
     ts.state = r.outcome == DeliveryOutcome::failed ? TargetCondition::failed : TargetCondition::in_sync;
-    if (r.outcome != DeliveryOutcome::failed) ts.version = report.version;
+    if (r.outcome != DeliveryOutcome::failed) {
+      ts.version = report.version;
+      ts.last_success = now;
+    }
   }
 }
 

@@ -37,8 +37,29 @@ void render_outcomes(PrometheusText& out, const std::vector<app::SwarmState>& al
   for (const auto& s : all) {
     for (const auto& t : s.targets) {
       for (const auto& [outcome, n] : t.syncs) {
-        out.sample("keyd_sync_total", {{"swarm", s.name}, {"target", t.target}, {"outcome", to_string(outcome)}}, n);
+        out.sample("keyd_sync_total",
+                   {{"swarm", s.name},
+                    {"target", t.target},
+                    {"kind", t.identity.kind},
+                    {"namespace", t.identity.namespace_name},
+                    {"name", t.identity.name},
+                    {"outcome", to_string(outcome)}},
+                   n);
       }
+    }
+  }
+  out.family("keyd_target_last_success_timestamp_seconds", "gauge",
+             "When a check or delivery last left the target holding the current key (Unix time).");
+  for (const auto& s : all) {
+    for (const auto& t : s.targets) {
+      if (!t.last_success) continue;
+      out.sample("keyd_target_last_success_timestamp_seconds",
+                 {{"swarm", s.name},
+                  {"target", t.target},
+                  {"kind", t.identity.kind},
+                  {"namespace", t.identity.namespace_name},
+                  {"name", t.identity.name}},
+                 unix_seconds(*t.last_success));
     }
   }
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "keyd/app/use_cases.hpp"
+#include "keyd/ports/target.hpp"
 #include "keyd/domain/backoff.hpp"
 #include "keyd/domain/schedule.hpp"
 
@@ -47,10 +48,12 @@ enum class TargetCondition { unknown, in_sync, repaired, failed };
 
 struct TargetState {
   std::string target;  // Target::describe()
+  ports::TargetIdentity identity;  // Target::identity(): kind, namespace, name for metric labels
   TargetCondition state = TargetCondition::unknown;
   std::string error;
   int version = 0;  // the version last delivered or confirmed
   std::optional<domain::TimePoint> last_checked;
+  std::optional<domain::TimePoint> last_success;   // the last check or delivery that left it current
   std::map<DeliveryOutcome, std::uint64_t> syncs;  // deliveries by outcome
 };
 

@@ -24,11 +24,21 @@ struct Delivery {
 
 enum class ApplyOutcome { changed, unchanged };
 
+// A target as structured labels for metrics (issue 19): its kind ("file", "kubernetes"), namespace
+// (kubernetes only) and name (the file's path; the Secret's name, or the first restarted workload's
+// when the target has no Secret).
+struct TargetIdentity {
+  std::string kind;
+  std::string namespace_name;
+  std::string name;
+};
+
 class Target {
  public:
   virtual ~Target() = default;
   // e.g. "file .keyd/ipfs/swarm.key"; used in reports, logs and audit entries.
   [[nodiscard]] virtual std::string describe() const = 0;
+  [[nodiscard]] virtual TargetIdentity identity() const { return {"other", "", describe()}; }
   // Deliver the key. Must be idempotent: unchanged when the target already holds this fingerprint.
   [[nodiscard]] virtual Result<ApplyOutcome> apply(const Delivery& delivery) = 0;
   // When apply() fails, should the use case put the previous key version back (as a new version)

@@ -16,6 +16,7 @@ class FileTarget final : public ports::Target {
   FileTarget(std::filesystem::path path, FileSystem& fs) : m_path(std::move(path)), m_fs(fs) {}
 
   [[nodiscard]] std::string describe() const override { return "file " + m_path.string(); }
+  [[nodiscard]] ports::TargetIdentity identity() const override { return {"file", "", m_path.string()}; }
 
   [[nodiscard]] Result<ports::ApplyOutcome> apply(const ports::Delivery& delivery) override {
     if (already_current(delivery.fingerprint)) return ports::ApplyOutcome::unchanged;

@@ -47,6 +47,12 @@ class KubeTarget final : public ports::Target {
              ports::Progress& progress)
       : m_options(std::move(options)), m_api(std::move(api)), m_clock(clock), m_progress(progress) {}
 
+  [[nodiscard]] ports::TargetIdentity identity() const override {
+    std::string name = m_options.secret;
+    if (name.empty() && !m_options.restart.empty()) name = m_options.restart.front().name;
+    return {"kubernetes", m_options.namespace_name, std::move(name)};
+  }
+
   [[nodiscard]] std::string describe() const override {
     std::string out = m_options.secret.empty() ? fmt::format("kubernetes {}", m_options.namespace_name)
                                                : fmt::format("kubernetes {}/{}", m_options.namespace_name,

@@ -38,6 +38,8 @@ TEST(FileTarget, WritesTheKeyPrivatelyAndCreatesDirectories) {
   EXPECT_EQ(testing::read_file(path), std::string(k.text.reveal_text()));
   EXPECT_EQ(mode_of(path), 0600);
   EXPECT_EQ(target->describe(), "file " + path.string());
+  EXPECT_EQ(target->identity().kind, "file");
+  EXPECT_EQ(target->identity().name, path.string());
 }
 
 TEST(FileTarget, SameFingerprintIsUnchangedAndNotRewritten) {

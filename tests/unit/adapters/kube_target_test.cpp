@@ -15,6 +15,9 @@ TEST_F(KubeTargetTest, RotationEndToEnd) {
   LogCapture logs;
   auto t = target(options());
   EXPECT_EQ(t->describe(), "kubernetes ipfs-system/ipfs-swarm-key (+ restart sts/ipfs)");
+  EXPECT_EQ(t->identity().kind, "kubernetes");
+  EXPECT_EQ(t->identity().namespace_name, "ipfs-system");
+  EXPECT_EQ(t->identity().name, "ipfs-swarm-key");
   kube().clear_requests();
 
   const auto started = std::chrono::steady_clock::now();
@@ -238,6 +241,8 @@ TEST_F(KubeTargetTest, RestartOnlyTargetRollsDeploymentAndDaemonSet) {
   o.restart = {{"Deployment", "gateway"}, {"ds", "node"}};
   auto t = target(o);
   EXPECT_EQ(t->describe(), "kubernetes ipfs-system (restart deploy/gateway, ds/node)");
+  EXPECT_EQ(t->identity().name, "gateway") << "no Secret: named by its first workload";
+  EXPECT_EQ(t->identity().namespace_name, "ipfs-system");
   const TestKey key = make_key(1);
   kube().clear_requests();
   const auto applied = t->apply(key.delivery());

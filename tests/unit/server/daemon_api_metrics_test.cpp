@@ -32,6 +32,15 @@ TEST_F(DaemonApiTest, MetricsParseAsPrometheusTextAndCarryTheState) {
   EXPECT_EQ(
       value_of(samples, "keyd_sync_total", {{"swarm", "ipfs-overlay"}, {"target", "fake t"}, {"outcome", "unchanged"}}),
       1);
+  // Targets as structured labels too (issue 19): the fake target has no kind of its own.
+  EXPECT_EQ(value_of(samples, "keyd_sync_total",
+                     {{"swarm", "ipfs-overlay"}, {"kind", "other"}, {"namespace", ""}, {"name", "fake t"},
+                      {"outcome", "unchanged"}}),
+            1);
+  EXPECT_EQ(value_of(samples, "keyd_target_last_success_timestamp_seconds",
+                     {{"swarm", "ipfs-overlay"}, {"target", "fake t"}, {"kind", "other"}, {"name", "fake t"}}),
+            std::chrono::duration<double>(f.clock.now().time_since_epoch()).count())
+      << "the tick's check found the target current";
   EXPECT_GT(
       *value_of(samples, "keyd_store_requests_total", {{"backend", "memory"}, {"op", "metadata"}, {"code", "ok"}}), 0);
   EXPECT_EQ(value_of(samples, "keyd_store_requests_total", {{"backend", "memory"}, {"op", "write"}, {"code", "ok"}}),

@@ -1,6 +1,8 @@
 // keyd bundle: the order of the files, the shared names and labels, and the kustomization.
 #include "bundle_parts.hpp"
 
+#include <cctype>
+
 namespace keyd::app {
 
 namespace bundle {
@@ -9,17 +11,47 @@ std::string render_keyd_config_text(const config::BundleValues& v);  // bundle_k
 
 Json ipfs_selector(const config::BundleValues& v) { return Json{{"app.kubernetes.io/name", v.name}}; }
 
-Json ipfs_labels(const config::BundleValues& v) {
+// An image's tag as an app.kubernetes.io/version label ("ipfs/kubo:v0.32.1" → "v0.32.1"), or
+// nothing: an image pinned by digest has no tag, and a label value is at most 63 characters of
+// [A-Za-z0-9._-], starting and ending alphanumeric.
+std::optional<std::string> image_version(std::string_view image) {
+  if (image.find('@') != std::string_view::npos) return std::nullopt;
+  const auto colon = image.rfind(':');
+  if (colon == std::string_view::npos || image.find('/', colon) != std::string_view::npos) return std::nullopt;
+  const std::string tag(image.substr(colon + 1));
+  const auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (tag.empty() || tag.size() > 63 || !alnum(tag.front()) || !alnum(tag.back())) return std::nullopt;
+  for (const char c : tag) {
+    if (!alnum(c) && c != '.' && c != '_' && c != '-') return std::nullopt;
+  }
+  return tag;
+}
+
+namespace {
+
+// The recommended labels (app.kubernetes.io/…) of one component of this overlay.
+Json recommended_labels(std::string_view name, const config::BundleValues& v, std::string_view component,
+                        std::string_view image) {
+  Json labels{{"app.kubernetes.io/name", std::string(name)},
+              {"app.kubernetes.io/instance", v.name},
+              {"app.kubernetes.io/component", std::string(component)},
+              {"app.kubernetes.io/part-of", "ipfs-overlay"}};
+  if (auto version = image_version(image)) labels["app.kubernetes.io/version"] = *version;
+  labels["app.kubernetes.io/managed-by"] = "keyd";
+  return labels;
+}
+
+}  // namespace
+
+Json ipfs_labels(const config::BundleValues& v) { return recommended_labels(v.name, v, "ipfs", v.ipfs.image); }
+
+Json ipfs_claim_labels(const config::BundleValues& v) {
   return Json{{"app.kubernetes.io/name", v.name},
               {"app.kubernetes.io/component", "ipfs"},
               {"app.kubernetes.io/part-of", "ipfs-overlay"}};
 }
 
-Json keyd_labels() {
-  return Json{{"app.kubernetes.io/name", std::string(k_keyd)},
-              {"app.kubernetes.io/component", "swarm-key"},
-              {"app.kubernetes.io/part-of", "ipfs-overlay"}};
-}
+Json keyd_labels(const config::BundleValues& v) { return recommended_labels(k_keyd, v, "swarm-key", v.keyd.image); }
 
 Json metadata(std::string_view name, std::string_view ns, const Json& labels) {
   return Json{{"name", std::string(name)}, {"namespace", std::string(ns)}, {"labels", labels}};

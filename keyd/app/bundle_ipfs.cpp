@@ -221,11 +221,21 @@ BundleFile statefulset_file(const BundleValues& v) {
         {"updateStrategy", {{"type", "RollingUpdate"}}},
         {"template", {{"metadata", {{"labels", ipfs_labels(v)}}}, {"spec", pod_spec}}},
         {"volumeClaimTemplates",
-         Json::array({Json{{"metadata", {{"name", "data"}, {"labels", ipfs_labels(v)}}}, {"spec", claim_spec}}})}}}};
+         Json::array({Json{{"metadata", {{"name", "data"}, {"labels", ipfs_claim_labels(v)}}}, {"spec", claim_spec}}})}}}};
+  std::vector<Json> documents{sts};
+  if (v.ipfs.replicas > 1) {
+    // A node drain or an eviction takes one IPFS node at a time, as keyd's rolling restart does:
+    // the overlay keeps its other peers while a node is away.
+    documents.push_back(Json{{"apiVersion", "policy/v1"},
+                             {"kind", "PodDisruptionBudget"},
+                             {"metadata", metadata(v.name, v.namespace_name, ipfs_labels(v))},
+                             {"spec", {{"maxUnavailable", 1}, {"selector", {{"matchLabels", ipfs_selector(v)}}}}}});
+  }
   return {"ipfs-statefulset.yaml",
           yaml_file("The IPFS (Kubo) nodes. keyd restarts them once per new key (pod template annotation\n"
-                    "keyd.io/swarm-key-fingerprint); the key itself is never in this file.",
-                    {sts})};
+                    "keyd.io/swarm-key-fingerprint); the key itself is never in this file. With more than\n"
+                    "one replica, a PodDisruptionBudget lets evictions take one node at a time.",
+                    documents)};
 }
 
 BundleFile service_file(const BundleValues& v) {

@@ -76,7 +76,7 @@ std::string render_keyd_config_text(const BundleValues& v);
 BundleFile keyd_rbac_file(const BundleValues& v) {
   Json account{{"apiVersion", "v1"},
                {"kind", "ServiceAccount"},
-               {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels())}};
+               {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels(v))}};
   Json rules = Json::array();
   if (!agent_delivery(v)) {  // with the agent keyd never touches a Secret
     rules.push_back(rule("", "secrets", {v.key_delivery.secret}, {"get", "update", "patch"},
@@ -102,12 +102,12 @@ BundleFile keyd_rbac_file(const BundleValues& v) {
   }
   Json role{{"apiVersion", "rbac.authorization.k8s.io/v1"},
             {"kind", "Role"},
-            {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels())},
+            {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels(v))},
             {"rules", rules}};
   Json binding{
       {"apiVersion", "rbac.authorization.k8s.io/v1"},
       {"kind", "RoleBinding"},
-      {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels())},
+      {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels(v))},
       {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", std::string(k_keyd)}}},
       {"subjects", Json::array({Json{
                        {"kind", "ServiceAccount"}, {"name", std::string(k_keyd)}, {"namespace", v.namespace_name}}})}};
@@ -116,7 +116,7 @@ BundleFile keyd_rbac_file(const BundleValues& v) {
     documents.push_back(Json{
         {"apiVersion", "rbac.authorization.k8s.io/v1"},
         {"kind", "ClusterRoleBinding"},
-        {"metadata", {{"name", "keyd-tokenreview-" + v.namespace_name}, {"labels", keyd_labels()}}},
+        {"metadata", {{"name", "keyd-tokenreview-" + v.namespace_name}, {"labels", keyd_labels(v)}}},
         {comment("why"), "keyd daemon checks its API callers' service-account tokens with TokenReviews."},
         {"roleRef",
          {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", "system:auth-delegator"}}},
@@ -133,7 +133,7 @@ BundleFile keyd_rbac_file(const BundleValues& v) {
 BundleFile keyd_config_file(const BundleValues& v) {
   Json cm{{"apiVersion", "v1"},
           {"kind", "ConfigMap"},
-          {"metadata", metadata(k_config_map, v.namespace_name, keyd_labels())},
+          {"metadata", metadata(k_config_map, v.namespace_name, keyd_labels(v))},
           {"data", {{"keyd.yaml", render_keyd_config_text(v)}}}};
   return {"keyd-config.yaml", yaml_file("keyd's configuration: no key and no credential, only where they are.", {cm})};
 }
@@ -141,7 +141,7 @@ BundleFile keyd_config_file(const BundleValues& v) {
 BundleFile keyd_storage_file(const BundleValues& v) {
   Json claim{{"apiVersion", "v1"},
              {"kind", "PersistentVolumeClaim"},
-             {"metadata", metadata(k_audit_claim, v.namespace_name, keyd_labels())},
+             {"metadata", metadata(k_audit_claim, v.namespace_name, keyd_labels(v))},
              {"spec",
               {{"accessModes", Json::array({"ReadWriteOnce"})},
                {"resources", {{"requests", {{"storage", v.keyd.audit_storage}}}}}}}};
@@ -165,18 +165,18 @@ BundleFile keyd_workload_file(const BundleValues& v) {
     Json deployment{
         {"apiVersion", "apps/v1"},
         {"kind", "Deployment"},
-        {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels())},
+        {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels(v))},
         {"spec",
          {{"replicas", 1},
           {comment("strategy"), "Recreate: the audit volume is ReadWriteOnce, and one keyd at a time rotates."},
           {"strategy", {{"type", "Recreate"}}},
           {"selector", {{"matchLabels", {{"app.kubernetes.io/name", std::string(k_keyd)}}}}},
           {"template",
-           {{"metadata", {{"labels", keyd_labels()}}},
+           {{"metadata", {{"labels", keyd_labels(v)}}},
             {"spec", keyd_pod_spec(v, "Always", {"daemon", "--config", config_path}, api)}}}}}};
     Json service{{"apiVersion", "v1"},
                  {"kind", "Service"},
-                 {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels())},
+                 {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels(v))},
                  {"spec",
                   {{"type", "ClusterIP"},
                    {"selector", {{"app.kubernetes.io/name", std::string(k_keyd)}}},
@@ -190,11 +190,11 @@ BundleFile keyd_workload_file(const BundleValues& v) {
   }
   Json job_spec{{"backoffLimit", 2},
                 {"template",
-                 {{"metadata", {{"labels", keyd_labels()}}},
+                 {{"metadata", {{"labels", keyd_labels(v)}}},
                   {"spec", keyd_pod_spec(v, "Never", {"rotate", "--config", config_path})}}}};
   Json cronjob{{"apiVersion", "batch/v1"},
                {"kind", "CronJob"},
-               {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels())},
+               {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels(v))},
                {"spec",
                 {{"schedule", v.keyd.schedule},
                  {comment("concurrency"),

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,9 +29,15 @@ using Json = nlohmann::ordered_json;
 [[nodiscard]] std::string comment(std::string_view text);
 
 // Shared names and labels.
+// The recommended app.kubernetes.io labels: name, instance (the overlay's name), component,
+// part-of, version (the image's tag, when it has one that is a valid label value) and managed-by.
 [[nodiscard]] Json ipfs_labels(const config::BundleValues& v);
+// The StatefulSet's volumeClaimTemplates keep the labels they were first rendered with: the API
+// server forbids changing them on an existing StatefulSet, so an upgrade must not.
+[[nodiscard]] Json ipfs_claim_labels(const config::BundleValues& v);
 [[nodiscard]] Json ipfs_selector(const config::BundleValues& v);
-[[nodiscard]] Json keyd_labels();
+[[nodiscard]] Json keyd_labels(const config::BundleValues& v);
+[[nodiscard]] std::optional<std::string> image_version(std::string_view image);
 [[nodiscard]] Json metadata(std::string_view name, std::string_view ns, const Json& labels);
 [[nodiscard]] std::string peers_service(const config::BundleValues& v);
 [[nodiscard]] std::string ipfs_config_map(const config::BundleValues& v);

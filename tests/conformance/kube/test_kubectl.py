@@ -564,6 +564,42 @@ class BundleKinds(Base):
                       '"OnFailure", "Never"', p.stderr)
 
 
+PDB_YAML = """apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: ipfs
+spec:
+%s  selector:
+    matchLabels:
+      app.kubernetes.io/name: ipfs
+"""
+
+
+class PodDisruptionBudgets(Base):
+    """policy/v1 PodDisruptionBudgets, as keyd bundle renders one for a StatefulSet of several nodes."""
+
+    def test_create_reapply_and_validation(self):
+        self.assertRegex(self.k("api-resources").stdout,
+                         r"poddisruptionbudgets\s+pdb\s+policy/v1\s+true\s+PodDisruptionBudget")
+        self.assertEqual(self.apply(PDB_YAML % "  maxUnavailable: 1\n").stdout.strip(),
+                         "poddisruptionbudget.policy/ipfs created")
+        pdb = self.k.json("get", "pdb", "ipfs")
+        self.assertEqual(pdb["spec"], {"maxUnavailable": 1,
+                                       "selector": {"matchLabels": {"app.kubernetes.io/name": "ipfs"}}})
+        # kubectl always sends spec.selector again (its patchStrategy is replace): "configured", though
+        # nothing changed, and the object's generation stays 1.
+        self.assertEqual(self.apply(PDB_YAML % "  maxUnavailable: 1\n").stdout.strip(),
+                         "poddisruptionbudget.policy/ipfs configured")
+        self.assertEqual(self.k.json("get", "pdb", "ipfs")["metadata"]["generation"], 1)
+        p = self.apply(PDB_YAML % "  maxUnavailable: 1\n  minAvailable: 2\n", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("minAvailable and maxUnavailable cannot be both set", p.stderr)
+        p = self.apply(PDB_YAML % "  maxUnavailable: -1\n", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("spec.maxUnavailable", p.stderr)
+        self.k("delete", "pdb", "ipfs")
+
+
 class Faults(Base):
     def test_retry_after_is_honoured_and_500_is_reported(self):
         self.apply(SECRET_YAML % KEY_B64)

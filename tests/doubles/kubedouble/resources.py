@@ -55,6 +55,8 @@ RESOURCES = [
              categories=["all"]),
     Resource("batch", "v1", "jobs", "Job", "job", subresources=["status"], categories=["all"]),
     Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", "networkpolicy", short=["netpol"]),
+    Resource("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", "poddisruptionbudget", short=["pdb"],
+             subresources=["status"]),
     Resource("coordination.k8s.io", "v1", "leases", "Lease", "lease"),
     Resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", "clusterrolebinding",
              namespaced=False),

@@ -118,6 +118,30 @@ class PersistentVolumeClaimStrategy(Strategy):
         return []
 
 
+class PodDisruptionBudgetStrategy(Strategy):
+    """policy/v1 validation as the API server does it: a selector, and minAvailable or maxUnavailable
+    (not both), each a non-negative integer or a percentage."""
+    generation = True
+
+    def spec_of(self, obj):
+        return obj.get("spec")
+
+    def validate(self, obj):
+        errs = []
+        spec = obj.get("spec") or {}
+        if "minAvailable" in spec and "maxUnavailable" in spec:
+            errs.append(FieldError("Invalid", "spec", "minAvailable and maxUnavailable cannot be both set", spec))
+        for key in ("minAvailable", "maxUnavailable"):
+            v = spec.get(key)
+            if v is None:
+                continue
+            ok = (isinstance(v, int) and not isinstance(v, bool) and v >= 0) or (
+                isinstance(v, str) and v.endswith("%") and v[:-1].isdigit())
+            if not ok:
+                errs.append(FieldError("Invalid", "spec." + key, "must be a non-negative integer or a percentage", v))
+        return errs
+
+
 class NetworkPolicyStrategy(Strategy):
     generation = True
 

@@ -215,5 +215,6 @@ def strategy_for(res):
              "clusterroles": rbac.ClusterRoleStrategy, "clusterrolebindings": rbac.ClusterRoleBindingStrategy,
              "services": services.ServiceStrategy, "persistentvolumeclaims": services.PersistentVolumeClaimStrategy,
              "networkpolicies": services.NetworkPolicyStrategy, "cronjobs": batch.CronJobStrategy,
+             "poddisruptionbudgets": services.PodDisruptionBudgetStrategy,
              "jobs": batch.JobStrategy}
     return table.get(res.plural, Strategy)(res)

@@ -369,5 +369,57 @@ TEST(BundleRender, ModuleManifest) {
   EXPECT_FALSE(local["provides"][0]["endpoint"]["in_cluster"].get<bool>());
 }
 
+// Issue 19: the recommended labels on every object, a PodDisruptionBudget for more than one node,
+// and claim templates that keep their first labels (the API server forbids changing them).
+TEST(BundleRender, RecommendedLabelsAPodDisruptionBudgetAndUnchangedClaimLabels) {
+  BundleValues v;
+  const auto files = render_bundle(v);
+  for (const auto& doc : documents(files)) {
+    const std::string what = doc["kind"].as<std::string>() + " " + doc["metadata"]["name"].as<std::string>();
+    if (doc["kind"].as<std::string>() == "Namespace") continue;
+    const YAML::Node labels = doc["metadata"]["labels"];
+    ASSERT_TRUE(labels) << what;
+    EXPECT_EQ(labels["app.kubernetes.io/instance"].as<std::string>(""), "ipfs") << what;
+    EXPECT_EQ(labels["app.kubernetes.io/managed-by"].as<std::string>(""), "keyd") << what;
+    EXPECT_EQ(labels["app.kubernetes.io/part-of"].as<std::string>(""), "ipfs-overlay") << what;
+  }
+  const YAML::Node sts = object(files, "StatefulSet", "ipfs");
+  EXPECT_EQ(sts["metadata"]["labels"]["app.kubernetes.io/version"].as<std::string>(""), "v0.32.1");
+  EXPECT_EQ(sts["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"].as<std::string>(""), "v0.32.1");
+  EXPECT_EQ(object(files, "ServiceAccount", "keyd")["metadata"]["labels"]["app.kubernetes.io/version"].as<std::string>(""),
+            "0.1.0");
+  const YAML::Node claim_labels = sts["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"];
+  EXPECT_EQ(claim_labels.size(), 3U) << "claim templates keep the labels of the first release";
+  EXPECT_FALSE(claim_labels["app.kubernetes.io/instance"]);
+  EXPECT_EQ(sts["spec"]["selector"]["matchLabels"].size(), 1U) << "the selector is immutable: unchanged";
+
+  const YAML::Node pdb = object(files, "PodDisruptionBudget", "ipfs");
+  EXPECT_EQ(pdb["apiVersion"].as<std::string>(), "policy/v1");
+  EXPECT_EQ(pdb["spec"]["maxUnavailable"].as<int>(), 1);
+  EXPECT_EQ(pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>(), "ipfs");
+
+  v.ipfs.replicas = 1;
+  v.ipfs.image = "ipfs/kubo@sha256:" + std::string(64, 'a');
+  const auto single = render_bundle(v);
+  for (const auto& doc : documents(single)) EXPECT_NE(doc["kind"].as<std::string>(), "PodDisruptionBudget");
+  EXPECT_FALSE(object(single, "StatefulSet", "ipfs")["metadata"]["labels"]["app.kubernetes.io/version"])
+      << "an image pinned by digest has no tag to label with";
+}
+
+TEST(BundleRender, TheVersionLabelIsTheImageTagWhenItIsAValidLabelValue) {
+  const auto version_of = [](const std::string& image) -> std::string {
+    BundleValues v;
+    v.ipfs.image = image;
+    const YAML::Node labels = object(render_bundle(v), "StatefulSet", "ipfs")["metadata"]["labels"];
+    return labels["app.kubernetes.io/version"] ? labels["app.kubernetes.io/version"].as<std::string>() : "(none)";
+  };
+  EXPECT_EQ(version_of("ipfs/kubo:v0.32.1"), "v0.32.1");
+  EXPECT_EQ(version_of("registry.local:5000/kubo:v0.33.0"), "v0.33.0");
+  EXPECT_EQ(version_of("registry.local:5000/kubo"), "(none)") << "a registry's port is not a tag";
+  EXPECT_EQ(version_of("ipfs/kubo@sha256:" + std::string(64, 'b')), "(none)");
+  EXPECT_EQ(version_of("ipfs/kubo:-x"), "(none)") << "a label value starts alphanumeric";
+  EXPECT_EQ(version_of("ipfs/kubo:" + std::string(64, 'c')), "(none)") << "over 63 characters";
+}
+
 }  // namespace
 }  // namespace keyd::app

@@ -54,9 +54,12 @@ done
 man=$root/share/man/man1/keyd.1
 check "share/man/man1/keyd.1 is installed" test -f "$man"
 check "keyd(1) is a man page for this version" grep -q '^\.TH KEYD "1" .*"keyd '"$version"'"' "$man"
-for cmd in $("$root/bin/keyd" --help | awk '/^Subcommands:/ {on = 1; next} on && /^  [a-z]/ {print $1}'); do
+# Every command of the installed binary, from its own --help (scripts/help-tree.sh), e.g. "audit verify".
+commands=$("$(dirname "$0")/help-tree.sh" "$root/bin/keyd" | cut -d: -f1 | sed '/^$/d')
+top_level=$(grep -v ' ' <<<"$commands" | sort)
+while IFS= read -r cmd; do
   check "keyd(1) documents keyd $cmd" grep -q "^\.SS \"keyd $cmd\"" "$man"
-done
+done <<<"$commands"
 completion=$root/share/bash-completion/completions/keyd
 check "the bash completion is installed" test -f "$completion"
 # complete WORDS...: what the installed completion offers for the last word.
@@ -71,7 +74,7 @@ check "completion: keyd audit <TAB> offers verify" test "$(complete_words keyd a
 check "completion: keyd -c f.yaml history --sw<TAB> skips option values" \
   test "$(complete_words keyd --log-level warn history --sw)" = "--swarm"
 check "completion: keyd <TAB> offers every command keyd --help lists" \
-  test "$(complete_words keyd '' | sort)" = "$("$root/bin/keyd" --help | awk '/^Subcommands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' | sort)"
+  test "$(complete_words keyd '' | sort)" = "$top_level"
 # keyd scan skips files over 64 MiB, and a debug build's binary is larger than that: scan a stripped
 # copy too, so the binary's own bytes (its string literals) are looked at in every build type.
 mkdir -p "$dest/stripped"

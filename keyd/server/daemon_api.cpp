@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace keyd::server {
 
@@ -66,7 +67,14 @@ DaemonApi::DaemonApi(app::DaemonService& daemon, std::shared_ptr<app::StoreMetri
     : m_daemon(daemon), m_store_metrics(std::move(store_metrics)), m_version(std::move(version)) {}
 
 ApiResponse DaemonApi::handle(const ApiRequest& request) {
+  const auto started = std::chrono::steady_clock::now();
   const auto parts = segments(request.path);
+  ApiResponse response = route(request, parts);
+  m_http_metrics.record(route_of(parts), response.status, std::chrono::steady_clock::now() - started);
+  return response;
+}
+
+ApiResponse DaemonApi::route(const ApiRequest& request, const std::vector<std::string_view>& parts) {
   const auto method_not_allowed = [&](std::string_view allowed) {
     return error_response(405, "method_not_allowed",
                           fmt::format("{} {}: use {}", redact_method(request.method), quoted(request.path), allowed));
@@ -180,6 +188,7 @@ std::string DaemonApi::metrics_text() const {
   PrometheusText out;
   render_daemon(out, m_daemon.view(), now, m_version);
   if (m_store_metrics) render_store(out, m_store_metrics->snapshot());
+  m_http_metrics.render(out);
   std::string text = std::move(out).text();
   for (const auto& render : m_more_metrics) text += render();
   return text;

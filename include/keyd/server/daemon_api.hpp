@@ -4,6 +4,8 @@
 // HTTP server adapter (keyd/adapters/http) calls handle() from its worker threads.
 #pragma once
 
+#include "keyd/server/http_metrics.hpp"
+
 #include "keyd/app/daemon_service.hpp"
 #include "keyd/app/store_metrics.hpp"
 #include "keyd/ports/api.hpp"
@@ -30,6 +32,7 @@ class DaemonApi final : public ports::ApiHandler {
   void add_metrics(std::function<std::string()> render);
 
  private:
+  [[nodiscard]] ports::ApiResponse route(const ports::ApiRequest& request, const std::vector<std::string_view>& parts);
   [[nodiscard]] ports::ApiResponse swarm_action(const ports::ApiRequest& request, std::string_view name,
                                                 std::string_view action);
   [[nodiscard]] ports::ApiResponse read_key(const ports::ApiRequest& request, std::string_view name);
@@ -43,6 +46,7 @@ class DaemonApi final : public ports::ApiHandler {
   std::shared_ptr<app::StoreMetrics> m_store_metrics;
   std::string m_version;
   std::vector<std::function<std::string()>> m_more_metrics;
+  HttpMetrics m_http_metrics;
 };
 
 }  // namespace keyd::server

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 namespace keyd::app {
 namespace {
 
@@ -47,6 +50,32 @@ TEST_F(DaemonApiTest, MetricsParseAsPrometheusTextAndCarryTheState) {
             2);
   EXPECT_EQ(value_of(samples, "keyd_store_request_duration_seconds_count", {{"op", "write"}}), 2);
   EXPECT_EQ(value_of(samples, "keyd_store_request_duration_seconds_bucket", {{"op", "write"}, {"le", "+Inf"}}), 2);
+}
+
+// Issue 19: the API's own requests, by route template and status code. A hostile client's paths
+// never become label values: any number of made-up swarm names is one route.
+TEST_F(DaemonApiTest, HttpRequestsAreCountedByRouteTemplateAndCode) {
+  lead();
+  (void)call("GET", "/healthz");
+  (void)call("GET", "/v1/swarms/ipfs-overlay/key");  // no token: 401
+  for (int i = 0; i < 50; ++i) (void)call("GET", "/v1/swarms/made-up-" + std::to_string(i) + "/key", as("token:ci"));
+  (void)call("GET", "/no/such/thing");
+  const auto r = call("GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  const auto samples = parse_prometheus(r.body);
+  EXPECT_EQ(value_of(samples, "keyd_http_requests_total", {{"route", "/healthz"}, {"code", "200"}}), 1);
+  EXPECT_EQ(value_of(samples, "keyd_http_requests_total", {{"route", "/v1/swarms/{swarm}/key"}, {"code", "401"}}), 1);
+  const auto made_up = value_of(samples, "keyd_http_requests_total", {{"route", "/v1/swarms/{swarm}/key"}, {"code", "404"}});
+  const auto refused = value_of(samples, "keyd_http_requests_total", {{"route", "/v1/swarms/{swarm}/key"}, {"code", "403"}});
+  EXPECT_EQ(made_up.value_or(0) + refused.value_or(0), 50) << r.body;
+  EXPECT_EQ(value_of(samples, "keyd_http_requests_total", {{"route", "other"}, {"code", "404"}}), 1);
+  EXPECT_EQ(value_of(samples, "keyd_http_request_duration_seconds_count", {{"route", "/v1/swarms/{swarm}/key"}}), 51);
+  std::set<std::string> routes;
+  for (const auto& s : samples) {
+    if (s.name == "keyd_http_requests_total") routes.insert(s.labels.at("route"));
+  }
+  EXPECT_EQ(routes, (std::set<std::string>{"/healthz", "/v1/swarms/{swarm}/key", "other"}))
+      << "no caller's path became a label value";
 }
 
 }  // namespace

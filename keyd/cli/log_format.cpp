@@ -2,6 +2,7 @@
 #include "keyd/cli/log_format.hpp"
 
 #include "keyd/common/log_fields.hpp"
+#include "keyd/common/rfc3339.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -10,30 +11,18 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <ctime>
 #include <string_view>
 
 namespace keyd::cli {
 
 namespace {
 
-std::string rfc3339_utc_millis(spdlog::log_clock::time_point at) {
-  const auto since_epoch = at.time_since_epoch();
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
-  const std::time_t t = seconds.count();
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-}
-
 // {"time","level","msg"} and the fields in force on the logging thread (spdlog's stderr logger
 // formats on the caller's thread, so the thread-local fields are the caller's).
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    nlohmann::ordered_json line{{"time", rfc3339_utc_millis(msg.time)},
+    nlohmann::ordered_json line{{"time", format_rfc3339(msg.time, 3)},
                                 {"level", std::string_view(spdlog::level::to_string_view(msg.level).data(),
                                                            spdlog::level::to_string_view(msg.level).size())},
                                 {"msg", std::string(msg.payload.data(), msg.payload.size())}};

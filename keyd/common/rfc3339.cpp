@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -102,13 +103,16 @@ std::optional<system_clock::time_point> parse(std::string_view text, DateTimeSep
 
 }  // namespace
 
-std::string format_rfc3339(system_clock::time_point t) {
+std::string format_rfc3339(system_clock::time_point t, int fraction_digits) {
   const auto secs = floor<seconds>(t);
-  const auto nanos = duration_cast<nanoseconds>(t - secs).count();
+  auto fraction = duration_cast<nanoseconds>(t - secs).count();
   const std::time_t tt = system_clock::to_time_t(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:09d}Z", tm, nanos);
+  fraction_digits = std::clamp(fraction_digits, 0, 9);
+  if (fraction_digits == 0) return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", tm);
+  for (int i = fraction_digits; i < 9; ++i) fraction /= 10;
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:0{}d}Z", tm, fraction, fraction_digits);
 }
 
 Result<system_clock::time_point> parse_rfc3339(std::string_view text, DateTimeSeparator separator) {

@@ -12,8 +12,9 @@
 
 namespace keyd {
 
-// UTC with nanoseconds, as Vault writes it: 2026-11-27T23:27:25.123456789Z.
-[[nodiscard]] std::string format_rfc3339(std::chrono::system_clock::time_point t);
+// UTC with nanoseconds, as Vault writes it: 2026-11-27T23:27:25.123456789Z; with fewer
+// fraction digits (0..9) the fraction is cut, not rounded (log lines use 3: …T23:27:25.123Z).
+[[nodiscard]] std::string format_rfc3339(std::chrono::system_clock::time_point t, int fraction_digits = 9);
 
 // Between date and time RFC 3339 has 'T' (or 't'); its §5.6 note lets applications take a space
 // instead, which the Kubernetes exec-credential reader always did.

@@ -1,12 +1,13 @@
 // This process's statistics for the process_* metrics; see include/keyd/adapters/os/process_stats.hpp.
 #include "keyd/adapters/os/process_stats.hpp"
 
+#include "keyd/adapters/os/fs.hpp"
+
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -14,14 +15,6 @@
 namespace keyd::adapters {
 
 namespace {
-
-Result<std::string> read_small(const char* path) {
-  std::ifstream in(path);
-  if (!in) return fail(ErrorCode::io, std::string("cannot read ") + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::optional<std::uint64_t> to_number(std::string_view word) {
   std::uint64_t n = 0;
@@ -66,8 +59,8 @@ Result<ports::ProcessStats> parse_proc_stat(std::string_view line, long ticks_pe
 }
 
 Result<ports::ProcessStats> read_process_stats() {
-  KEYD_ASSIGN_OR_RETURN(const std::string stat, read_small("/proc/self/stat"));
-  KEYD_ASSIGN_OR_RETURN(const std::string system, read_small("/proc/stat"));
+  KEYD_ASSIGN_OR_RETURN(const std::string stat, read_text_file("/proc/self/stat"));
+  KEYD_ASSIGN_OR_RETURN(const std::string system, read_text_file("/proc/stat"));
   std::int64_t boot_time = 0;
   for (std::istringstream in(system); in;) {
     std::string key;

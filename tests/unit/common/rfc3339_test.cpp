@@ -19,6 +19,15 @@ TEST(Rfc3339Home, FormatsUtcWithNanosecondsAndParsesItBack) {
   EXPECT_EQ(format_rfc3339(system_clock::time_point{}), "1970-01-01T00:00:00.000000000Z");
 }
 
+TEST(Rfc3339Home, FewerFractionDigitsCutTheFraction) {
+  const auto t = k_base + 123987654ns;
+  EXPECT_EQ(format_rfc3339(t, 3), "2026-11-28T10:00:00.123Z") << "log lines: milliseconds, cut not rounded";
+  EXPECT_EQ(format_rfc3339(t, 6), "2026-11-28T10:00:00.123987Z");
+  EXPECT_EQ(format_rfc3339(t, 0), "2026-11-28T10:00:00Z");
+  EXPECT_EQ(format_rfc3339(k_base + 5ms, 3), "2026-11-28T10:00:00.005Z") << "leading zeros kept";
+  EXPECT_EQ(parse_rfc3339(format_rfc3339(t, 3)), k_base + 123ms);
+}
+
 TEST(Rfc3339Home, AcceptsTheUnionOfWhatStoresAndKubernetesWrite) {
   struct Case {
     const char* text;

@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
+#include <thread>
 #include <utility>
 
 namespace keyd::app {
@@ -109,18 +111,33 @@ void Reconciler::set_leader(bool leader) {
 }
 
 TimePoint Reconciler::tick(const AfterSwarm& after_swarm) {
-  TimePoint now = m_ctx.clock.now();
-  // By index: the callback may run on-demand calls, which change entries but never the vector.
-  for (std::size_t i = 0; i < m_entries.size(); ++i) {
-    Entry& entry = m_entries[i];
+  const TimePoint start = m_ctx.clock.now();
+  const auto due = [&](const Entry& entry) {
     const auto& schedule = entry.state.schedule;
     const bool rotation_due =
-        m_leader && schedule && entry.state.consecutive_failures == 0 && schedule->rotate_now(now);
-    if (entry.state.next_check > now && !rotation_due) continue;
-    (void)check(entry, now, m_ctx);
-    if (after_swarm && !after_swarm(i, entry.state)) break;
+        m_leader && schedule && entry.state.consecutive_failures == 0 && schedule->rotate_now(start);
+    return entry.state.next_check <= start || rotation_due;
+  };
+  const auto width = static_cast<std::size_t>(std::max(1, m_options.concurrency));
+  // By index: the callback may run on-demand calls, which change entries but never the vector. A
+  // group is gathered just before it runs, so a swarm an on-demand call just checked is not due.
+  std::vector<std::size_t> group;
+  bool stopped = false;
+  for (std::size_t next = 0; next < m_entries.size() && !stopped;) {
+    group.clear();
+    for (; next < m_entries.size() && group.size() < width; ++next) {
+      if (due(m_entries[next])) group.push_back(next);
+    }
+    if (group.empty()) break;
+    check_group(group, start);
+    for (const std::size_t i : group) {
+      if (after_swarm && !after_swarm(i, m_entries[i].state)) {
+        stopped = true;
+        break;
+      }
+    }
   }
-  now = m_ctx.clock.now();
+  const TimePoint now = m_ctx.clock.now();
   TimePoint wake = TimePoint::max();
   for (const Entry& entry : m_entries) {
     wake = std::min(wake, entry.state.next_check);
@@ -128,6 +145,41 @@ TimePoint Reconciler::tick(const AfterSwarm& after_swarm) {
     if (m_leader && schedule && entry.state.consecutive_failures == 0) wake = std::min(wake, schedule->next);
   }
   return std::max(wake, now);
+}
+
+void Reconciler::check_group(const std::vector<std::size_t>& indices, TimePoint now) {
+  // Each worker has its own Context (the same store, audit and clock) and its own entry: entries
+  // share nothing but the store, the audit log and the jitter, which take concurrent calls.
+  const auto run = [this, now](std::size_t index) {
+    Context ctx = m_ctx;
+    (void)check(m_entries[index], now, ctx);
+  };
+  std::vector<std::exception_ptr> errors(indices.size());
+  std::vector<std::thread> workers;
+  workers.reserve(indices.size() - 1);
+  for (std::size_t k = 1; k < indices.size(); ++k) {
+    workers.emplace_back([&run, &errors, &indices, k] {
+      try {
+        run(indices[k]);
+      } catch (...) {
+        errors[k] = std::current_exception();
+      }
+    });
+  }
+  try {
+    run(indices.front());
+  } catch (...) {
+    errors.front() = std::current_exception();
+  }
+  for (std::thread& worker : workers) worker.join();
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+}
+
+double Reconciler::jitter() {
+  const std::lock_guard lock(m_jitter_mutex);
+  return m_jitter();
 }
 
 Result<KeyReport> Reconciler::rotate(std::string_view swarm, std::string_view actor) {
@@ -338,7 +390,7 @@ void Reconciler::record_targets(Entry& entry, const KeyReport& report, TimePoint
 Status Reconciler::succeeded(Entry& entry, TimePoint now) {
   entry.state.consecutive_failures = 0;
   entry.state.last_error.clear();
-  entry.state.next_check = now + stretched(m_options.sync_interval, m_jitter() * m_options.sync_jitter);
+  entry.state.next_check = now + stretched(m_options.sync_interval, jitter() * m_options.sync_jitter);
   return {};
 }
 
@@ -347,7 +399,7 @@ Status Reconciler::failed(Entry& entry, TimePoint now, const Error& error) {
   ++state.consecutive_failures;
   state.last_error = error.message;
   const auto delay =
-      domain::backoff_delay(m_options.failure_backoff, state.consecutive_failures, m_jitter(), std::nullopt);
+      domain::backoff_delay(m_options.failure_backoff, state.consecutive_failures, jitter(), std::nullopt);
   state.next_check = now + delay;
   // A damaged store path needs an operator; anything else may pass on its own.
   spdlog::log(state.store_integrity_error ? spdlog::level::err : spdlog::level::warn,

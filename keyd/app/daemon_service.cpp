@@ -8,18 +8,22 @@
 
 namespace keyd::app {
 
+std::unique_lock<std::mutex> SerialisedStore::turn() {
+  return m_concurrent ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(m_mutex);
+}
+
 Result<ports::PathMetadata> SerialisedStore::metadata(std::string_view path) {
-  const std::lock_guard lock(m_mutex);
+  const auto lock = turn();
   return m_inner.metadata(path);
 }
 
 Result<ports::StoredVersion> SerialisedStore::read(std::string_view path, std::optional<int> version) {
-  const std::lock_guard lock(m_mutex);
+  const auto lock = turn();
   return m_inner.read(path, version);
 }
 
 Result<int> SerialisedStore::write(std::string_view path, const ports::VersionData& data, int cas) {
-  const std::lock_guard lock(m_mutex);
+  const auto lock = turn();
   return m_inner.write(path, data, cas);
 }
 

@@ -200,6 +200,7 @@ int serve(PreparedDaemon& d, const sigset_t& signals, const DaemonFlags& flags, 
 
   app::DaemonOptions options;
   options.sync_interval = cfg.sync_interval;
+  options.concurrency = cfg.concurrency;
   auto jitter = [&random = rt.random()] { return random.uniform(); };
   auto reconciler = std::make_unique<app::Reconciler>(
       app::Context{store, rt.audit(), rt.clock(), "keyd-daemon@" + elector.identity()}, std::move(d.swarms), options,

@@ -185,6 +185,7 @@ constexpr std::array k_config_fields{
     Field<Config>{"kubernetes", false, schema::parse_kubernetes_section},
     Field<Config>{"swarms", true, parse_swarms},
     Field<Config>{"sync_interval", false, schema::parse_sync_interval},
+    Field<Config>{"concurrency", false, schema::int_field<&Config::concurrency, 1, 32>},
     Field<Config>{"server", false, schema::parse_server_section},
     Field<Config>{"leader_election", false, schema::parse_leader_election_section},
 };

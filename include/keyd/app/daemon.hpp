@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,10 @@ struct DaemonOptions {
   // After a failure the swarm is checked again after this backoff (max_attempts is not used: the
   // daemon never gives up, it only waits longer, up to the cap).
   domain::BackoffPolicy failure_backoff{0, std::chrono::seconds{5}, std::chrono::minutes{10}, {}};
+  // How many swarms a tick checks at once (each on its own thread, so at most this many requests
+  // to the store and to Kubernetes are in flight). The store's calls still run one at a time when
+  // it cannot take concurrent ones (SerialisedStore). 1: one swarm after another.
+  int concurrency = 8;
 };
 
 // What a target looked like at the last check: not checked yet, held the current key, did not and
@@ -98,7 +103,9 @@ class Reconciler {
 
   // Called after each swarm a tick checked, with its index (in snapshot() order) and its state;
   // returning false ends the pass there (the daemon is stopping). The caller may run on-demand
-  // calls inside it (DaemonService lets waiting API actions in between swarms).
+  // calls inside it (DaemonService lets waiting API actions in between swarms). A tick checks due
+  // swarms in groups of up to `concurrency` at once, and calls this for each swarm of a group, in
+  // order, on the tick's own thread once the whole group is done.
   using AfterSwarm = std::function<bool(std::size_t index, const SwarmState& state)>;
 
   // Check every swarm whose time has come. Returns when tick() should run next: the earliest
@@ -134,6 +141,9 @@ class Reconciler {
   void record_targets(Entry& entry, const KeyReport& report, domain::TimePoint now);
   Status succeeded(Entry& entry, domain::TimePoint now);
   Status failed(Entry& entry, domain::TimePoint now, const Error& error);
+  // The due swarms among `indices`, checked at once (one thread each, the first on this one).
+  void check_group(const std::vector<std::size_t>& indices, domain::TimePoint now);
+  [[nodiscard]] double jitter();
   [[nodiscard]] Entry* find(std::string_view name);
   [[nodiscard]] Context with_actor(std::string_view actor) const;
 
@@ -141,6 +151,7 @@ class Reconciler {
   std::vector<Entry> m_entries;
   DaemonOptions m_options;
   std::function<double()> m_jitter;
+  std::mutex m_jitter_mutex;  // workers back off and reschedule at once
   bool m_leader = false;
 };
 

@@ -37,12 +37,14 @@ struct KeyAccess {
   std::vector<KeyReaders> swarms;
 };
 
-// A SecretStore whose calls run one at a time, so the reconciler's thread and the API's workers
-// can share adapters that are not thread-safe (Vault token renewal, the MCP child's pipes). Each
-// call is bounded by the adapter's own timeouts, so a waiting key read is too.
+// A SecretStore whose calls run one at a time unless the store says it is safe for concurrent calls
+// (capabilities().concurrent: the file store, Vault), so the reconciler's workers and the API's
+// threads can share adapters that are not thread-safe (the MCP child's pipes). Each call is bounded
+// by the adapter's own timeouts, so a waiting key read is too.
 class SerialisedStore final : public ports::SecretStore {
  public:
-  explicit SerialisedStore(ports::SecretStore& inner) : m_inner(inner) {}
+  explicit SerialisedStore(ports::SecretStore& inner)
+      : m_inner(inner), m_concurrent(inner.capabilities().concurrent) {}
   [[nodiscard]] std::string describe() const override { return m_inner.describe(); }
   [[nodiscard]] ports::StoreCapabilities capabilities() const override { return m_inner.capabilities(); }
   [[nodiscard]] Result<ports::PathMetadata> metadata(std::string_view path) override;
@@ -50,7 +52,11 @@ class SerialisedStore final : public ports::SecretStore {
   [[nodiscard]] Result<int> write(std::string_view path, const ports::VersionData& data, int cas) override;
 
  private:
+  // A lock on m_mutex, or none when the store takes concurrent calls.
+  [[nodiscard]] std::unique_lock<std::mutex> turn();
+
   ports::SecretStore& m_inner;
+  const bool m_concurrent;
   std::mutex m_mutex;
 };
 

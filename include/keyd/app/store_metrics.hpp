@@ -46,6 +46,7 @@ class InstrumentedStore final : public ports::SecretStore {
  public:
   InstrumentedStore(ports::SecretStore& inner, StoreMetrics& metrics) : m_inner(inner), m_metrics(metrics) {}
   [[nodiscard]] std::string describe() const override { return m_inner.describe(); }
+  [[nodiscard]] ports::StoreCapabilities capabilities() const override { return m_inner.capabilities(); }
   [[nodiscard]] Result<ports::PathMetadata> metadata(std::string_view path) override;
   [[nodiscard]] Result<ports::StoredVersion> read(std::string_view path, std::optional<int> version) override;
   [[nodiscard]] Result<int> write(std::string_view path, const ports::VersionData& data, int cas) override;

@@ -205,6 +205,9 @@ struct Config {
   std::vector<SwarmConfig> swarms;
   // keyd daemon
   std::chrono::milliseconds sync_interval{30'000};
+  // How many swarms the daemon checks at once: at most this many requests in flight to the store
+  // and to Kubernetes (1..32).
+  int concurrency = 8;
   ServerConfig server;
   LeaderElectionConfig leader_election;
 };

@@ -61,6 +61,10 @@ class AuditLog {
     return fail(ErrorCode::internal, "this audit log cannot be read back");
   }
 
+  // How many times entries were written to the log since this object was made: one write and one
+  // fsync each, covering one entry or several concurrent ones (a group commit). 0 when not counted.
+  [[nodiscard]] virtual std::uint64_t commits() const { return 0; }
+
   // Every entry, in order (audit verify --config).
   [[nodiscard]] virtual Result<std::vector<AuditRecord>> records() {
     return fail(ErrorCode::internal, "this audit log cannot be read back");

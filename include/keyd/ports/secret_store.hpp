@@ -56,6 +56,9 @@ struct StoreCapabilities {
   // false: keyd never writes here (the read-only daemon backend); its versions are audited by the
   // keyd that wrote them, so this keyd's audit trail does not account for them.
   bool writes = true;
+  // Calls may run at once from several threads (the daemon's `concurrency` workers). false: the
+  // daemon serialises every call (SerialisedStore), as the MCP child's one pipe needs.
+  bool concurrent = false;
 };
 
 class SecretStore {

@@ -93,13 +93,17 @@ std::string format_head(std::int64_t seq, std::string_view line) {
 }
 
 std::string head_problem(const std::optional<Head>& head, const ChainEnd& end, const std::filesystem::path& head_file,
-                         const std::string& last) {
+                         const std::string& last, const HashOfEntry& hash_of) {
   if (!head) {
     if (end.seq <= 1) return {};  // new log, or a crash before the first head write
     return "head file " + head_file.string() + " is missing (cannot tell whether entries were removed from the end)";
   }
   if (head->seq == end.seq && head->hash == end.hash) return {};
   if (head->seq == end.seq - 1 && head->hash == end.prev) return {};  // crash before the head update
+  // A crash between a group commit's fsync and its head update.
+  if (head->seq < end.seq - 1 && head->seq >= end.seq - k_max_group_entries && head->seq > 0 && hash_of) {
+    if (const auto hash = hash_of(head->seq); hash && *hash == head->hash) return {};
+  }
   const std::string ends = "file ends at seq " + std::to_string(end.seq) + " but the head file records seq " +
                            std::to_string(head->seq);
   if (head->seq > end.seq) return ends + " (entries removed from the end)";

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,9 +75,20 @@ struct Head {
 // The head file's contents (with its '\n') for entry `seq` whose line is `line`.
 [[nodiscard]] std::string format_head(std::int64_t seq, std::string_view line);
 
-// Compares the head file with the end of the chain. Empty when consistent. `last` names the last
-// entry ("line 7" in verify; append only knows its seq).
+// The most entries one append writes at once (a group commit of concurrent appends, one write and
+// one fsync): a crash between that fsync and the head update leaves the head this far behind.
+inline constexpr std::int64_t k_max_group_entries = 64;
+
+// The hash of entry `seq` when the caller can tell (nullopt otherwise): how a head lagging by more
+// than one entry is checked.
+using HashOfEntry = std::function<std::optional<std::string>(std::int64_t seq)>;
+
+// Compares the head file with the end of the chain. Empty when consistent: the head records the
+// last entry, or an entry at most k_max_group_entries before it whose hash `hash_of` confirms (the
+// entry before the last is confirmed by end.prev). `last` names the last entry ("line 7" in verify;
+// append only knows its seq).
 [[nodiscard]] std::string head_problem(const std::optional<Head>& head, const ChainEnd& end,
-                                       const std::filesystem::path& head_file, const std::string& last);
+                                       const std::filesystem::path& head_file, const std::string& last,
+                                       const HashOfEntry& hash_of = {});
 
 }  // namespace keyd::adapters::detail

@@ -40,8 +40,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -56,6 +59,7 @@ using detail::errno_text;
 using detail::format_head;
 using detail::format_line;
 using detail::head_problem;
+using detail::k_max_group_entries;
 using detail::LineKind;
 using detail::parse_line;
 using detail::ParsedLine;
@@ -200,6 +204,25 @@ Status write_durably(int fd, std::string_view bytes, off_t size, const std::file
   return {};
 }
 
+// The hash of entry `seq` among the last lines of [0, content_end), read back for a head that lags
+// by more than one entry (a crash inside a group commit); nullopt when it is not there.
+std::optional<std::string> hash_of_recent_entry(int fd, off_t content_end, std::int64_t lag, std::int64_t seq,
+                                                const std::filesystem::path& file) {
+  auto lines = last_lines(fd, content_end, static_cast<std::size_t>(lag) + 1, file);
+  if (!lines) return std::nullopt;
+  for (const std::string& line : *lines) {
+    const ParsedLine parsed = parse_line(line);
+    if (parsed.kind == LineKind::entry && parsed.link.seq == seq) return sha256_hex(line);
+  }
+  return std::nullopt;
+}
+
+// Concurrent appends of one process are committed together (group commit): the first caller to
+// find no commit running becomes the leader, takes every queued entry (up to k_max_group_entries),
+// writes their lines with one write() and one fsync, updates the head once, and hands each caller
+// its own result. A caller returns only after the fsync that covers its line succeeded, so "durable
+// before reported" holds per entry; the entries keep the order they were queued in. Processes still
+// exclude each other with the flock.
 class AuditFile final : public ports::AuditLog {
  public:
   explicit AuditFile(std::filesystem::path file) : m_file(std::move(file)) {}
@@ -211,6 +234,7 @@ class AuditFile final : public ports::AuditLog {
   }
 
   Result<std::optional<int>> newest_written_version(std::string_view swarm) override {
+    const std::lock_guard lock(m_index_mutex);
     return m_written.newest(m_file, swarm);
   }
 
@@ -218,6 +242,51 @@ class AuditFile final : public ports::AuditLog {
 
   Result<ports::AuditAnchor> append_anchored(const ports::AuditEvent& event) override {
     KEYD_TRY(refuse_key_material(event));
+    Pending mine{&event};
+    std::unique_lock lock(m_queue_mutex);
+    m_queue.push_back(&mine);
+    while (!mine.done) {
+      if (m_committing) {
+        m_committed.wait(lock);
+        continue;
+      }
+      m_committing = true;
+      const auto take = std::min<std::size_t>(m_queue.size(), static_cast<std::size_t>(k_max_group_entries));
+      std::vector<Pending*> group(m_queue.begin(), m_queue.begin() + static_cast<std::ptrdiff_t>(take));
+      m_queue.erase(m_queue.begin(), m_queue.begin() + static_cast<std::ptrdiff_t>(take));
+      lock.unlock();
+      commit(group);
+      lock.lock();
+      for (Pending* p : group) p->done = true;
+      m_committing = false;
+      m_committed.notify_all();
+    }
+    return std::move(mine.result);
+  }
+
+  [[nodiscard]] std::uint64_t commits() const override { return m_commits.load(); }
+
+ private:
+  struct Pending {
+    const ports::AuditEvent* event;
+    Result<ports::AuditAnchor> result = ports::AuditAnchor{};
+    bool done = false;
+  };
+
+  void commit(const std::vector<Pending*>& group) {
+    Result<std::vector<ports::AuditAnchor>> anchors = fail(ErrorCode::internal, "audit append did not run");
+    try {
+      anchors = append_lines(group);
+    } catch (const std::exception& e) {
+      anchors = fail(ErrorCode::internal, "audit log " + m_file.string() + ": append failed: " + e.what());
+    }
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      group[i]->result = anchors ? Result<ports::AuditAnchor>((*anchors)[i]) : fail(anchors.error());
+    }
+    m_commits.fetch_add(1);
+  }
+
+  Result<std::vector<ports::AuditAnchor>> append_lines(const std::vector<Pending*>& group) {
     const auto parent = m_file.parent_path();
     if (!parent.empty()) KEYD_TRY(ensure_directory(parent, 0700));
     KEYD_ASSIGN_OR_RETURN(FileLock lock, FileLock::acquire(with_suffix(m_file, ".lock")));
@@ -229,7 +298,12 @@ class AuditFile final : public ports::AuditLog {
 
     const auto head_file = with_suffix(m_file, ".head");
     KEYD_ASSIGN_OR_RETURN(const auto head, read_head(head_file));
-    if (const auto problem = head_problem(head, tail.end, head_file, "the last entry (seq " + std::to_string(tail.end.seq) + ")");
+    const off_t content_end = tail.needs_newline ? st.st_size : st.st_size - 1;
+    const auto hash_of = [&](std::int64_t seq) {
+      return hash_of_recent_entry(fd.get(), content_end, tail.end.seq - seq, seq, m_file);
+    };
+    if (const auto problem = head_problem(head, tail.end, head_file,
+                                          "the last entry (seq " + std::to_string(tail.end.seq) + ")", hash_of);
         !problem.empty()) {
       return fail(ErrorCode::integrity, "audit log " + m_file.string() + ": " + problem +
                                             "; refusing to append (verify the log; to start a new one, move the "
@@ -245,23 +319,46 @@ class AuditFile final : public ports::AuditLog {
       }
     }
 
-    const std::int64_t seq = tail.end.seq + 1;
-    const std::string prev = tail.torn_line ? sha256_hex(*tail.torn_line) : tail.end.hash;
-    const std::string line = format_line(event, seq, prev, tail.torn_line.has_value());
-    const std::string bytes = (tail.needs_newline ? "\n" : "") + line + "\n";
+    std::vector<ports::AuditAnchor> anchors;
+    std::string bytes = tail.needs_newline ? "\n" : "";
+    std::string line;
+    for (const Pending* p : group) {
+      const bool first = anchors.empty();
+      const std::int64_t seq = tail.end.seq + 1 + static_cast<std::int64_t>(anchors.size());
+      const std::string prev = !first ? anchors.back().hash
+                               : tail.torn_line ? sha256_hex(*tail.torn_line)
+                                                : tail.end.hash;
+      line = format_line(*p->event, seq, prev, first && tail.torn_line.has_value());
+      bytes += line;
+      bytes += '\n';
+      anchors.push_back(ports::AuditAnchor{seq, sha256_hex(line)});
+    }
     KEYD_TRY(write_durably(fd.get(), bytes, st.st_size, m_file));
 
-    if (auto updated = write_head(head_file, seq, line); !updated) {
-      return fail(updated.error().with_context("audit log " + m_file.string() + ": entry seq " + std::to_string(seq) +
+    const std::int64_t last = anchors.back().seq;
+    if (auto updated = write_head(head_file, last, line); !updated) {
+      if (anchors.size() > 1) {
+        // More than one entry past the head would make the next append refuse; take them back.
+        return roll_back(fd.get(), st.st_size,
+                         "audit log " + m_file.string() + ": entries seq " + std::to_string(anchors.front().seq) +
+                             "-" + std::to_string(last) + " were appended but the head file could not be updated (" +
+                             updated.error().message + ")");
+      }
+      return fail(updated.error().with_context("audit log " + m_file.string() + ": entry seq " + std::to_string(last) +
                                                " was appended but the head file still records seq " +
                                                std::to_string(tail.end.seq) + "; the next append updates it"));
     }
-    return ports::AuditAnchor{seq, sha256_hex(line)};
+    return anchors;
   }
 
- private:
   std::filesystem::path m_file;
+  std::mutex m_index_mutex;  // guards m_written
   detail::WrittenVersionIndex m_written;
+  std::mutex m_queue_mutex;  // guards the three below
+  std::vector<Pending*> m_queue;
+  bool m_committing = false;
+  std::condition_variable m_committed;
+  std::atomic<std::uint64_t> m_commits{0};
 };
 
 }  // namespace

@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace keyd::adapters {
@@ -58,6 +61,7 @@ Result<AuditVerifyReport> verify_audit_file(const std::filesystem::path& file) {
   std::size_t problem_line = 0;
   ChainEnd end;
   std::size_t end_line = 0;  // line number of `end`
+  std::deque<std::pair<std::int64_t, std::string>> recent;  // seq and hash of the last entries, for the head
   std::string expected_prev = genesis_hash();
 
   for (std::size_t i = 0; i < lines.size() && problem.empty(); ++i) {
@@ -112,6 +116,8 @@ Result<AuditVerifyReport> verify_audit_file(const std::filesystem::path& file) {
       break;
     }
     end = ChainEnd{link.seq, sha256_hex(line.text), link.prev};
+    recent.emplace_back(end.seq, end.hash);
+    if (std::cmp_greater(recent.size(), detail::k_max_group_entries + 1)) recent.pop_front();
     end_line = n;
     expected_prev = end.hash;
     ++report.entries;
@@ -121,7 +127,13 @@ Result<AuditVerifyReport> verify_audit_file(const std::filesystem::path& file) {
     const auto head_file = with_suffix(file, ".head");
     auto head = read_head(head_file);
     if (!head && head.error().code != ErrorCode::integrity) return fail(head.error());
-    problem = head ? head_problem(*head, end, head_file, line_ref(end_line)) : head.error().message;
+    const auto hash_of = [&recent](std::int64_t seq) -> std::optional<std::string> {
+      for (const auto& [s, hash] : recent) {
+        if (s == seq) return hash;
+      }
+      return std::nullopt;
+    };
+    problem = head ? head_problem(*head, end, head_file, line_ref(end_line), hash_of) : head.error().message;
     // A changed last entry is that line; removed entries would have started after the last line.
     const bool last_changed = head && *head && (**head).seq == end.seq;
     if (!problem.empty()) problem_line = last_changed ? end_line : lines.size() + 1;

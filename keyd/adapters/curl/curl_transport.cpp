@@ -27,7 +27,8 @@ using detail::CurlHandle;
 using detail::CurlList;
 using detail::Transfer;
 
-constexpr std::size_t k_max_idle_handles = 4;  // connections stay open in each idle handle's cache
+// Connections stay open in each idle handle's cache: one per daemon worker (`concurrency`, at most 32).
+constexpr std::size_t k_max_idle_handles = 32;
 constexpr char k_empty_body[] = "";
 
 class CurlTransport final : public ports::HttpTransport {

@@ -30,6 +30,14 @@ class FileStore final : public ports::SecretStore {
 
   [[nodiscard]] std::string describe() const override { return "file store " + m_options.dir.string(); }
 
+  // Each path's calls hold its flock (a descriptor of their own, so threads exclude each other as
+  // processes do); the derived keys are loaded once under m_keys_mutex.
+  [[nodiscard]] ports::StoreCapabilities capabilities() const override {
+    ports::StoreCapabilities caps;
+    caps.concurrent = true;
+    return caps;
+  }
+
   Result<PathMetadata> metadata(std::string_view path) override {
     return with_store_context(path, [&]() -> Result<PathMetadata> {
       KEYD_TRY(detail::validate_store_path(path));

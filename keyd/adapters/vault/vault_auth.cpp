@@ -60,7 +60,7 @@ Status VaultClient::adopt_static_token() {
 
 Status VaultClient::look_up_static_token() {
   m_lookup_at.reset();
-  auto looked_up = send_with_retries({"GET", "auth/token/lookup-self", "", {}}, true);
+  auto looked_up = send_with_retries({"GET", "auth/token/lookup-self", "", {}}, &m_token);
   if (!looked_up) {
     m_token.wipe();
     return fail(looked_up.error().with_context("checking the Vault token"));
@@ -92,7 +92,7 @@ Status VaultClient::login() {
   }
   const std::string path = login_path(auth_mount());
   const std::string what = "vault POST " + path;
-  auto response = send_with_retries({"POST", path, "", std::move(body)}, false);
+  auto response = send_with_retries({"POST", path, "", std::move(body)}, nullptr);
   if (!response) {
     // Vault answers a wrong role or credential with 400: for keyd that is refused credentials.
     Error refused = response.error().with_context(fmt::format("{} login", method));
@@ -116,7 +116,7 @@ Status VaultClient::login() {
 
 Status VaultClient::renew_or_relogin() {
   if (m_renewable) {
-    auto renewed = send_with_retries({"POST", "auth/token/renew-self", "", renew_body(m_ttl)}, true);
+    auto renewed = send_with_retries({"POST", "auth/token/renew-self", "", renew_body(m_ttl)}, &m_token);
     if (renewed) {
       auto doc = parse_json(renewed->body, "vault POST auth/token/renew-self");
       Result<TokenGrant> grant = fail(ErrorCode::unavailable, "no body");

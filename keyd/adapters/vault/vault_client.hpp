@@ -8,6 +8,7 @@
 #include "keyd/ports/random.hpp"
 #include "vault_api.hpp"
 
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -33,14 +34,18 @@ class VaultClient {
   [[nodiscard]] const VaultOptions& options() const { return m_options; }
 
  private:
-  // Send once per attempt, retrying what is retryable; no authentication of its own.
-  [[nodiscard]] Result<ports::HttpResponse> send_with_retries(const Call& call, bool with_token);
+  // Send once per attempt with `token` (none: nullptr), retrying what is retryable; no
+  // authentication of its own.
+  [[nodiscard]] Result<ports::HttpResponse> send_with_retries(const Call& call, const Secret* token);
+  // The token to call with, after the lifecycle step that is due (lookup, renewal, login). With
+  // `refused`: that token was refused (403), so authenticate again unless another call already has.
+  [[nodiscard]] Result<Secret> token_for_call(const Secret* refused);
   [[nodiscard]] Status ensure_token(bool force);
   [[nodiscard]] Status login();
   [[nodiscard]] Status adopt_static_token();
   [[nodiscard]] Status look_up_static_token();
   [[nodiscard]] Status renew_or_relogin();
-  [[nodiscard]] ports::HttpRequest build(const Call& call, bool with_token) const;
+  [[nodiscard]] ports::HttpRequest build(const Call& call, const Secret* token) const;
   [[nodiscard]] std::string auth_mount() const;
 
   VaultOptions m_options;
@@ -48,6 +53,9 @@ class VaultClient {
   const ports::Clock& m_clock;
   adapters::detail::RetryPolicy m_retry;
 
+  // Calls run concurrently (the daemon's workers); the token and its lifecycle below are m_auth's,
+  // and a lifecycle step (login, lookup, renewal) runs with it held, so it happens once.
+  std::mutex m_auth;
   Secret m_token;
   std::optional<std::chrono::system_clock::time_point> m_expires;  // nullopt: no expiry
   std::chrono::seconds m_ttl{0};

@@ -25,6 +25,13 @@ class VaultStore final : public ports::SecretStore {
     return fmt::format("vault {} mount {}", m_client.options().address, m_client.options().mount);
   }
 
+  // The client's token lifecycle is behind a mutex and the transport gives each call its own handle.
+  [[nodiscard]] ports::StoreCapabilities capabilities() const override {
+    ports::StoreCapabilities caps;
+    caps.concurrent = true;
+    return caps;
+  }
+
   Result<ports::PathMetadata> metadata(std::string_view path) override {
     const Call call{"GET", vault::metadata_path(mount(), path), "", {}};
     KEYD_ASSIGN_OR_RETURN(auto doc, m_client.call_json(call));

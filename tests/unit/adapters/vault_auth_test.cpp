@@ -3,6 +3,10 @@
 #include "vault/vault_client.hpp"
 #include "vault_test_helpers.hpp"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 namespace keyd::adapters::vault_test {
 namespace {
 
@@ -169,6 +173,31 @@ TEST_F(VaultAuthTest, ExpiredAppRoleTokenLogsInAgainAndSucceeds) {
   EXPECT_EQ(reads[1]["status"], 200);
   EXPECT_EQ(count("POST", k_approle_login), 1);
   EXPECT_TRUE(m_clock.sleeps().empty());  // a re-login is not a backoff
+}
+
+// The daemon's workers share one client: calls refused together with an expired token log in once
+// between them, and each retries with the new token.
+TEST_F(VaultAuthTest, ConcurrentCallsRefusedTogetherLogInOnce) {
+  auto store = make_store(approle_options());
+  write_versions(*store, 1);
+  ASSERT_EQ(m_vault->control("POST", "tokens/expire", {{"source", "approle"}})["expired"], 1);
+  m_vault->clear_requests();
+
+  constexpr int k_threads = 8;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([&] {
+      if (store->read(k_path, std::nullopt)) ++ok;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), k_threads);
+  EXPECT_EQ(count("POST", k_approle_login), 1);
+  int refused = 0;
+  for (const auto& r : logged("GET", k_data_path)) refused += r["status"] == 403 ? 1 : 0;
+  EXPECT_GE(refused, 1);
+  EXPECT_EQ(count("GET", k_data_path), k_threads + refused);
 }
 
 TEST_F(VaultAuthTest, ExpiredStaticTokenIsUnauthorizedWithoutLooping) {

@@ -101,7 +101,7 @@ TEST(LoadConfig, ReadsTheFileAndNamesItInMessages) {
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().message, path.string() +
                                      ":2:1: unknown key 'extra' (expected: store, audit, kubernetes, swarms, "
-                                     "sync_interval, server, leader_election)");
+                                     "sync_interval, concurrency, server, leader_election)");
 }
 
 TEST(LoadConfig, MissingFileIsAConfigError) {

@@ -29,6 +29,7 @@ std::string parse_error(const std::string& yaml) {
 TEST(DaemonConfig, DefaultsWhenNothingIsSaid) {
   const Config c = parse_ok("swarms: [{name: a}]\n");
   EXPECT_EQ(c.sync_interval, 30s);
+  EXPECT_EQ(c.concurrency, 8);
   EXPECT_EQ(c.server.listen, "127.0.0.1:8750");
   EXPECT_EQ(c.server.auth.tokens_file, "");
   EXPECT_FALSE(c.server.auth.tokenreview.enabled);
@@ -44,6 +45,15 @@ TEST(DaemonConfig, DefaultsWhenNothingIsSaid) {
   EXPECT_EQ(c.leader_election.lock_file, ".keyd/daemon.lock");
   ASSERT_EQ(c.swarms.size(), 1U);
   EXPECT_FALSE(c.swarms[0].rotation.has_value());
+}
+
+TEST(DaemonConfig, ConcurrencyIsOneToThirtyTwo) {
+  EXPECT_EQ(parse_ok("concurrency: 1\nswarms: [{name: a}]\n").concurrency, 1);
+  EXPECT_EQ(parse_ok("concurrency: 32\nswarms: [{name: a}]\n").concurrency, 32);
+  for (const char* bad : {"0", "33", "-1", "eight", "2.5"}) {
+    const std::string error = parse_error(std::string("concurrency: ") + bad + "\nswarms: [{name: a}]\n");
+    EXPECT_NE(error.find("d.yaml:1:14: concurrency"), std::string::npos) << bad << ": " << error;
+  }
 }
 
 TEST(DaemonConfig, EveryKeyIsRead) {

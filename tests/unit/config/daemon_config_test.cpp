@@ -1,4 +1,4 @@
-// keyd daemon's configuration: sync_interval, server, leader_election, swarms[].rotation.
+// keyd daemon's configuration: sync_interval, concurrency, server, leader_election, swarms[].rotation.
 #include "keyd/config/config.hpp"
 
 #include <gtest/gtest.h>

@@ -34,7 +34,7 @@ const std::vector<ErrorCase>& error_cases() {
          return many;
        }(), "t.yaml:128:1: more than 64 YAML documents; keyd files hold one"},
       {"unknown top-level key", "swarms: [{name: a}]\nstorre: {}\n",
-       "t.yaml:2:1: unknown key 'storre' (expected: store, audit, kubernetes, swarms, sync_interval, server, leader_election)"},
+       "t.yaml:2:1: unknown key 'storre' (expected: store, audit, kubernetes, swarms, sync_interval, concurrency, server, leader_election)"},
       {"duplicate top-level key", "swarms: [{name: a}]\nswarms: [{name: b}]\n",
        "t.yaml:2:1: duplicate key 'swarms' (first at line 1)"},
       {"unknown key in a nested map", "store:\n  backend: file\n  file:\n    dirr: x\nswarms: [{name: a}]\n",
@@ -134,7 +134,7 @@ TEST(ParseConfigErrors, AllProblemsAreReportedTogetherInFileOrder) {
             "configs/local.yaml:5:19: store.file.max_versions: expected an integer, got 'ten'\n"
             "configs/local.yaml:8:11: swarms[0].path: must be relative (no leading '/'), got '/abs'\n"
             "configs/local.yaml:9:11: swarms[1].name: duplicate swarm name 'a' (first at line 7)\n"
-            "configs/local.yaml:10:1: unknown key 'colour' (expected: store, audit, kubernetes, swarms, sync_interval, server, leader_election)");
+            "configs/local.yaml:10:1: unknown key 'colour' (expected: store, audit, kubernetes, swarms, sync_interval, concurrency, server, leader_election)");
 }
 
 TEST(ParseConfigErrors, ProblemsInSeveralSwarmsAndTargetsAreAllReported) {

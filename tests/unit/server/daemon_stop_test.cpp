@@ -142,8 +142,12 @@ class DaemonStopTest : public ::testing::Test {
       swarms.push_back(DaemonSwarm{std::move(swarm), domain::RotationPolicy{}});
       keys.swarms.push_back(KeyReaders{swarm_name(i), swarm_path(i), {}, {"token:ci"}});
     }
+    // One swarm at a time, so "the swarm in progress" is one swarm; with `concurrency` above 1 the
+    // same holds for the group in progress (DaemonConcurrency.AStopEndsThePassAfterTheGroupThatWasRunning).
+    DaemonOptions options;
+    options.concurrency = 1;
     auto reconciler = std::make_unique<Reconciler>(Context{store, audit, clock, "keyd-daemon"}, std::move(swarms),
-                                                   DaemonOptions{}, [] { return 0.0; });
+                                                   options, [] { return 0.0; });
     service = std::make_unique<DaemonService>(std::move(reconciler), clock, std::move(keys));
     api = std::make_unique<server::DaemonApi>(*service, nullptr, "1.2.3");
     service->set_leadership({true, true, "me", {}});

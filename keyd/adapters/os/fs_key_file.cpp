@@ -14,9 +14,11 @@
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <mutex>
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -39,16 +41,64 @@ bool older_than_stale(const struct stat& st) {
   return std::chrono::system_clock::now() - modified > k_stale_after;
 }
 
+// Directory listings of the names that look like keyd's temp files. A sweep needs the whole
+// directory, and a daemon delivering to thousands of key files in one directory would otherwise read
+// it once per write (quadratic in the number of files). So the listing of a large directory (more
+// than k_small_dir entries) is kept for k_listing_ttl; a small one is read on every write, as before.
+// A named temp file exists only between its link and its rename, so a kept listing can miss only the
+// leftovers of writes that crashed within that minute; a write after the listing expires finds them.
+constexpr auto k_listing_ttl = std::chrono::seconds(60);
+constexpr std::size_t k_small_dir = 64;
+constexpr std::size_t k_max_listings = 4096;  // directories remembered; beyond, all are forgotten
+
+class TempListings {
+ public:
+  std::vector<std::string> temp_names_in(const std::filesystem::path& dir) {
+    const std::lock_guard lock(m_mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (const auto it = m_listings.find(dir.native()); it != m_listings.end() && now - it->second.at < k_listing_ttl) {
+      return it->second.names;
+    }
+    Listing listing{now, {}};
+    std::size_t entries = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+         it.increment(ec)) {
+      ++entries;
+      std::string name = it->path().filename().native();
+      if (name.find(".tmp-") != std::string::npos) listing.names.push_back(std::move(name));
+    }
+    if (entries <= k_small_dir) {
+      m_listings.erase(dir.native());
+      return listing.names;
+    }
+    if (m_listings.size() >= k_max_listings) m_listings.clear();
+    return (m_listings[dir.native()] = std::move(listing)).names;
+  }
+
+ private:
+  struct Listing {
+    std::chrono::steady_clock::time_point at;
+    std::vector<std::string> names;
+  };
+  std::mutex m_mutex;
+  std::unordered_map<std::string, Listing> m_listings;
+};
+
+TempListings& temp_listings() {
+  static TempListings listings;
+  return listings;
+}
+
 // Removes keyd's own stale temp files for the target `name` in `dir`: best effort, never fails.
 void sweep_stale_temps(const std::filesystem::path& dir, const std::string& name, FileSystem& fs) {
-  std::error_code ec;
   std::vector<std::filesystem::path> stale;
-  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
-       it.increment(ec)) {
-    const auto pid = detail::temp_name_writer(it->path().filename().native(), name);
+  for (const std::string& candidate : temp_listings().temp_names_in(dir)) {
+    const auto pid = detail::temp_name_writer(candidate, name);
+    const std::filesystem::path file = dir / candidate;
     struct stat st {};
-    if (!pid || ::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    if (process_gone(*pid) || older_than_stale(st)) stale.push_back(it->path());
+    if (!pid || ::lstat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (process_gone(*pid) || older_than_stale(st)) stale.push_back(file);
   }
   for (const auto& file : stale) {
     if (auto removed = fs.unlink(file); removed) {

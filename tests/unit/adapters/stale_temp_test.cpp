@@ -136,5 +136,25 @@ TEST(StaleTempFiles, TheAgentSinksNextWriteRemovesAKeyLeftByACrashAndKeepsTheOwn
   }
 }
 
+// Thousands of key files in one directory: a large directory is listed once a minute, not once per
+// write. Each target still removes its own leftovers found in that listing; a leftover that appears
+// after the listing waits for the next one. (A small directory is listed on every write: above.)
+TEST(StaleTempFiles, OneListingOfALargeDirectoryServesEveryTargetInIt) {
+  TempDir dir;
+  for (int i = 0; i < 80; ++i) write_file(dir / ("k" + std::to_string(i) + ".key"), "x");
+  const pid_t gone = dead_pid();
+  write_file(dir / temp_name("b.key", gone), key_text());  // there before the listing
+  const auto key = domain::generate_swarm_key();
+  const Secret text = key->canonical_text();
+  ASSERT_TRUE(make_file_target(dir / "a.key")->apply(delivery_of(*key, text)));  // lists the directory
+  EXPECT_TRUE(names_in(dir.path()).contains(temp_name("b.key", gone))) << "a's write sweeps only a's";
+  write_file(dir / temp_name("b.key", gone, "aaaaaaaaaaaa"), key_text());  // after the listing
+  ASSERT_TRUE(make_file_target(dir / "b.key")->apply(delivery_of(*key, text)));
+  const auto names = names_in(dir.path());
+  EXPECT_FALSE(names.contains(temp_name("b.key", gone))) << "b's write removes b's leftover from the listing";
+  EXPECT_TRUE(names.contains(temp_name("b.key", gone, "aaaaaaaaaaaa")))
+      << "a leftover newer than the listing waits for the next listing (a minute later)";
+}
+
 }  // namespace
 }  // namespace keyd::adapters

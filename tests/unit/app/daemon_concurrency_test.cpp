@@ -138,24 +138,22 @@ TEST(DaemonConcurrency, ChecksAtMostConcurrencySwarmsAtOnceAndReportsThemInOrder
   for (const auto& state : daemon->snapshot()) EXPECT_EQ(state.consecutive_failures, 0) << state.last_error;
 }
 
-TEST(DaemonConcurrency, AStoreThatCannotTakeConcurrentCallsGetsThemOneAtATime) {
-  ManySwarms m(12);
-  GateStore gate(m.memory, false);
-  SerialisedStore store(gate);
-  auto daemon = m.make(store, 8);
+// The most store calls one pass over `swarms` new swarms had in flight at once; every swarm issued.
+int most_at_once(int swarms, bool store_takes_concurrent_calls, int concurrency) {
+  ManySwarms m(swarms);
+  GateStore gate(m.memory, store_takes_concurrent_calls);
+  SerialisedStore store(gate);  // as the daemon wires it
+  auto daemon = m.make(store, concurrency);
   daemon->tick();
-  EXPECT_EQ(gate.most.load(), 1);
   for (const auto& t : m.targets) EXPECT_EQ(t->version, 1);
+  return gate.most.load();
 }
 
-TEST(DaemonConcurrency, ConcurrencyOneChecksOneSwarmAfterAnother) {
-  ManySwarms m(6);
-  GateStore gate(m.memory, true);
-  auto daemon = m.make(gate, 1);
-  daemon->tick();
-  EXPECT_EQ(gate.most.load(), 1);
-  for (const auto& t : m.targets) EXPECT_EQ(t->version, 1);
+TEST(DaemonConcurrency, AStoreThatCannotTakeConcurrentCallsGetsThemOneAtATime) {
+  EXPECT_EQ(most_at_once(12, false, 8), 1);
 }
+
+TEST(DaemonConcurrency, ConcurrencyOneChecksOneSwarmAfterAnother) { EXPECT_EQ(most_at_once(6, true, 1), 1); }
 
 TEST(DaemonConcurrency, AStopEndsThePassAfterTheGroupThatWasRunning) {
   ManySwarms m(10);

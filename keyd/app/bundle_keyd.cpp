@@ -181,12 +181,22 @@ BundleFile keyd_workload_file(const BundleValues& v) {
                   {{"type", "ClusterIP"},
                    {"selector", {{"app.kubernetes.io/name", std::string(k_keyd)}}},
                    {"ports", Json::array({Json{{"name", "http"}, {"port", k_daemon_port}, {"targetPort", "http"}}})}}}};
+    std::vector<Json> objects{deployment, service};
+    if (v.keyd.daemon.service_monitor) {
+      // /metrics needs no token (it carries no key), so the scrape needs no credentials.
+      objects.push_back(Json{{"apiVersion", "monitoring.coreos.com/v1"},
+                             {"kind", "ServiceMonitor"},
+                             {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels(v))},
+                             {"spec",
+                              {{"selector", {{"matchLabels", {{"app.kubernetes.io/name", std::string(k_keyd)}}}}},
+                               {"endpoints", Json::array({Json{{"port", "http"}, {"path", "/metrics"}}})}}}});
+    }
     return {"keyd-deployment.yaml",
             yaml_file("keyd as a daemon: keeps the nodes on the stored key, rotates on max_age inside the window,\n"
                       "and serves its HTTP API (bearer: a service-account token for audience keyd, checked with a\n"
                       "TokenReview) on Service keyd:" +
                           std::to_string(k_daemon_port) + ".",
-                      {deployment, service})};
+                      objects)};
   }
   Json job_spec{{"backoffLimit", 2},
                 {"template",

@@ -89,6 +89,7 @@ struct BundleDaemon {
   std::string sync_interval = "30s";  // 1s..24h
   std::string max_age = "720h";       // rotate when the current key is this old (1h..10 years)
   std::string window;                 // empty: any time; else e.g. "Mon-Fri 02:00-04:00" (UTC)
+  bool service_monitor = false;       // a ServiceMonitor (Prometheus Operator) scraping keyd's /metrics
   bool operator==(const BundleDaemon&) const = default;
 };
 

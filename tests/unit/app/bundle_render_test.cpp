@@ -406,6 +406,28 @@ TEST(BundleRender, RecommendedLabelsAPodDisruptionBudgetAndUnchangedClaimLabels)
       << "an image pinned by digest has no tag to label with";
 }
 
+// Issue 19: an optional ServiceMonitor for the daemon's /metrics, on the Service's port by name.
+TEST(BundleRender, AServiceMonitorScrapesTheDaemonOnlyWhenAskedFor) {
+  BundleValues v;
+  v.keyd.mode = "daemon";
+  for (const auto& doc : documents(render_bundle(v))) EXPECT_NE(doc["kind"].as<std::string>(), "ServiceMonitor");
+  v.keyd.daemon.service_monitor = true;
+  const auto files = render_bundle(v);
+  const YAML::Node monitor = object(files, "ServiceMonitor", "keyd");
+  const YAML::Node service = object(files, "Service", "keyd");
+  EXPECT_EQ(monitor["apiVersion"].as<std::string>(), "monitoring.coreos.com/v1");
+  EXPECT_EQ(monitor["metadata"]["namespace"].as<std::string>(), v.namespace_name);
+  for (const auto& label : monitor["spec"]["selector"]["matchLabels"]) {
+    EXPECT_EQ(service["metadata"]["labels"][label.first.as<std::string>()].as<std::string>(""),
+              label.second.as<std::string>())
+        << "the monitor selects the Service";
+  }
+  EXPECT_EQ(monitor["spec"]["endpoints"][0]["port"].as<std::string>(), service["spec"]["ports"][0]["name"].as<std::string>());
+  EXPECT_EQ(monitor["spec"]["endpoints"][0]["path"].as<std::string>(), "/metrics");
+  v.keyd.mode = "cronjob";  // no daemon, nothing to scrape
+  for (const auto& doc : documents(render_bundle(v))) EXPECT_NE(doc["kind"].as<std::string>(), "ServiceMonitor");
+}
+
 TEST(BundleRender, TheVersionLabelIsTheImageTagWhenItIsAValidLabelValue) {
   const auto version_of = [](const std::string& image) -> std::string {
     BundleValues v;

@@ -279,7 +279,7 @@ TEST(BundleValues, AgentDeliveryAndDaemonValues) {
   agent: {vault_address: "https://vault.agents:8200", auth_mount: k8s/prod, role: ipfs-reader, audience: vault-prod}
 keyd:
   mode: daemon
-  daemon: {sync_interval: 1m30s, max_age: 168h, window: "Mon-Fri 02:00-04:00; Sat 10:00-11:00"}
+  daemon: {sync_interval: 1m30s, max_age: 168h, window: "Mon-Fri 02:00-04:00; Sat 10:00-11:00", service_monitor: true}
 )",
                                     "values.yaml");
   ASSERT_TRUE(parsed) << parsed.error().message;
@@ -287,11 +287,11 @@ keyd:
   EXPECT_EQ(parsed->key_delivery.agent,
             (BundleAgent{"https://vault.agents:8200", "k8s/prod", "ipfs-reader", "vault-prod"}));
   EXPECT_EQ(parsed->keyd.mode, "daemon");
-  EXPECT_EQ(parsed->keyd.daemon, (BundleDaemon{"1m30s", "168h", "Mon-Fri 02:00-04:00; Sat 10:00-11:00"}));
+  EXPECT_EQ(parsed->keyd.daemon, (BundleDaemon{"1m30s", "168h", "Mon-Fri 02:00-04:00; Sat 10:00-11:00", true}));
   // The defaults: the agent uses keyd's Vault address; the daemon checks every 30s, rotates after 30 days.
   const BundleValues defaults;
   EXPECT_EQ(defaults.key_delivery.agent, (BundleAgent{"", "kubernetes", "keyd-reader", "vault"}));
-  EXPECT_EQ(defaults.keyd.daemon, (BundleDaemon{"30s", "720h", ""}));
+  EXPECT_EQ(defaults.keyd.daemon, (BundleDaemon{"30s", "720h", "", false}));
   // An empty vault_address or window means the default.
   auto empty = parse_bundle_values("key_delivery: {agent: {vault_address: \"\"}}\nkeyd: {daemon: {window: \"\"}}\n",
                                    "values.yaml");
@@ -315,6 +315,7 @@ keyd:
     sync_interval: 0s
     max_age: 30m
     window: "Someday 02:00-04:00"
+    service_monitor: sometimes
 )");
   for (const std::string expected :
        {"values.yaml:4:20: key_delivery.agent.vault_address: expected an https:// URL, got 'http://vault:8200'",
@@ -323,7 +324,7 @@ keyd:
         "values.yaml:6:11: key_delivery.agent.role: expected a Vault role name, got 'ipfs reader'",
         "values.yaml:7:15: key_delivery.agent.audience:", "values.yaml:8:5: unknown key 'token'",
         "values.yaml:12:20: keyd.daemon.sync_interval:", "values.yaml:13:14: keyd.daemon.max_age:",
-        "values.yaml:14:13: keyd.daemon.window:"}) {
+        "values.yaml:14:13: keyd.daemon.window:", "values.yaml:15:22: keyd.daemon.service_monitor:"}) {
     EXPECT_NE(message.find(expected), std::string::npos) << "missing: " << expected << "\nin:\n" << message;
   }
   EXPECT_NE(message.find("Someday"), std::string::npos) << "the window's problem names the bad entry: " << message;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace keyd::cli {
 
@@ -45,7 +46,19 @@ Result<std::unique_ptr<ports::LeaderElector>> make_elector(const config::Config&
   const auto& le = cfg.leader_election;
   adapters::LeaseOptions lease{le.lease_namespace, le.lease_name,     {},
                                le.lease_duration,  le.renew_deadline, le.retry_period};
-  return adapters::make_lease_elector(lease, std::move(api), clock);
+  auto elector = adapters::make_lease_elector(lease, std::move(api), clock);
+  // Never silent about where leadership lives: a lock file that goes unused, a namespace not chosen.
+  if (le.lock_file_set) {
+    spdlog::warn("{}: leader_election.lock_file ({}) is not used: this daemon uses Kubernetes (a kubeconfig, "
+                 "a kubernetes target, TokenReview or running in a pod), so it leads through {}",
+                 cfg.source, le.lock_file, elector->describe());
+  }
+  if (le.lease_namespace.empty()) {
+    spdlog::info("{}: leader_election.lease_namespace is not set; leading through {}, in the Kubernetes "
+                 "connection's namespace (the kubeconfig context's, or the pod's)",
+                 cfg.source, elector->describe());
+  }
+  return elector;
 }
 
 Result<std::vector<std::shared_ptr<ports::Authenticator>>> make_authenticators(const config::Config& cfg,

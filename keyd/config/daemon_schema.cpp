@@ -113,6 +113,11 @@ void parse_lease_name(const YAML::Node& value, const Where& where, Problems& pro
   out.lease_name = std::move(*text);
 }
 
+void parse_lock_file(const YAML::Node& value, const Where& where, Problems& problems, LeaderElectionConfig& out) {
+  string_field<&LeaderElectionConfig::lock_file>(value, where, problems, out);
+  out.lock_file_set = true;
+}
+
 constexpr std::array k_leader_fields{
     Field<LeaderElectionConfig>{"lease_name", false, parse_lease_name},
     Field<LeaderElectionConfig>{"lease_namespace", false, string_field<&LeaderElectionConfig::lease_namespace>},
@@ -122,7 +127,7 @@ constexpr std::array k_leader_fields{
                                 duration_field<&LeaderElectionConfig::renew_deadline, 100, k_hour_ms>},
     Field<LeaderElectionConfig>{"retry_period", false,
                                 duration_field<&LeaderElectionConfig::retry_period, 100, k_hour_ms>},
-    Field<LeaderElectionConfig>{"lock_file", false, string_field<&LeaderElectionConfig::lock_file>},
+    Field<LeaderElectionConfig>{"lock_file", false, parse_lock_file},
 };
 
 void parse_window(const YAML::Node& value, const Where& where, Problems& problems, RotationConfig& out) {

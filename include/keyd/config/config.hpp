@@ -195,6 +195,7 @@ struct LeaderElectionConfig {
   std::chrono::milliseconds renew_deadline{10'000};
   std::chrono::milliseconds retry_period{2'000};
   std::string lock_file = ".keyd/daemon.lock";
+  bool lock_file_set = false;  // lock_file was written in the config (the daemon says when it goes unused)
 };
 
 struct Config {

@@ -3,6 +3,7 @@
 // daemon's preparation from a configuration loaded once (keyd/cli/daemon_prepare.hpp).
 #include "../../../keyd/cli/runtime.hpp"
 #include "../../../keyd/cli/daemon_prepare.hpp"
+#include "support/log_capture.hpp"
 #include "vault_cli_support.hpp"
 
 #include <gtest/gtest.h>
@@ -96,6 +97,38 @@ TEST_F(RuntimeTest, TheDaemonPreparesFromTheLoadedConfigWithoutReadingItAgain) {
   EXPECT_EQ(prepared->swarms.front().swarm.targets.size(), 1U);
   EXPECT_EQ(prepared->kube, nullptr);  // nothing uses Kubernetes: the file lock elects
   EXPECT_EQ(prepared->runtime->context().actor, cli::os_actor());
+}
+
+// Where leadership lives is never silent: a lock file the daemon does not use (it has Kubernetes, so
+// it leads through a Lease) is named with a warning, and so is a Lease namespace nobody chose.
+TEST_F(RuntimeTest, ADaemonWithKubernetesSaysItsLockFileIsUnusedAndWhereItsLeaseIs) {
+  write_file(dir / "kubeconfig",
+             "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+             "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+             "users: [{name: u, user: {token: not-a-real-token}}]\n"
+             "contexts: [{name: c, context: {cluster: k, user: u, namespace: overlay}}]\n");
+  config::Config cfg = vault_config();
+  cfg.kubernetes.kubeconfig = (dir / "kubeconfig").string();
+  {
+    LogCapture logs;
+    auto prepared = cli::prepare_daemon(cfg, (dir / "keyd.yaml").string(), "127.0.0.1:0");
+    ASSERT_TRUE(prepared.has_value()) << prepared.error().message;
+    EXPECT_EQ(prepared->elector->describe(), "lease overlay/keyd");
+    EXPECT_NE(logs.text().find("leader_election.lock_file (" + (dir / "daemon.lock").string() +
+                               ") is not used: this daemon uses Kubernetes"),
+              std::string::npos)
+        << logs.text();
+    EXPECT_NE(logs.text().find("leader_election.lease_namespace is not set; leading through lease overlay/keyd"),
+              std::string::npos)
+        << logs.text();
+  }
+  cfg.leader_election.lock_file_set = false;
+  cfg.leader_election.lease_namespace = "keyd-system";
+  LogCapture logs;
+  auto prepared = cli::prepare_daemon(cfg, (dir / "keyd.yaml").string(), "127.0.0.1:0");
+  ASSERT_TRUE(prepared.has_value()) << prepared.error().message;
+  EXPECT_EQ(prepared->elector->describe(), "lease keyd-system/keyd");
+  EXPECT_EQ(logs.text().find("leader_election"), std::string::npos) << "chosen explicitly: nothing to say";
 }
 
 }  // namespace

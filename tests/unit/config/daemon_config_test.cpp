@@ -43,6 +43,8 @@ TEST(DaemonConfig, DefaultsWhenNothingIsSaid) {
   EXPECT_EQ(c.leader_election.renew_deadline, 10s);
   EXPECT_EQ(c.leader_election.retry_period, 2s);
   EXPECT_EQ(c.leader_election.lock_file, ".keyd/daemon.lock");
+  EXPECT_FALSE(c.leader_election.lock_file_set);
+  EXPECT_TRUE(parse_ok("leader_election: {lock_file: x.lock}\nswarms: [{name: a}]\n").leader_election.lock_file_set);
   ASSERT_EQ(c.swarms.size(), 1U);
   EXPECT_FALSE(c.swarms[0].rotation.has_value());
 }

@@ -25,6 +25,13 @@ endif()
 list(GET fmt_source_dirs 0 fmt_source_dir)
 list(GET spdlog_source_dirs 0 spdlog_source_dir)
 
+# A build directory configured before without KEYD_PORTABLE has the shared libraries in its cache,
+# which FindOpenSSL would keep (the binary then needed libssl.so.3): look for the archives again.
+foreach(cached OPENSSL_SSL_LIBRARY OPENSSL_CRYPTO_LIBRARY)
+  if(DEFINED CACHE{${cached}} AND NOT "${${cached}}" MATCHES "\\.a$")
+    unset(${cached} CACHE)
+  endif()
+endforeach()
 set(OPENSSL_USE_STATIC_LIBS TRUE)
 find_package(OpenSSL 3 REQUIRED)
 find_package(Threads REQUIRED)

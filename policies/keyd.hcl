@@ -37,3 +37,13 @@ path "secret/data/ipfs-overlay/*" {
 path "secret/metadata/ipfs-overlay/*" {
   capabilities = ["read", "update"]
 }
+
+# The audit chain's head, for audit.sink stdout (the daemon's replicas print their audit lines for
+# the log pipeline and move this head with check-and-set at every entry; docs/daemon.md). It holds
+# "<seq>:<sha256>" of the newest entry and never a key. Drop these two blocks with audit.sink file.
+path "secret/data/keyd/audit-head" {
+  capabilities = ["create", "update", "read"]
+}
+path "secret/metadata/keyd/audit-head" {
+  capabilities = ["read", "update"]
+}

@@ -71,7 +71,7 @@ Result<int> accounted_current_version(Context& ctx, const Swarm& swarm) {
 
 void account_for_versions(Context& ctx, const Swarm& swarm, const ports::PathMetadata& meta) {
   if (!ctx.account_versions || !ctx.store.capabilities().writes) return;
-  if (meta.versions.empty()) return;
+  if (meta.versions.empty() || !ctx.audit.reads_back()) return;
   auto newest = ctx.audit.newest_written_version(swarm.name);
   if (!newest) {
     spdlog::warn("swarm {}: cannot read the audit trail to account for stored versions: {}", swarm.name,
@@ -179,6 +179,11 @@ Status check_swarm(ports::SecretStore& store, const LogIndex& log, const SwarmPa
 Result<AccountingReport> check_audit_accounting(ports::SecretStore& store, ports::AuditLog& audit,
                                                 const std::vector<SwarmPath>& swarms) {
   KEYD_ASSIGN_OR_RETURN(const auto records, audit.records());
+  return check_audit_accounting(store, records, swarms);
+}
+
+Result<AccountingReport> check_audit_accounting(ports::SecretStore& store, const std::vector<ports::AuditRecord>& records,
+                                                const std::vector<SwarmPath>& swarms) {
   LogIndex log;
   for (const auto& r : records) {
     log.by_seq.emplace(r.anchor.seq, &r);

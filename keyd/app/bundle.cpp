@@ -71,7 +71,7 @@ std::vector<BundleFile> render_bundle(const config::BundleValues& values) {
   if (values.network_policy.enabled) files.push_back(network_policy_file(values));
   files.push_back(keyd_rbac_file(values));
   files.push_back(keyd_config_file(values));
-  files.push_back(keyd_storage_file(values));
+  if (!daemon_mode(values)) files.push_back(keyd_storage_file(values));  // the daemon's audit is on stdout
   files.push_back(keyd_workload_file(values));
   Json resources = Json::array();
   for (const auto& file : files) resources.push_back(file.name);

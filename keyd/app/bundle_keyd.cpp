@@ -29,11 +29,13 @@ Json rule(std::string_view group, std::string_view resource, const std::vector<s
 // `extra`: keys added to the container after its env (the daemon's ports and probes).
 Json keyd_pod_spec(const BundleValues& v, std::string_view restart_policy, const std::vector<std::string>& args,
                    const Json& extra = Json::object()) {
-  Json mounts = Json::array({Json{{"name", "config"}, {"mountPath", std::string(k_config_dir)}, {"readOnly", true}},
-                             Json{{"name", "audit"}, {"mountPath", std::string(k_audit_dir)}}});
-  Json volumes =
-      Json::array({Json{{"name", "config"}, {"configMap", {{"name", std::string(k_config_map)}}}},
-                   Json{{"name", "audit"}, {"persistentVolumeClaim", {{"claimName", std::string(k_audit_claim)}}}}});
+  Json mounts = Json::array({Json{{"name", "config"}, {"mountPath", std::string(k_config_dir)}, {"readOnly", true}}});
+  Json volumes = Json::array({Json{{"name", "config"}, {"configMap", {{"name", std::string(k_config_map)}}}}});
+  if (!daemon_mode(v)) {  // the daemon's audit goes to stdout, its chain's head to Vault
+    mounts.push_back(Json{{"name", "audit"}, {"mountPath", std::string(k_audit_dir)}});
+    volumes.push_back(
+        Json{{"name", "audit"}, {"persistentVolumeClaim", {{"claimName", std::string(k_audit_claim)}}}});
+  }
   if (!v.keyd.vault.credentials_secret.empty()) {
     mounts.push_back(
         Json{{"name", "vault-credentials"}, {"mountPath", std::string(k_credentials_dir)}, {"readOnly", true}});
@@ -57,7 +59,7 @@ Json keyd_pod_spec(const BundleValues& v, std::string_view restart_policy, const
              {"capabilities", {{"drop", Json::array({"ALL"})}}},
              {"readOnlyRootFilesystem", true}}},
            {"volumeMounts", mounts}});
-  return Json{{"serviceAccountName", std::string(k_keyd)},
+  Json spec{{"serviceAccountName", std::string(k_keyd)},
               {"restartPolicy", std::string(restart_policy)},
               {"securityContext",
                {{"runAsNonRoot", true},
@@ -67,6 +69,17 @@ Json keyd_pod_spec(const BundleValues& v, std::string_view restart_policy, const
                 {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
               {"containers", Json::array({container})},
               {"volumes", volumes}};
+  if (daemon_mode(v) && v.keyd.daemon.replicas > 1) {  // one node's loss takes one replica
+    spec["affinity"] = Json{
+        {"podAntiAffinity",
+         {{"preferredDuringSchedulingIgnoredDuringExecution",
+           Json::array({Json{{"weight", 100},
+                             {"podAffinityTerm",
+                              {{"topologyKey", "kubernetes.io/hostname"},
+                               {"labelSelector",
+                                {{"matchLabels", {{"app.kubernetes.io/name", std::string(k_keyd)}}}}}}}}})}}}};
+  }
+  return spec;
 }
 
 }  // namespace
@@ -167,9 +180,11 @@ BundleFile keyd_workload_file(const BundleValues& v) {
         {"kind", "Deployment"},
         {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels(v))},
         {"spec",
-         {{"replicas", 1},
-          {comment("strategy"), "Recreate: the audit volume is ReadWriteOnce, and one keyd at a time rotates."},
-          {"strategy", {{"type", "Recreate"}}},
+         {{"replicas", v.keyd.daemon.replicas},
+          {comment("strategy"),
+           "Replicas share no volume: the audit lines go to stdout (collect them: keyd audit verify) and their "
+           "chain's head to Vault. The Lease picks the one that rotates; every replica serves key reads."},
+          {"strategy", {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxUnavailable", 0}, {"maxSurge", 1}}}}},
           {"selector", {{"matchLabels", {{"app.kubernetes.io/name", std::string(k_keyd)}}}}},
           {"template",
            {{"metadata", {{"labels", keyd_labels(v)}}},
@@ -182,6 +197,16 @@ BundleFile keyd_workload_file(const BundleValues& v) {
                    {"selector", {{"app.kubernetes.io/name", std::string(k_keyd)}}},
                    {"ports", Json::array({Json{{"name", "http"}, {"port", k_daemon_port}, {"targetPort", "http"}}})}}}};
     std::vector<Json> objects{deployment, service};
+    if (v.keyd.daemon.replicas > 1) {
+      objects.push_back(Json{{"apiVersion", "policy/v1"},
+                             {"kind", "PodDisruptionBudget"},
+                             {"metadata", metadata(k_keyd, v.namespace_name, keyd_labels(v))},
+                             {comment("why"), "A node drain evicts one keyd at a time: the other keeps serving and "
+                                              "takes the Lease."},
+                             {"spec",
+                              {{"minAvailable", 1},
+                               {"selector", {{"matchLabels", {{"app.kubernetes.io/name", std::string(k_keyd)}}}}}}}});
+    }
     if (v.keyd.daemon.service_monitor) {
       // /metrics needs no token (it carries no key), so the scrape needs no credentials.
       objects.push_back(Json{{"apiVersion", "monitoring.coreos.com/v1"},
@@ -254,8 +279,15 @@ std::string render_keyd_config_text(const BundleValues& v) {
     swarm["operators"] = Json::array();
   }
   swarm["targets"] = Json::array({target});
-  Json config{{"store", {{"backend", "vault"}, {"vault", store_vault}}},
-              {"audit", {{"file", std::string(k_audit_dir) + "/audit.jsonl"}}}};
+  Json audit{{"file", std::string(k_audit_dir) + "/audit.jsonl"}};
+  if (daemon_mode(v)) {
+    audit = Json{{comment("sink"),
+                  "Every replica prints its audit lines on stdout for the cluster's log pipeline; the chain's "
+                  "head is in Vault at head_path (policies/keyd.hcl), so the replicas extend one chain."},
+                 {"sink", "stdout"},
+                 {"head_path", "keyd/audit-head"}};
+  }
+  Json config{{"store", {{"backend", "vault"}, {"vault", store_vault}}}, {"audit", audit}};
   if (daemon_mode(v)) {
     config["sync_interval"] = v.keyd.daemon.sync_interval;
     config["server"] = Json{{"listen", "0.0.0.0:" + std::to_string(k_daemon_port)},

@@ -34,7 +34,9 @@ BundleFile module_manifest_file(const config::BundleValues& v, const std::vector
             {"address", v.keyd.vault.address},
             {"path", v.keyd.vault.mount + "/data/" + v.keyd.path},
             {"auth_method", config::to_string(v.keyd.vault.auth_method)}}});
-  if (v.ipfs.replicas > 1) requires_list[0]["kinds"].push_back("PodDisruptionBudget");
+  if (v.ipfs.replicas > 1 || (daemon_mode(v) && v.keyd.daemon.replicas > 1)) {
+    requires_list[0]["kinds"].push_back("PodDisruptionBudget");
+  }
   if (agent_delivery(v)) {  // the Vault role the pods' agent logs in with: the operator creates it
     const config::BundleAgent& agent = v.key_delivery.agent;
     requires_list[2]["agent"] =

@@ -22,6 +22,25 @@ std::optional<int> verify_chain(const std::string& file, std::size_t& entries) {
   return std::nullopt;
 }
 
+std::string accounting_summary(const app::AccountingReport& report) {
+  return fmt::format("{} stored version(s) of {} swarm(s) accounted for, {} anchored", report.versions, report.swarms,
+                     report.anchored);
+}
+
+Error accounting_problems(const app::AccountingReport& report, const ports::SecretStore& store,
+                          std::string_view trail) {
+  std::string text;
+  for (const auto& p : report.problems) text += "\n  " + p;
+  return Error{ErrorCode::integrity, fmt::format("{} version(s) in {} are not accounted for by the audit trail {}:{}",
+                                                 report.problems.size(), store.describe(), trail, text)};
+}
+
+std::vector<app::SwarmPath> swarm_paths(const config::Config& cfg) {
+  std::vector<app::SwarmPath> swarms;
+  for (const auto& s : cfg.swarms) swarms.push_back({s.name, s.path});
+  return swarms;
+}
+
 // Every kept version of every configured swarm against the log: an entry records it as written,
 // and its audit anchor (if any) still matches the log. Returns the summary or an exit code.
 Result<std::string> cross_check(const std::string& config_path) {
@@ -33,17 +52,35 @@ Result<std::string> cross_check(const std::string& config_path) {
   if (!store.capabilities().writes) {
     return fmt::format("{} is written by another keyd; its versions are not cross-checked here", store.describe());
   }
-  std::vector<app::SwarmPath> swarms;
-  for (const auto& s : cfg.swarms) swarms.push_back({s.name, s.path});
-  KEYD_ASSIGN_OR_RETURN(const auto report, app::check_audit_accounting(store, runtime->audit(), swarms));
-  if (!report.ok()) {
-    std::string text;
-    for (const auto& p : report.problems) text += "\n  " + p;
-    return fail(ErrorCode::integrity, fmt::format("{} version(s) in {} are not accounted for by the audit trail {}:{}",
-                                                  report.problems.size(), store.describe(), cfg.audit.file, text));
+  KEYD_ASSIGN_OR_RETURN(const auto report, app::check_audit_accounting(store, runtime->audit(), swarm_paths(cfg)));
+  if (!report.ok()) return fail(accounting_problems(report, store, cfg.audit.file));
+  return accounting_summary(report);
+}
+
+// audit.sink stdout: the lines collected from the log pipeline, against the head in the store and
+// (unless chain_only) the store's versions.
+int verify_collected(config::Config cfg, const std::string& file, bool chain_only) {
+  auto runtime = Runtime::make(std::move(cfg), Actor{os_actor()});
+  if (!runtime) return report_error(runtime.error());
+  const config::Config& c = (*runtime)->config();
+  ports::SecretStore& store = (*runtime)->store();
+  auto chain = verify_collected_audit(file, store, c.audit.head_path);
+  if (!chain) return report_error(chain.error());
+  if (!chain->problem.empty()) {
+    return report_error(Error{ErrorCode::integrity, fmt::format("audit trail {}: {}", file, chain->problem)});
   }
-  return fmt::format("{} stored version(s) of {} swarm(s) accounted for, {} anchored", report.versions, report.swarms,
-                     report.anchored);
+  std::string accounted;
+  if (!chain_only && !c.swarms.empty()) {
+    auto records = collected_audit_records(file);
+    if (!records) return report_error(records.error());
+    auto report = app::check_audit_accounting(store, *records, swarm_paths(c));
+    if (!report) return report_error(report.error());
+    if (!report->ok()) return report_error(accounting_problems(*report, store, file));
+    accounted = "; " + accounting_summary(*report);
+  }
+  write_stdout(fmt::format("audit trail {}: {} entries from seq 1 to the head in {} ({}), hash chain intact{}\n", file,
+                           chain->entries, store.describe(), c.audit.head_path, accounted));
+  return k_exit_ok;
 }
 
 }  // namespace
@@ -63,24 +100,50 @@ void add_audit(CLI::App& app, Action& action) {
                                        "that every stored version is accounted for");
   auto* config = verify
                      ->add_option("-c,--config", opts->config,
-                                  "Configuration file naming the audit file; also cross-checks the store's kept "
+                                  "Configuration file naming the audit trail; also cross-checks the store's kept "
                                   "versions against the entries and their audit anchors")
                      ->envname("KEYD_CONFIG");
-  verify->add_option("--file", opts->file, "Audit file to check (the chain only)")->excludes(config);
-  verify->add_flag("--chain-only", opts->chain_only, "With --config: check the chain only, not the store");
+  verify->add_option("--file", opts->file,
+                     "Alone: an audit file to check (the chain only). With --config whose audit.sink is stdout: "
+                     "the lines collected from the log pipeline (any order; other log lines are skipped)");
+  verify->add_flag("--chain-only", opts->chain_only, "With --config: check the chain only, not the store")
+      ->needs(config);
   verify->footer(
       "Exit status 1 names the first line that was changed, removed or reordered, or each stored version "
       "without an entry or whose anchored entry no longer matches.\n"
       "Examples:\n"
       "  keyd audit verify --config configs/local.yaml\n"
-      "  keyd audit verify --file /var/lib/keyd/audit.jsonl");
+      "  keyd audit verify --file /var/lib/keyd/audit.jsonl\n"
+      "  kubectl logs -n ipfs-system -l app.kubernetes.io/name=keyd --tail=-1 > audit.log   # audit.sink stdout\n"
+      "  keyd audit verify --config keyd.yaml --file audit.log");
   verify->callback([opts, &action] {
     action = [opts] {
       std::string file = opts->file;
-      if (file.empty()) {
+      if (!opts->config.empty()) {
         auto cfg = load(opts->config);
         if (!cfg) return report_error(cfg.error());
+        if (cfg->audit.sink == config::AuditSink::stdout_lines) {
+          if (file.empty()) {
+            return report_error(Error{
+                ErrorCode::invalid_config,
+                fmt::format("{}: its audit trail goes to standard output (audit.sink stdout); collect the lines of "
+                            "every keyd process from the log pipeline (e.g. kubectl logs -l "
+                            "app.kubernetes.io/name=keyd --tail=-1 > audit.log) and pass them with --file",
+                            opts->config)});
+          }
+          return verify_collected(std::move(*cfg), file, opts->chain_only);
+        }
+        if (!file.empty()) {
+          return report_error(Error{
+              ErrorCode::invalid_config,
+              fmt::format("--file with --config is for collected lines of a config whose audit.sink is stdout; {}'s "
+                          "audit trail is the file {}: drop --file, or drop --config to check another file",
+                          opts->config, cfg->audit.file)});
+        }
         file = cfg->audit.file;
+      }
+      if (file.empty()) {
+        return report_error(Error{ErrorCode::invalid_config, "no audit trail: pass --config FILE or --file FILE"});
       }
       std::size_t entries = 0;
       if (auto rc = verify_chain(file, entries)) return *rc;

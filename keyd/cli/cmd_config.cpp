@@ -15,6 +15,16 @@ namespace keyd::cli {
 
 namespace {
 
+std::string describe_audit(const config::AuditConfig& audit) {
+  if (audit.sink == config::AuditSink::file) return audit.file;
+  return fmt::format("standard output, chain head in the store at {}", audit.head_path);
+}
+
+nlohmann::ordered_json audit_json(const config::AuditConfig& audit) {
+  if (audit.sink == config::AuditSink::file) return {{"sink", "file"}, {"file", audit.file}};
+  return {{"sink", "stdout"}, {"head_path", audit.head_path}};
+}
+
 std::string describe_store(const config::StoreConfig& store) {
   switch (store.backend) {
     case config::StoreBackend::file:
@@ -115,7 +125,7 @@ void add_config(CLI::App& app, Action& action) {
         nlohmann::ordered_json j{{"config", opts->config},
                                  {"valid", true},
                                  {"store", {{"backend", config::to_string(cfg->store.backend)}}},
-                                 {"audit", {{"file", cfg->audit.file}}}};
+                                 {"audit", audit_json(cfg->audit)}};
         auto swarms = nlohmann::ordered_json::array();
         for (const auto& swarm : cfg->swarms) {
           auto targets = nlohmann::ordered_json::array();
@@ -127,7 +137,7 @@ void add_config(CLI::App& app, Action& action) {
         return k_exit_ok;
       }
       std::string text = fmt::format("{}: valid\nstore: {}\naudit: {}\n", opts->config, describe_store(cfg->store),
-                                     cfg->audit.file);
+                                     describe_audit(cfg->audit));
       for (const auto& swarm : cfg->swarms) {
         text += fmt::format("swarm {} (store path {}): {} target(s)\n", swarm.name, swarm.path, swarm.targets.size());
         for (const auto& target : swarm.targets) text += fmt::format("  {}\n", describe_target(target));

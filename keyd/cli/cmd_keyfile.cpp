@@ -37,12 +37,17 @@ void add_generate(CLI::App& app, Action& action) {
       if (!opts->config.empty()) {
         auto cfg = load(opts->config);
         if (!cfg) return report_error(cfg.error());
-        auto audit = make_audit_log(*cfg);
-        const auto clock = make_clock();
         const std::string destination = opts->out == "-" ? "stdout" : opts->out;
-        if (auto st = app::audit_generate(*audit, *clock, os_actor(), fingerprint, destination); !st) {
-          return report_error(st.error());
+        Status audited;
+        if (cfg->audit.sink == config::AuditSink::file) {  // no store needed
+          audited = app::audit_generate(*make_audit_file_log(*cfg), *make_clock(), os_actor(), fingerprint, destination);
+        } else {  // the chain's head is in the store
+          if (opts->out == "-") audit_lines_to_stderr();
+          auto rt = Runtime::make(std::move(*cfg), Actor{os_actor()});
+          if (!rt) return report_error(rt.error());
+          audited = app::audit_generate((*rt)->audit(), (*rt)->clock(), os_actor(), fingerprint, destination);
         }
+        if (!audited) return report_error(audited.error());
       }
       if (opts->out != "-") write_stdout(fmt::format("wrote {} (fingerprint {})\n", opts->out, fingerprint));
       return k_exit_ok;

@@ -28,6 +28,7 @@ void add_fetch(CLI::App& app, Action& action) {
       "kept unless --force is given. Example: keyd fetch --out $IPFS_PATH/swarm.key");
   cmd->callback([opts, &action] {
     action = [opts] {
+      if (opts->out == "-") audit_lines_to_stderr();  // stdout is the key file
       auto session = open_swarm(opts->swarm, Targets::skip);
       if (!session) return report_error(session.error());
       const auto version = opts->version > 0 ? std::optional<int>(opts->version) : std::nullopt;

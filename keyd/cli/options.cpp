@@ -1,4 +1,5 @@
 #include "options.hpp"
+#include "runtime.hpp"
 
 namespace keyd::cli {
 
@@ -8,7 +9,12 @@ void add_swarm_options(CLI::App& cmd, SwarmOptions& options) {
 }
 
 void add_output_option(CLI::App& cmd, std::string& output) {
-  cmd.add_option("-o,--output", output, "Output format")->check(CLI::IsMember({"text", "json"}))->default_val("text");
+  cmd.add_option("-o,--output", output, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_val("text")
+      ->each([](const std::string& value) {
+        if (value == "json") audit_lines_to_stderr();  // the JSON on stdout stays one document per line
+      });
 }
 
 }  // namespace keyd::cli

@@ -1,6 +1,7 @@
 #include "keyd/cli/run.hpp"
 
 #include "commands.hpp"
+#include "runtime.hpp"
 #include "keyd/cli/log_format.hpp"
 #include "output.hpp"
 
@@ -94,6 +95,7 @@ int run(int argc, char** argv) {
       ->capture_default_str();
 
   Action action;
+  audit_lines_to_stdout();
   for (const auto& command : commands_to_register(argc, argv)) command.add(app, action);
 
   try {

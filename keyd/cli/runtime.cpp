@@ -5,6 +5,7 @@
 #include "wiring.hpp"
 
 #include "keyd/adapters/audit/audit_file.hpp"
+#include "keyd/adapters/audit/audit_stream.hpp"
 #include "keyd/adapters/os/fs.hpp"
 #include "keyd/adapters/scan/scan_sources.hpp"
 #include "keyd/adapters/os/system_clock.hpp"
@@ -37,7 +38,7 @@ Result<std::unique_ptr<Runtime>> Runtime::make(config::Config config, Actor acto
                                    [raw = rt.get()](std::string_view identity) { raw->on_store_login(identity); }));
   rt->m_transport = std::move(built.transport);
   rt->m_store = std::move(built.store);
-  rt->m_audit = make_audit_log(rt->m_config);
+  KEYD_ASSIGN_OR_RETURN(rt->m_audit, make_audit_log(rt->m_config, *rt->m_store, *rt->m_random));
   rt->m_context =
       std::make_unique<app::Context>(app::Context{*rt->m_store, *rt->m_audit, *rt->m_clock, rt->m_actor.name});
   return rt;
@@ -79,7 +80,30 @@ std::string os_actor() {
   return fmt::format("uid:{}", uid);
 }
 
-std::unique_ptr<ports::AuditLog> make_audit_log(const config::Config& config) {
+namespace {
+int g_audit_fd = STDOUT_FILENO;
+}  // namespace
+
+void audit_lines_to_stderr() { g_audit_fd = STDERR_FILENO; }
+void audit_lines_to_stdout() { g_audit_fd = STDOUT_FILENO; }
+
+Result<std::unique_ptr<ports::AuditLog>> make_audit_log(const config::Config& config, ports::SecretStore& store,
+                                                        ports::Random& random) {
+  if (config.audit.sink == config::AuditSink::file) return make_audit_file_log(config);
+  const auto caps = store.capabilities();
+  if (!caps.check_and_set || !caps.writes) {
+    return fail(ErrorCode::invalid_config,
+                fmt::format("audit.sink stdout keeps the audit chain's head in the store with check-and-set; {} {}",
+                            store.describe(), caps.writes ? "has no check-and-set" : "is read-only"));
+  }
+  adapters::AuditStreamOptions options;
+  options.head_path = config.audit.head_path;
+  options.write = adapters::fd_line_writer(g_audit_fd, g_audit_fd == STDOUT_FILENO ? "standard output"
+                                                                                    : "standard error");
+  return adapters::make_audit_stream(store, std::move(options), random);
+}
+
+std::unique_ptr<ports::AuditLog> make_audit_file_log(const config::Config& config) {
   return adapters::make_audit_file(config.audit.file);
 }
 
@@ -88,6 +112,17 @@ std::unique_ptr<ports::Clock> make_clock() { return std::make_unique<adapters::S
 Result<AuditChainCheck> verify_audit_chain(const std::string& file) {
   KEYD_ASSIGN_OR_RETURN(const adapters::AuditVerifyReport report, adapters::verify_audit_file(file));
   return AuditChainCheck{report.entries, report.ok ? std::string() : report.problem};
+}
+
+Result<AuditChainCheck> verify_collected_audit(const std::string& file, ports::SecretStore& store,
+                                              const std::string& head_path) {
+  KEYD_ASSIGN_OR_RETURN(const adapters::AuditVerifyReport report,
+                        adapters::verify_collected_audit(file, store, head_path));
+  return AuditChainCheck{report.entries, report.ok ? std::string() : report.problem};
+}
+
+Result<std::vector<ports::AuditRecord>> collected_audit_records(const std::string& file) {
+  return adapters::collected_audit_records(file);
 }
 
 std::unique_ptr<ports::KeyScanner> make_key_scanner() { return adapters::make_key_scanner(); }

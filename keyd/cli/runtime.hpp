@@ -89,8 +89,20 @@ class Runtime {
 // The OS user running keyd (the audit actor).
 [[nodiscard]] std::string os_actor();
 
-// For commands without a store (keyd generate): the configured audit log and the system clock.
-[[nodiscard]] std::unique_ptr<ports::AuditLog> make_audit_log(const config::Config& config);
+// The configured audit log: the audit file (sink file), or lines on standard output with the chain's
+// head in `store` (sink stdout; invalid_config when the store cannot check-and-set). `store` and
+// `random` must outlive it.
+[[nodiscard]] Result<std::unique_ptr<ports::AuditLog>> make_audit_log(const config::Config& config,
+                                                                      ports::SecretStore& store, ports::Random& random);
+// For commands without a store (keyd generate) and sink file: the audit file.
+[[nodiscard]] std::unique_ptr<ports::AuditLog> make_audit_file_log(const config::Config& config);
+
+// This command's standard output carries its result for a program (--output json, --out -): audit
+// lines (sink stdout) go to standard error instead, so that output stays what it says. Call before
+// the runtime is made.
+void audit_lines_to_stderr();
+// Back to standard output (each run() starts there).
+void audit_lines_to_stdout();
 [[nodiscard]] std::unique_ptr<ports::Clock> make_clock();
 
 // keyd audit verify: the audit file's hash chain, end to end. not_found when the file does not
@@ -100,6 +112,11 @@ struct AuditChainCheck {
   std::string problem;      // empty: intact
 };
 [[nodiscard]] Result<AuditChainCheck> verify_audit_chain(const std::string& file);
+// audit.sink stdout: lines collected from the log pipeline, in any order, against the chain's head
+// in the store; and those entries for the store cross-check.
+[[nodiscard]] Result<AuditChainCheck> verify_collected_audit(const std::string& file, ports::SecretStore& store,
+                                                             const std::string& head_path);
+[[nodiscard]] Result<std::vector<ports::AuditRecord>> collected_audit_records(const std::string& file);
 
 // keyd scan's sources (keyd/adapters/scan): files on disk, a repository's history, what is staged.
 [[nodiscard]] std::unique_ptr<ports::KeyScanner> make_key_scanner();

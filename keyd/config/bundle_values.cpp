@@ -211,6 +211,7 @@ inline constexpr std::array k_daemon_fields{
     Field<BundleDaemon>{"max_age", false, duration_text<&BundleDaemon::max_age, k_hour_ms, 10 * 366 * 24 * k_hour_ms>},
     Field<BundleDaemon>{"window", false, parse_window},
     Field<BundleDaemon>{"service_monitor", false, schema::bool_field<&BundleDaemon::service_monitor>},
+    Field<BundleDaemon>{"replicas", false, schema::int_field<&BundleDaemon::replicas, 1, 5>},
 };
 
 inline constexpr std::array k_keyd_fields{

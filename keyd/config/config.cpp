@@ -175,8 +175,28 @@ void parse_store(const YAML::Node& value, const Where& where, Problems& problems
   }
 }
 
+constexpr std::array k_audit_sinks{Choice{"file", true}, Choice{"stdout", true}};
+
+void parse_audit_sink(const YAML::Node& value, const Where& where, Problems& problems, AuditConfig& out) {
+  if (auto name = schema::choice(value, where, problems, k_audit_sinks, "sink")) {
+    out.sink = *schema::enum_named<AuditSink, static_cast<int>(k_audit_sinks.size())>(*name);
+  }
+}
+
+void parse_audit_head_path(const YAML::Node& value, const Where& where, Problems& problems, AuditConfig& out) {
+  auto path = schema::non_empty_string(value, where, problems);
+  if (!path) return;
+  if (const auto problem = domain::store_path_problem(*path); !problem.empty()) {
+    problems.add(where.mark, where.prefix() + "invalid store path: " + problem);
+    return;
+  }
+  out.head_path = std::move(*path);
+}
+
 constexpr std::array k_audit_fields{
+    Field<AuditConfig>{"sink", false, parse_audit_sink},
     Field<AuditConfig>{"file", false, schema::string_field<&AuditConfig::file>},
+    Field<AuditConfig>{"head_path", false, parse_audit_head_path},
 };
 
 constexpr std::array k_config_fields{
@@ -189,6 +209,29 @@ constexpr std::array k_config_fields{
     Field<Config>{"server", false, schema::parse_server_section},
     Field<Config>{"leader_election", false, schema::parse_leader_election_section},
 };
+
+// sink stdout keeps the chain's head in the store: a store keyd writes with check-and-set, at a path
+// no swarm's key is at.
+void check_audit_home(const YAML::Node& root, const Config& config, Problems& problems) {
+  if (config.audit.sink != AuditSink::stdout_lines) return;
+  const YAML::Node audit = root["audit"];
+  const YAML::Mark mark = mark_of(audit, "sink", root);
+  if (config.store.backend == StoreBackend::mcp || config.store.backend == StoreBackend::daemon) {
+    problems.add(mark, fmt::format("audit.sink: stdout keeps the audit chain's head in the store with check-and-set; "
+                                   "the {} backend {}: use sink file",
+                                   to_string(config.store.backend),
+                                   config.store.backend == StoreBackend::mcp ? "has no check-and-set"
+                                                                             : "is read-only"));
+  }
+  for (const auto& swarm : config.swarms) {
+    if (swarm.path == config.audit.head_path) {
+      problems.add(mark_of(audit, "head_path", root),
+                   fmt::format("audit.head_path: '{}' is swarm {}'s store path (the head would become a version of "
+                               "its key); pick another",
+                               config.audit.head_path, swarm.name));
+    }
+  }
+}
 
 }  // namespace
 
@@ -207,6 +250,7 @@ Result<Config> parse_config(std::string_view yaml_text, std::string_view source_
   Config config;
   config.source = std::string(source_name);
   schema::parse_map(documents.front(), Where{"", documents.front().Mark()}, problems, k_config_fields, config);
+  if (problems.empty()) check_audit_home(documents.front(), config, problems);
   if (!problems.empty()) return fail(problems.to_error());
   return config;
 }

@@ -11,6 +11,7 @@ constexpr std::array<std::string_view, 2> k_target_types{"file", "kubernetes"};
 constexpr std::array<std::string_view, 3> k_strategies{"rolling", "recreate", "none"};
 constexpr std::array<std::string_view, 3> k_workload_kinds{"StatefulSet", "Deployment", "DaemonSet"};
 constexpr std::array<std::string_view, 3> k_auth_methods{"token", "approle", "kubernetes"};
+constexpr std::array<std::string_view, 2> k_audit_sinks{"file", "stdout"};
 
 }  // namespace
 
@@ -23,5 +24,6 @@ std::string_view to_string(WorkloadKind kind) noexcept { return k_workload_kinds
 std::string_view to_string(VaultAuthMethod method) noexcept {
   return k_auth_methods.at(static_cast<std::size_t>(method));
 }
+std::string_view to_string(AuditSink sink) noexcept { return k_audit_sinks.at(static_cast<std::size_t>(sink)); }
 
 }  // namespace keyd::config

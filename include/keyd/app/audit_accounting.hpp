@@ -30,5 +30,9 @@ struct AccountingReport {
 // skipped. Store errors other than not_found fail the check.
 [[nodiscard]] Result<AccountingReport> check_audit_accounting(ports::SecretStore& store, ports::AuditLog& audit,
                                                               const std::vector<SwarmPath>& swarms);
+// The same against entries read elsewhere (the lines of audit.sink stdout, collected from a log pipeline).
+[[nodiscard]] Result<AccountingReport> check_audit_accounting(ports::SecretStore& store,
+                                                              const std::vector<ports::AuditRecord>& records,
+                                                              const std::vector<SwarmPath>& swarms);
 
 }  // namespace keyd::app

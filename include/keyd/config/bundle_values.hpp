@@ -90,6 +90,10 @@ struct BundleDaemon {
   std::string max_age = "720h";       // rotate when the current key is this old (1h..10 years)
   std::string window;                 // empty: any time; else e.g. "Mon-Fri 02:00-04:00" (UTC)
   bool service_monitor = false;       // a ServiceMonitor (Prometheus Operator) scraping keyd's /metrics
+  // Deployment replicas (1..5). The Lease picks the one that rotates; every replica serves key reads.
+  // The audit goes to stdout with its head in Vault (audit.sink stdout), so replicas share no volume;
+  // with more than one, a PodDisruptionBudget keeps one running through a node drain.
+  int replicas = 2;
   bool operator==(const BundleDaemon&) const = default;
 };
 
@@ -101,7 +105,7 @@ struct BundleKeyd {
   std::string path = "ipfs-overlay/swarm-key";  // store path (Vault: <mount>/data/<path>)
   std::string strategy = "rolling";             // rolling | recreate | none
   std::string rollout_timeout = "10m";
-  std::string audit_storage = "1Gi";  // PersistentVolumeClaim for keyd's hash-chained audit trail
+  std::string audit_storage = "1Gi";  // cronjob: PersistentVolumeClaim for keyd's hash-chained audit trail
   BundleVault vault;
   BundleDaemon daemon;  // mode daemon only
   bool operator==(const BundleKeyd&) const = default;

@@ -22,11 +22,13 @@ enum class TargetType { file, kubernetes };
 enum class RestartStrategy { rolling, recreate, none };  // how a kubernetes target restarts its workloads
 enum class WorkloadKind { stateful_set, deployment, daemon_set };  // StatefulSet | Deployment | DaemonSet
 enum class VaultAuthMethod { token, approle, kubernetes };         // how keyd logs in to Vault
+enum class AuditSink { file, stdout_lines };  // file | stdout: where the audit trail's lines go
 [[nodiscard]] std::string_view to_string(StoreBackend backend) noexcept;
 [[nodiscard]] std::string_view to_string(TargetType type) noexcept;
 [[nodiscard]] std::string_view to_string(RestartStrategy strategy) noexcept;
 [[nodiscard]] std::string_view to_string(WorkloadKind kind) noexcept;
 [[nodiscard]] std::string_view to_string(VaultAuthMethod method) noexcept;
+[[nodiscard]] std::string_view to_string(AuditSink sink) noexcept;
 
 struct FileStoreConfig {
   std::string dir = ".keyd/store";
@@ -95,8 +97,14 @@ struct StoreConfig {
   DaemonStoreConfig daemon;  // allowed and ignored with other backends
 };
 
+// sink file: one hash-chained JSON-lines file (and its .head) on a local disk. sink stdout: the same
+// lines on standard output for the cluster's log pipeline, the chain's head kept in the store at
+// head_path with check-and-set, so that several keyd processes (two daemon replicas, a CronJob)
+// extend one chain (docs/daemon.md, "High availability").
 struct AuditConfig {
-  std::string file = ".keyd/audit.jsonl";
+  AuditSink sink = AuditSink::file;
+  std::string file = ".keyd/audit.jsonl";  // sink file
+  std::string head_path = "keyd/audit-head";  // sink stdout: a store path no swarm uses
 };
 
 // A workload a kubernetes target restarts when the key changes.

@@ -61,6 +61,10 @@ class AuditLog {
     return fail(ErrorCode::internal, "this audit log cannot be read back");
   }
 
+  // false: the entries cannot be read back here (they went to a log pipeline): newest_written_version
+  // and records fail, and nothing is decided from them (keyd audit verify checks the collected lines).
+  [[nodiscard]] virtual bool reads_back() const { return true; }
+
   // How many times entries were written to the log since this object was made: one write and one
   // fsync each, covering one entry or several concurrent ones (a group commit). 0 when not counted.
   [[nodiscard]] virtual std::uint64_t commits() const { return 0; }

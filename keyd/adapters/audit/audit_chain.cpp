@@ -20,7 +20,24 @@ bool is_hash(const std::string& s) {
          std::ranges::all_of(s, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
+constexpr std::string_view k_key_path_marker = "/key/swarm/psk/";
+
 }  // namespace
+
+Status refuse_key_material(const ports::AuditEvent& e) {
+  const std::array<std::pair<std::string_view, const std::string*>, 9> fields{{
+      {"time", &e.time}, {"actor", &e.actor}, {"action", &e.action}, {"swarm", &e.swarm},
+      {"fingerprint", &e.fingerprint}, {"outcome", &e.outcome}, {"error", &e.error}, {"target", &e.target},
+      {"detail", &e.detail}}};
+  for (const auto& [name, value] : fields) {
+    if (value->find(k_key_path_marker) != std::string::npos) {
+      return fail(ErrorCode::internal, "refusing to write an audit entry whose '" + std::string(name) +
+                                           "' field contains a key path (" + std::string(k_key_path_marker) +
+                                           "); audit entries never hold key material");
+    }
+  }
+  return {};
+}
 
 ParsedLine parse_line(std::string_view line) {
   OrderedJson j = OrderedJson::parse(line, nullptr, /*allow_exceptions=*/false);

@@ -48,6 +48,9 @@ struct ParsedLine {
 
 [[nodiscard]] ParsedLine parse_line(std::string_view line);
 
+// internal when a field of the event holds a key path (/key/swarm/psk/...): entries never hold key material.
+[[nodiscard]] Status refuse_key_material(const ports::AuditEvent& e);
+
 // The event fields of an entry line (nullopt when the line is not a JSON object).
 [[nodiscard]] std::optional<ports::AuditEvent> parse_event(std::string_view line);
 

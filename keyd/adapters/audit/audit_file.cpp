@@ -64,25 +64,10 @@ using detail::LineKind;
 using detail::parse_line;
 using detail::ParsedLine;
 using detail::read_head;
+using detail::refuse_key_material;
 using detail::with_suffix;
 
-constexpr std::string_view k_key_path_marker = "/key/swarm/psk/";
 constexpr std::size_t k_tail_chunk = 4096;
-
-Status refuse_key_material(const ports::AuditEvent& e) {
-  const std::array<std::pair<std::string_view, const std::string*>, 9> fields{{
-      {"time", &e.time}, {"actor", &e.actor}, {"action", &e.action}, {"swarm", &e.swarm},
-      {"fingerprint", &e.fingerprint}, {"outcome", &e.outcome}, {"error", &e.error}, {"target", &e.target},
-      {"detail", &e.detail}}};
-  for (const auto& [name, value] : fields) {
-    if (value->find(k_key_path_marker) != std::string::npos) {
-      return fail(ErrorCode::internal, "refusing to write an audit entry whose '" + std::string(name) +
-                                           "' field contains a key path (" + std::string(k_key_path_marker) +
-                                           "); audit entries never hold key material");
-    }
-  }
-  return {};
-}
 
 Status pread_all(int fd, char* buf, std::size_t size, off_t offset, const std::filesystem::path& file) {
   while (size > 0) {

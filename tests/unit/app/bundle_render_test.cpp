@@ -1,7 +1,7 @@
 // keyd bundle's renderer: deterministic, valid YAML, no key anywhere, and none of the original
 // ipfs-overlay bugs (an init script that never initialises, two volumes on one path, GET probes on
 // the POST-only RPC API, a committed Secret, subPath mounts that never update).
-#include "keyd/app/bundle.hpp"
+#include "bundle_test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -16,51 +16,7 @@
 namespace keyd::app {
 namespace {
 
-using config::BundleValues;
-
-const BundleFile* find(const std::vector<BundleFile>& files, std::string_view name) {
-  const auto it = std::ranges::find(files, name, &BundleFile::name);
-  return it == files.end() ? nullptr : &*it;
-}
-
-// Every YAML document of every Kubernetes file, parsed back.
-std::vector<YAML::Node> documents(const std::vector<BundleFile>& files) {
-  std::vector<YAML::Node> out;
-  for (const auto& file : files) {
-    if (!file.name.ends_with(".yaml") || file.name == "kustomization.yaml") continue;
-    for (const auto& doc : YAML::LoadAll(file.content)) {
-      if (!doc.IsNull()) out.push_back(doc);
-    }
-  }
-  return out;
-}
-
-YAML::Node object(const std::vector<BundleFile>& files, std::string_view kind, std::string_view name = {}) {
-  for (const auto& doc : documents(files)) {
-    if (doc["kind"].as<std::string>() == kind && (name.empty() || doc["metadata"]["name"].as<std::string>() == name)) {
-      return doc;
-    }
-  }
-  ADD_FAILURE() << "no " << kind << " " << name;
-  return YAML::Node();
-}
-
-BundleValues custom() {
-  BundleValues v;
-  v.namespace_name = "storage";
-  v.name = "kubo";
-  v.ipfs.bootstrap = {"/ip4/10.147.17.10/tcp/4001/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo"};
-  v.ipfs.api_address = "/ip4/127.0.0.1/tcp/5001";
-  v.zerotier.host_network = true;
-  v.zerotier.node_selector = {{"zerotier.flatracoon.io/member", "true"}};
-  v.keyd.mode = "daemon";
-  v.keyd.strategy = "recreate";
-  v.keyd.vault.auth_method = config::VaultAuthMethod::approle;
-  v.keyd.vault.credentials_secret = "keyd-approle";
-  v.network_policy.swarm_cidrs = {"10.147.17.0/24"};
-  v.network_policy.api_clients = {{"tier", "1"}};
-  return v;
-}
+using namespace bundle_test;
 
 TEST(BundleRender, SameValuesGiveByteIdenticalFiles) {
   for (const BundleValues& v : {BundleValues{}, custom()}) {
@@ -297,59 +253,6 @@ TEST(BundleRender, AgentVaultAddressOverridesKeydsAndCronJobModeStillWorks) {
   EXPECT_FALSE(YAML::Load(render_keyd_config(v))["sync_interval"]) << "no daemon section for the CronJob";
 }
 
-TEST(BundleRender, DaemonModeHasACompleteDaemonSectionProbesServiceAndRbac) {
-  BundleValues v;
-  v.keyd.mode = "daemon";
-  v.keyd.daemon = {"1m", "168h", "Mon-Fri 02:00-04:00"};
-  const auto files = render_bundle(v);
-  const YAML::Node config = YAML::Load(render_keyd_config(v));
-  EXPECT_EQ(config["sync_interval"].as<std::string>(), "1m");
-  EXPECT_EQ(config["server"]["listen"].as<std::string>(), "0.0.0.0:8750");
-  EXPECT_TRUE(config["server"]["auth"]["tokenreview"]["enabled"].as<bool>());
-  EXPECT_EQ(config["server"]["auth"]["tokenreview"]["audiences"][0].as<std::string>(), "keyd");
-  EXPECT_EQ(config["leader_election"]["lease_name"].as<std::string>(), "keyd");
-  EXPECT_EQ(config["leader_election"]["lease_namespace"].as<std::string>(), "ipfs-system");
-  EXPECT_EQ(config["swarms"][0]["rotation"]["max_age"].as<std::string>(), "168h");
-  EXPECT_EQ(config["swarms"][0]["rotation"]["window"].as<std::string>(), "Mon-Fri 02:00-04:00");
-  EXPECT_EQ(config["swarms"][0]["targets"][0]["secret"].as<std::string>(), "ipfs-swarm-key");
-  // Probes on the API port; a Service for it.
-  const YAML::Node container = object(files, "Deployment", "keyd")["spec"]["template"]["spec"]["containers"][0];
-  EXPECT_EQ(container["ports"][0]["containerPort"].as<int>(), 8750);
-  EXPECT_EQ(container["livenessProbe"]["httpGet"]["path"].as<std::string>(), "/healthz");
-  EXPECT_EQ(container["readinessProbe"]["httpGet"]["path"].as<std::string>(), "/readyz");
-  EXPECT_EQ(container["readinessProbe"]["httpGet"]["port"].as<std::string>(), "http");
-  const YAML::Node service = object(files, "Service", "keyd");
-  EXPECT_EQ(service["spec"]["ports"][0]["port"].as<int>(), 8750);
-  EXPECT_EQ(service["spec"]["selector"]["app.kubernetes.io/name"].as<std::string>(), "keyd");
-  // Leases in its namespace (create; get/update on its own), TokenReviews through system:auth-delegator.
-  std::vector<std::string> lease_verbs;
-  for (const auto& r : object(files, "Role", "keyd")["rules"]) {
-    if (r["apiGroups"][0].as<std::string>() != "coordination.k8s.io") continue;
-    EXPECT_EQ(r["resources"][0].as<std::string>(), "leases");
-    if (r["resourceNames"]) {
-      EXPECT_EQ(r["resourceNames"][0].as<std::string>(), "keyd");
-    }
-    for (const auto& verb : r["verbs"]) lease_verbs.push_back(verb.as<std::string>());
-  }
-  EXPECT_EQ(lease_verbs, (std::vector<std::string>{"create", "get", "update"}));
-  const YAML::Node binding = object(files, "ClusterRoleBinding", "keyd-tokenreview-ipfs-system");
-  EXPECT_EQ(binding["roleRef"]["name"].as<std::string>(), "system:auth-delegator");
-  EXPECT_EQ(binding["subjects"][0]["name"].as<std::string>(), "keyd");
-  EXPECT_EQ(binding["subjects"][0]["namespace"].as<std::string>(), "ipfs-system");
-  // The CronJob mode has none of it.
-  const auto cron = render_bundle(BundleValues{});
-  for (const auto& doc : documents(cron)) {
-    EXPECT_NE(doc["kind"].as<std::string>(), "ClusterRoleBinding");
-    EXPECT_FALSE(doc["kind"].as<std::string>() == "Service" && doc["metadata"]["name"].as<std::string>() == "keyd");
-  }
-  EXPECT_FALSE(YAML::Load(render_keyd_config(BundleValues{}))["server"]);
-  // The module manifest offers the API.
-  const auto manifest = nlohmann::json::parse(find(files, k_module_manifest)->content);
-  EXPECT_EQ(manifest["provides"][3]["name"], "keyd-api");
-  EXPECT_EQ(manifest["provides"][3]["endpoint"]["url"], "http://keyd.ipfs-system.svc:8750");
-  EXPECT_EQ(manifest["requires"][0]["kinds"][1], "Deployment");
-}
-
 TEST(BundleRender, ModuleManifest) {
   const auto files = render_bundle(BundleValues{});
   const auto manifest = nlohmann::json::parse(find(files, k_module_manifest)->content);
@@ -404,28 +307,6 @@ TEST(BundleRender, RecommendedLabelsAPodDisruptionBudgetAndUnchangedClaimLabels)
   for (const auto& doc : documents(single)) EXPECT_NE(doc["kind"].as<std::string>(), "PodDisruptionBudget");
   EXPECT_FALSE(object(single, "StatefulSet", "ipfs")["metadata"]["labels"]["app.kubernetes.io/version"])
       << "an image pinned by digest has no tag to label with";
-}
-
-// Issue 19: an optional ServiceMonitor for the daemon's /metrics, on the Service's port by name.
-TEST(BundleRender, AServiceMonitorScrapesTheDaemonOnlyWhenAskedFor) {
-  BundleValues v;
-  v.keyd.mode = "daemon";
-  for (const auto& doc : documents(render_bundle(v))) EXPECT_NE(doc["kind"].as<std::string>(), "ServiceMonitor");
-  v.keyd.daemon.service_monitor = true;
-  const auto files = render_bundle(v);
-  const YAML::Node monitor = object(files, "ServiceMonitor", "keyd");
-  const YAML::Node service = object(files, "Service", "keyd");
-  EXPECT_EQ(monitor["apiVersion"].as<std::string>(), "monitoring.coreos.com/v1");
-  EXPECT_EQ(monitor["metadata"]["namespace"].as<std::string>(), v.namespace_name);
-  for (const auto& label : monitor["spec"]["selector"]["matchLabels"]) {
-    EXPECT_EQ(service["metadata"]["labels"][label.first.as<std::string>()].as<std::string>(""),
-              label.second.as<std::string>())
-        << "the monitor selects the Service";
-  }
-  EXPECT_EQ(monitor["spec"]["endpoints"][0]["port"].as<std::string>(), service["spec"]["ports"][0]["name"].as<std::string>());
-  EXPECT_EQ(monitor["spec"]["endpoints"][0]["path"].as<std::string>(), "/metrics");
-  v.keyd.mode = "cronjob";  // no daemon, nothing to scrape
-  for (const auto& doc : documents(render_bundle(v))) EXPECT_NE(doc["kind"].as<std::string>(), "ServiceMonitor");
 }
 
 TEST(BundleRender, TheVersionLabelIsTheImageTagWhenItIsAValidLabelValue) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <regex>
 #include <sstream>
@@ -257,6 +258,62 @@ TEST_F(DaemonLease, AKilledLeaderIsReplacedInTimeAndSigtermReleasesTheLeaseForTh
   EXPECT_LT(ready, k_lease_duration) << c.log();
   EXPECT_EQ(lease()["spec"]["holderIdentity"], c.identity());
   EXPECT_EQ(wait_version(c_port, 1), 1);
+}
+
+// audit.sink stdout: the follower audits the key reads it serves while the leader rotates, the
+// leader is killed, the follower takes over and rotates; the lines both printed verify as one chain
+// up to the head in the store and account for every version.
+TEST_F(DaemonLease, TwoDaemonsAuditingToStdoutExtendOneChainThroughAFailover) {
+  std::string cfg = config();
+  const auto replace = [&cfg](const std::string& from, const std::string& to) {
+    const auto at = cfg.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    cfg.replace(at, from.size(), to);
+  };
+  replace("audit: {file: .keyd/audit.jsonl}", "audit: {sink: stdout}");
+  replace("operators: [\"token:ci\"]", "operators: [\"token:ci\"]\n    key_readers: [\"token:ci\"]");
+  write_file(dir / "keyd.yaml", cfg);
+  Pair p = start_pair();
+  ASSERT_TRUE(p.leader) << kube().log_text();
+  ASSERT_EQ(wait_version(p.leader_port, 1), 1) << p.leader->log();
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> served{0};
+  std::thread reader([&] {
+    while (!stop) {
+      auto r = get(p.follower_port, "/v1/swarms/ipfs-overlay/key");
+      if (r && r->status == 200) ++served;
+    }
+  });
+  for (int i = 0; i < 3; ++i) {
+    auto rotated = rotate(p.leader_port);
+    ASSERT_TRUE(rotated);
+    EXPECT_EQ(rotated->status, 200) << rotated->body;
+  }
+  p.leader->kill_now();
+  ASSERT_TRUE(wait_leader(p.follower_port, 5s)) << p.follower->log();
+  stop = true;
+  reader.join();
+  EXPECT_GT(served.load(), 0) << p.follower->log();
+  auto rotated = rotate(p.follower_port);
+  ASSERT_TRUE(rotated);
+  EXPECT_EQ(rotated->status, 200) << rotated->body;
+  p.follower->signal(SIGTERM);
+  EXPECT_EQ(p.follower->wait_exit(3s), 0) << p.follower->log();
+
+  const std::string collected = p.leader->out() + p.follower->out();
+  write_file(dir / "collected.log", collected);
+  const auto verified =
+      run_keyd({"audit", "verify", "--config", "keyd.yaml", "--file", "collected.log"}, dir.path(), {{"HOME", dir.path()}});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err << collected;
+  EXPECT_NE(verified.out.find("5 stored version(s) of 1 swarm(s) accounted for, 5 anchored"), std::string::npos)
+      << verified.out;
+  std::size_t fetches = 0;
+  std::istringstream in(collected);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"action\":\"fetch\"") != std::string::npos) ++fetches;
+  }
+  EXPECT_EQ(fetches, static_cast<std::size_t>(served.load())) << "every key served is audited once";
 }
 
 TEST_F(DaemonLease, SighupKeepsTheLeadershipWithAnInvalidAndWithAValidConfig) {

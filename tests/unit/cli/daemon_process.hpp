@@ -24,11 +24,12 @@ namespace keyd::testing {
 
 class DaemonProcess {
  public:
-  DaemonProcess(const std::filesystem::path& dir, const std::string& name) : m_log(dir / (name + ".log")) {
+  DaemonProcess(const std::filesystem::path& dir, const std::string& name)
+      : m_log(dir / (name + ".log")), m_out(dir / (name + ".out")) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 2, m_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, m_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
     std::vector<std::string> args{KEYD_BINARY, "--log-level", "info", "daemon", "--config", "keyd.yaml"};
     std::vector<char*> argv;
@@ -52,6 +53,8 @@ class DaemonProcess {
   DaemonProcess& operator=(const DaemonProcess&) = delete;
 
   [[nodiscard]] std::string log() const { return read_file(m_log); }
+  // What it printed on standard output (audit.sink stdout: its audit lines).
+  [[nodiscard]] std::string out() const { return read_file(m_out); }
   [[nodiscard]] pid_t pid() const { return m_pid; }
   [[nodiscard]] std::chrono::steady_clock::time_point started() const { return m_started; }
 
@@ -112,6 +115,7 @@ class DaemonProcess {
 
  private:
   std::filesystem::path m_log;
+  std::filesystem::path m_out;
   pid_t m_pid = -1;
   std::chrono::steady_clock::time_point m_started;
 };

@@ -26,10 +26,19 @@ TEST(ParseConfig, MinimalConfigGetsEveryDefault) {
   EXPECT_EQ(config.store.file.master_key_file, "");
   EXPECT_EQ(config.store.file.max_versions, 10);
   EXPECT_EQ(config.audit.file, ".keyd/audit.jsonl");
+  EXPECT_EQ(to_string(config.audit.sink), "file");
+  EXPECT_EQ(config.audit.head_path, "keyd/audit-head");
   ASSERT_EQ(config.swarms.size(), 1U);
   EXPECT_EQ(config.swarms[0].name, "ipfs-overlay");
   EXPECT_EQ(config.swarms[0].path, "ipfs-overlay/swarm-key");
   EXPECT_TRUE(config.swarms[0].targets.empty());
+}
+
+TEST(ParseConfig, TheAuditCanGoToStdoutWithItsHeadInTheStore) {
+  const Config config = parse_ok("store: {backend: vault}\naudit: {sink: stdout, head_path: ops/keyd-audit}\n"
+                                 "swarms:\n  - name: ipfs-overlay\n");
+  EXPECT_EQ(to_string(config.audit.sink), "stdout");
+  EXPECT_EQ(config.audit.head_path, "ops/keyd-audit");
 }
 
 TEST(ParseConfig, EveryKeyIsRead) {

@@ -6,7 +6,9 @@
 // new identity. Checked: one version per due time over many cycles, never two leaders at one
 // instant, every takeover within lease_duration + retry_period of the kill, and a stale leader never
 // adds a version for a due time another leader already served.
+#include "keyd/adapters/audit/audit_stream.hpp"
 #include "keyd/adapters/file_store/file_store.hpp"
+#include "keyd/app/audit_accounting.hpp"
 #include "keyd/adapters/kube/kube_connection.hpp"
 #include "keyd/adapters/election/leader_election.hpp"
 #include "keyd/app/daemon_service.hpp"
@@ -30,6 +32,7 @@ using nlohmann::json;
 
 constexpr const char* k_swarm = "ipfs-overlay";
 constexpr const char* k_path = "ipfs-overlay/swarm-key";
+constexpr const char* k_audit_head = "keyd/audit-head";
 
 // client-go's defaults, and a max_age short enough for many cycles in one fast test.
 constexpr std::chrono::milliseconds k_lease_duration = 15s;
@@ -81,6 +84,8 @@ struct Stack {
   std::string identity;
   std::unique_ptr<ports::SecretStore> file_store;
   std::unique_ptr<InterleavingStore> store;
+  std::string printed;  // audit.sink stdout: what this process printed
+  std::unique_ptr<ports::AuditLog> stream_audit;
   std::unique_ptr<ports::LeaderElector> elector;
   std::unique_ptr<DaemonService> service;
   ports::LeadershipStatus status;
@@ -127,6 +132,18 @@ class DaemonFailover : public ::testing::Test {
     m_retry_period = lease.retry_period;
     stack->elector = adapters::make_lease_elector(lease, *api, clock);
 
+    ports::AuditLog* audit_log = &audit;
+    if (stream_audit) {  // each daemon prints its own lines; the head is in the shared store
+      adapters::AuditStreamOptions options;
+      options.head_path = k_audit_head;
+      options.write = [&printed = stack->printed](std::string_view line) -> Status {
+        printed += line;
+        return {};
+      };
+      options.sleep = [](std::chrono::milliseconds) {};
+      stack->stream_audit = adapters::make_audit_stream(*stack->file_store, std::move(options), fixed_random);
+      audit_log = stack->stream_audit.get();
+    }
     Swarm swarm{k_swarm, k_path, {}};
     swarm.targets.push_back(std::make_unique<SharedTarget>(target));
     std::vector<DaemonSwarm> swarms;
@@ -134,7 +151,7 @@ class DaemonFailover : public ::testing::Test {
     DaemonOptions options;
     options.sync_interval = 10s;
     auto reconciler = std::make_unique<Reconciler>(
-        Context{*stack->store, audit, clock, "keyd-daemon@" + identity}, std::move(swarms), options,
+        Context{*stack->store, *audit_log, clock, "keyd-daemon@" + identity}, std::move(swarms), options,
         [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(random); });
     stack->service = std::make_unique<DaemonService>(std::move(reconciler), clock);
     stacks.push_back(std::move(stack));
@@ -212,6 +229,7 @@ class DaemonFailover : public ::testing::Test {
   testing::FakeClock clock;
   testing::FixedRandom fixed_random;
   testing::RecordingAudit audit;
+  bool stream_audit = false;  // audit.sink stdout instead of the shared recording
   testing::FakeTarget target{"secret"};
   std::mt19937 random{20261128};
   std::vector<std::unique_ptr<Stack>> stacks;
@@ -385,6 +403,62 @@ TEST_F(DaemonFailover, TheLeaseNeverPromisesLessThanTheConfiguredDuration) {
   ASSERT_TRUE(a.status.leading);
   const json l = kube().object("coordination.k8s.io", "leases", "default", "keyd");
   EXPECT_EQ(l["spec"]["leaseDurationSeconds"], 2) << l.dump();
+}
+
+// audit.sink stdout (the bundle's two replicas): every daemon, the killed ones too, printed its own
+// lines; collected together they are one chain from seq 1 to the head in the shared store, with no
+// gap and no fork, and they account for every version the daemons wrote.
+TEST_F(DaemonFailover, DaemonsAuditingToStdoutLeaveOneChainAcrossKillsAndTakeovers) {
+  stream_audit = true;
+  constexpr int k_cycles = 8;
+  const TimePoint begin = clock.now();
+  const TimePoint end = begin + k_cycles * k_max_age + 30s;
+  int generation = 0;
+  start("keyd-" + std::to_string(generation++));
+  clock.advance(900ms);
+  start("keyd-" + std::to_string(generation++));
+  int kills = 0;
+  std::optional<TimePoint> restart_at;
+  bool reverse = false;
+  while (clock.now() < end) {
+    step_all(reverse = !reverse);
+    if (HasFatalFailure()) return;
+    const bool kill_due = clock.now() >= begin + (2 + 2 * kills) * k_max_age + 10s;  // cycles 2, 4, 6
+    if (kills < 3 && kill_due && leaders().size() == 1 && !restart_at) {
+      leaders().front()->alive = false;
+      ++kills;
+      restart_at = clock.now() + 20s;
+    }
+    if (restart_at && clock.now() >= *restart_at) {
+      start("keyd-" + std::to_string(generation++));
+      restart_at.reset();
+    }
+    clock.advance(k_clock_step);
+  }
+  ASSERT_EQ(kills, 3);
+  std::string collected;
+  std::size_t printers = 0;
+  for (const auto& s : stacks) {
+    collected += s->printed;
+    if (!s->printed.empty()) ++printers;
+  }
+  EXPECT_GE(printers, 3U) << "the entries did not come from several daemons";
+  const auto file = dir / "collected.log";
+  testing::write_file(file, collected);
+  auto store = adapters::make_file_store({dir / "store", {}, 100}, clock);
+  ASSERT_TRUE(store);
+  auto chain = adapters::verify_collected_audit(file, **store, k_audit_head);
+  ASSERT_TRUE(chain) << chain.error().message;
+  EXPECT_TRUE(chain->ok) << chain->problem;
+  auto records = adapters::collected_audit_records(file);
+  ASSERT_TRUE(records);
+  auto accounting = check_audit_accounting(**store, *records, {SwarmPath{k_swarm, k_path}});
+  ASSERT_TRUE(accounting) << accounting.error().message;
+  EXPECT_TRUE(accounting->ok()) << accounting->problems.front();
+  const auto versions = history();
+  EXPECT_GE(versions.size(), static_cast<std::size_t>(k_cycles));
+  EXPECT_EQ(accounting->versions, versions.size());
+  EXPECT_EQ(accounting->anchored, versions.size()) << "a version is not anchored to its intent entry";
 }
 
 }  // namespace

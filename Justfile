@@ -71,14 +71,15 @@ bundle values=values out=bundle_dir: built
     {{keyd}} bundle --values {{quote(values)}} --out {{quote(out)}}
 
 # Bundle, apply it, then deliver the key: `keyd sync` when the store has one, else `keyd rotate`.
+# keyd's config: $KEYD_CONFIG, else the bundle's OUT/operator/keyd.yaml (same names as the manifests; Vault from VAULT_ADDR/VAULT_TOKEN).
 # Refuses, before anything reaches the cluster, a config without a kubernetes target (the key would never reach the pods)
-deploy values=values out=bundle_dir: (bundle values out)
-    {{keyd}} config check --config {{quote(config)}} --require-target kubernetes >/dev/null
+deploy values=values out=bundle_dir cfg=env_var_or_default("KEYD_CONFIG", out + "/operator/keyd.yaml"): (bundle values out)
+    {{keyd}} config check --config {{quote(cfg)}} --require-target kubernetes >/dev/null
     kubectl apply -k {{quote(out)}}
-    if err=$({{keyd}} history --config {{quote(config)}} 2>&1 >/dev/null); then \
-      {{keyd}} sync --config {{quote(config)}}; \
+    if err=$({{keyd}} history --config {{quote(cfg)}} 2>&1 >/dev/null); then \
+      {{keyd}} sync --config {{quote(cfg)}}; \
     elif grep -q "no data at store path" <<<"$err"; then \
-      {{keyd}} rotate --config {{quote(config)}}; \
+      {{keyd}} rotate --config {{quote(cfg)}}; \
     else \
       echo "deploy: cannot read keyd's store: $err" >&2; exit 1; \
     fi

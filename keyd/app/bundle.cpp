@@ -86,10 +86,15 @@ std::vector<BundleFile> render_bundle(const config::BundleValues& values) {
   files.push_back(BundleFile{"kustomization.yaml",
                              std::string(k_bundle_header) + "\n" + where_the_key_is + to_yaml(kustomization)});
   files.push_back(module_manifest_file(values, files));
+  files.push_back(operator_config_file(values));
   return files;
 }
 
 std::string render_keyd_config(const config::BundleValues& values) { return bundle::render_keyd_config_text(values); }
+
+std::string render_operator_config(const config::BundleValues& values) {
+  return bundle::render_operator_config_text(values);
+}
 
 std::optional<std::string> render_agent_config(const config::BundleValues& values) {
   if (!bundle::agent_delivery(values)) return std::nullopt;

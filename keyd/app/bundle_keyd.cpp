@@ -243,6 +243,63 @@ BundleFile keyd_workload_file(const BundleValues& v) {
       yaml_file("keyd rotate on a schedule: a new key into Vault, the Secret, then one rolling restart.", {cronjob})};
 }
 
+namespace {
+
+// The kubernetes target both keyd configurations deliver to: the key Secret (none with agent
+// delivery) and the StatefulSet's restart.
+Json keyd_target(const BundleValues& v) {
+  Json target{{"type", "kubernetes"}, {"namespace", v.namespace_name}};
+  if (agent_delivery(v)) {
+    target[comment("restart-only")] =
+        "Restart only: no Secret holds the key; each restarted pod's keyd agent fetches the new one.";
+  } else {
+    target["secret"] = v.key_delivery.secret;
+    target["key"] = v.key_delivery.key;
+  }
+  target.update(Json{{"restart", Json::array({Json{{"kind", "StatefulSet"}, {"name", v.name}}})},
+                     {"strategy", v.keyd.strategy},
+                     {"wait", true},
+                     {"timeout", v.keyd.rollout_timeout}});
+  return target;
+}
+
+}  // namespace
+
+// keyd on an operator's workstation for this bundle: the same Vault mount and path, the same swarm,
+// Secret, namespace and StatefulSet as the cluster's keyd, from the same values. Vault is reached
+// at VAULT_ADDR with VAULT_TOKEN (the cluster's address is usually not reachable from outside), the
+// cluster through the kubeconfig's current context, and the audit is a file next to this one.
+std::string render_operator_config_text(const BundleValues& v) {
+  Json store_vault{
+      {comment("address"), "VAULT_ADDR and VAULT_TOKEN from your shell (in the cluster keyd uses " +
+                               v.keyd.vault.address + "; e.g. kubectl port-forward to it, or your Vault's "
+                               "external address). The token needs policies/keyd.hcl."},
+      {"mount", v.keyd.vault.mount},
+      {"auth", {{"method", "token"}}}};
+  Json audit{{comment("audit"), daemon_mode(v)
+                                    ? std::string("This workstation's own audit file. The daemon's replicas "
+                                                  "audit to stdout with the head in Vault; a version written "
+                                                  "from here is named by keyd audit verify on their lines as "
+                                                  "not accounted for: prefer POST /v1/swarms/" +
+                                                  v.keyd.swarm + "/rotate (docs/daemon.md).")
+                                    : std::string("This workstation's own audit file; the CronJob's keyd "
+                                                  "records versions written from here as recovered.")},
+             {"file", "operator-audit.jsonl"}};
+  Json swarm{{"name", v.keyd.swarm}, {"path", v.keyd.path}, {"targets", Json::array({keyd_target(v)})}};
+  Json config{{"store", {{"backend", "vault"}, {"vault", store_vault}}},
+              {"audit", audit},
+              {comment("kubernetes"), "Your kubeconfig's current context must be the cluster the bundle is "
+                                      "applied to; namespace " + v.namespace_name + " is named by the target."},
+              {"swarms", Json::array({swarm})}};
+  return std::string(k_bundle_header) + "\n" +
+         "# keyd for an operator's workstation, from the same values as the cluster's keyd:\n"
+         "#   keyd rotate --config <this file>   a new key now: into Vault, the Secret, one rolling restart\n"
+         "#   keyd sync --config <this file>     the stored key into the Secret (after kubectl apply -k)\n" +
+         to_yaml(config);
+}
+
+BundleFile operator_config_file(const BundleValues& v) { return {"operator/keyd.yaml", render_operator_config_text(v)}; }
+
 std::string render_keyd_config_text(const BundleValues& v) {
   const config::BundleVault& vault = v.keyd.vault;
   Json auth{{"method", config::to_string(vault.auth_method)}};
@@ -256,18 +313,7 @@ std::string render_keyd_config_text(const BundleValues& v) {
   }
   Json store_vault{{"address", vault.address}, {"mount", vault.mount}, {"auth", auth}};
   if (!vault.ca_secret.empty()) store_vault["tls"] = Json{{"ca_file", std::string(k_vault_ca_dir) + "/ca.crt"}};
-  Json target{{"type", "kubernetes"}, {"namespace", v.namespace_name}};
-  if (agent_delivery(v)) {
-    target[comment("restart-only")] =
-        "Restart only: no Secret holds the key; each restarted pod's keyd agent fetches the new one.";
-  } else {
-    target["secret"] = v.key_delivery.secret;
-    target["key"] = v.key_delivery.key;
-  }
-  target.update(Json{{"restart", Json::array({Json{{"kind", "StatefulSet"}, {"name", v.name}}})},
-                     {"strategy", v.keyd.strategy},
-                     {"wait", true},
-                     {"timeout", v.keyd.rollout_timeout}});
+  const Json target = keyd_target(v);
   Json swarm{{"name", v.keyd.swarm}, {"path", v.keyd.path}};
   if (daemon_mode(v)) {
     Json rotation{{"max_age", v.keyd.daemon.max_age}};

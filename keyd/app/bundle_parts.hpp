@@ -76,6 +76,9 @@ inline constexpr int k_daemon_port = 8750;
 [[nodiscard]] BundleFile keyd_config_file(const config::BundleValues& v);
 [[nodiscard]] BundleFile keyd_storage_file(const config::BundleValues& v);
 [[nodiscard]] BundleFile keyd_workload_file(const config::BundleValues& v);
+[[nodiscard]] std::string render_operator_config_text(const config::BundleValues& v);
+// operator/keyd.yaml: keyd for an operator's workstation (not a Kubernetes object, not in the kustomization).
+[[nodiscard]] BundleFile operator_config_file(const config::BundleValues& v);
 // The module manifest (bundle_manifest.cpp).
 [[nodiscard]] BundleFile module_manifest_file(const config::BundleValues& v, const std::vector<BundleFile>& files);
 

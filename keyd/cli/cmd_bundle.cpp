@@ -74,10 +74,17 @@ int run_bundle(const std::string& values_path, const std::string& out, bool forc
           Error{ErrorCode::internal, "rendered keyd agent configuration is invalid: " + parsed.error().message});
     }
   }
+  if (auto parsed = config::parse_config(app::render_operator_config(*values), "operator/keyd.yaml"); !parsed) {
+    return report_error(
+        Error{ErrorCode::internal, "rendered operator keyd configuration is invalid: " + parsed.error().message});
+  }
   const fs::path dir(out);
   if (auto st = check_out_dir(dir, force); !st) return report_error(st.error());
   if (auto st = local_files::ensure_directory(dir, 0755); !st) return report_error(st.error());
   for (const auto& file : files) {
+    if (const auto parent = (dir / file.name).parent_path(); parent != dir) {
+      if (auto st = local_files::ensure_directory(parent, 0755); !st) return report_error(st.error());
+    }
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(file.content.data());
     if (auto st = local_files::write_atomically(dir / file.name, {bytes, file.content.size()}, 0644); !st) {
       return report_error(st.error());
@@ -86,16 +93,17 @@ int run_bundle(const std::string& values_path, const std::string& out, bool forc
   if (auto st = remove_stale(dir, files); !st) return report_error(st.error());
   std::string text;
   for (const auto& file : files) text += (dir / file.name).string() + "\n";
+  const std::string operator_config = (dir / "operator" / "keyd.yaml").string();
   if (values->key_delivery.mode == "agent") {
     text += fmt::format(
         "next: the Vault role {0} for service account {1}/{2}-node (see ipfs-agent.yaml), kubectl apply -k {3}, "
-        "then keyd rotate if Vault has no key yet: the pods' keyd agent fetches it\n",
-        values->key_delivery.agent.role, values->namespace_name, values->name, dir.string());
+        "then keyd rotate --config {4} if Vault has no key yet: the pods' keyd agent fetches it\n",
+        values->key_delivery.agent.role, values->namespace_name, values->name, dir.string(), operator_config);
   } else {
     text += fmt::format(
-        "next: kubectl apply -k {0}, then keyd rotate (a new key) or keyd sync (the stored one) to create Secret "
-        "{1}/{2}\n",
-        dir.string(), values->namespace_name, values->key_delivery.secret);
+        "next: kubectl apply -k {0}, then keyd rotate --config {3} (a new key) or keyd sync --config {3} (the "
+        "stored one) to create Secret {1}/{2} (VAULT_ADDR and VAULT_TOKEN from your shell)\n",
+        dir.string(), values->namespace_name, values->key_delivery.secret, operator_config);
   }
   write_stdout(text);
   return k_exit_ok;
@@ -114,7 +122,8 @@ void add_bundle(CLI::App& app, Action& action) {
   cmd->footer(
       "Writes namespace, IPFS ConfigMap (and the agent's ServiceAccount and ConfigMap), StatefulSet,\n"
       "Services, NetworkPolicy, keyd's RBAC, ConfigMap, audit volume and CronJob or Deployment (with its\n"
-      "Service), a kustomization.yaml and ipfs-overlay.manifest.json.\n"
+      "Service), a kustomization.yaml, ipfs-overlay.manifest.json, and operator/keyd.yaml: keyd for your\n"
+      "workstation with the same Vault path, Secret, namespace and StatefulSet (keyd rotate --config it).\n"
       "The same values give byte-identical files. The key Secret is not rendered: keyd creates it\n"
       "(or, with key_delivery.mode agent, there is none: a keyd agent init container fetches the key).\n"
       "Values are documented in configs/bundle-values.yaml (the defaults) and docs/bundle.md.\n"

@@ -1,16 +1,20 @@
 // Audit log verification (keyd/adapters/audit: verify_audit_file, the line format and hash chain).
 // The input: "<log file>\x00<head file>" (no head file without the NUL), or, when byte 0 is '!',
 // fields for a chain keyd writes itself: lines of "time|actor|action|swarm|fingerprint|outcome|error|
-// target|detail", the last byte picking a byte to flip.
+// target|detail", the last byte picking a byte to flip; when byte 0 is '?', log lines collected from
+// a pipeline (audit.sink stdout).
 // Asserts: verify answers with a report for any file (never an error or a crash); a report is
 // either ok (no bad line, no problem text) or names a problem and a line within the file (or the one
 // after it: entries removed from the end); entries counted ≤ lines; a chain written with format_line
 // and format_head verifies with every entry counted; parse_event gives back the fields written
 // (exactly for ASCII fields; stable after one round for any bytes); flipping any byte of such a
-// chain makes verify fail.
+// chain makes verify fail; collected lines give entries in strictly ascending seq, each the text of
+// a chain entry with that seq found at its line, and every line is counted once (an entry, a
+// duplicate, another line or the losing side of a seq conflict).
 #include "audit/audit_chain.hpp"
 #include "fuzz_check.hpp"
 #include "keyd/adapters/audit/audit_file.hpp"
+#include "keyd/adapters/audit/audit_stream.hpp"
 #include "temp_file.hpp"
 
 #include <algorithm>
@@ -95,12 +99,34 @@ void written_chain(std::string_view spec) {
   FUZZ_CHECK(!verify(log, head).ok);
 }
 
+void collected(std::string_view text) {
+  const auto c = adapters::collect_audit_lines(text);
+  const std::size_t lines = line_count(text);
+  std::int64_t last = 0;
+  std::size_t conflicts = 0;
+  for (const auto& e : c.entries) {
+    FUZZ_CHECK(e.seq > last);
+    last = e.seq;
+    FUZZ_CHECK(e.line >= 1 && e.line <= lines);
+    const auto parsed = detail::parse_line(e.text);
+    FUZZ_CHECK(parsed.kind == detail::LineKind::entry && parsed.link.seq == e.seq);
+    FUZZ_CHECK(!e.text.empty() && e.text.front() == '{');
+  }
+  if (!c.conflict.empty()) ++conflicts;
+  FUZZ_CHECK(c.entries.size() + c.other_lines + c.duplicates <= lines);
+  FUZZ_CHECK(conflicts == 0 || c.entries.size() + c.other_lines + c.duplicates < lines);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto text = fuzz::as_text(data, size);
   if (!text.empty() && text[0] == '!') {
     written_chain(text.substr(1));
+    return 0;
+  }
+  if (!text.empty() && text[0] == '?') {
+    collected(text.substr(1));
     return 0;
   }
   const auto nul = text.find('\0');

@@ -153,6 +153,12 @@ check "just deploy refuses a config without a kubernetes target, before anything
   grep -q "no swarm has a kubernetes target" "$1" && ! grep -q "created" "$1" && [ -z "$2" ] && ! test -e "$3"' \
   "$?" "$tmp/deploy0.out" "$(kubectl_ get statefulsets -n ipfs-system -o name 2>/dev/null)" "$tmp/work/local-store"
 
+# Without KEYD_CONFIG, deploy uses the operator config the bundle rendered (same names as the manifests).
+(unset KEYD_CONFIG; j --dry-run deploy configs/bundle-values.yaml "$tmp/dry-bundle") >"$tmp/deploy-dry.out" 2>&1
+check "without KEYD_CONFIG just deploy runs keyd with the bundle's operator/keyd.yaml" bash -c 'cat "$1"; [ "$0" -eq 0 ] &&
+  grep -q "config check --config .*/dry-bundle/operator/keyd.yaml. --require-target kubernetes" "$1" &&
+  grep -q "rotate --config .*/dry-bundle/operator/keyd.yaml" "$1"' "$?" "$tmp/deploy-dry.out"
+
 j deploy >"$tmp/deploy1.out" 2>&1
 check "just deploy applies the bundle, then rotates (the store had no key)" bash -c 'cat "$1"; [ "$0" -eq 0 ] &&
   grep -q "statefulset.apps/ipfs created" "$1" && grep -q "cronjob.batch/keyd created" "$1" && [ "$2" = 1 ]' \

@@ -26,7 +26,9 @@ inline constexpr std::string_view k_module_manifest = "ipfs-overlay.manifest.jso
 // Every file, in a fixed order: namespace, IPFS ConfigMap, the agent's ServiceAccount and
 // ConfigMap (key_delivery.mode agent), StatefulSet, Services, NetworkPolicy (when enabled), keyd's
 // RBAC, ConfigMap, audit PersistentVolumeClaim, CronJob or Deployment (with its Service),
-// kustomization.yaml (listing the Kubernetes files), then ipfs-overlay.manifest.json.
+// kustomization.yaml (listing the Kubernetes files), ipfs-overlay.manifest.json, then
+// operator/keyd.yaml (keyd for an operator's workstation; a subdirectory, so neither kubectl apply -k
+// nor kubectl apply -f on the directory reads it).
 [[nodiscard]] std::vector<BundleFile> render_bundle(const config::BundleValues& values);
 
 // keyd's own configuration as rendered into the keyd ConfigMap (a Vault store, a kubernetes
@@ -38,5 +40,10 @@ inline constexpr std::string_view k_module_manifest = "ipfs-overlay.manifest.jso
 // The agent's configuration (the <name>-keyd-agent ConfigMap) with key_delivery.mode agent, else
 // nullopt: a Vault store read with Kubernetes auth and the swarm's path, no targets.
 [[nodiscard]] std::optional<std::string> render_agent_config(const config::BundleValues& values);
+
+// keyd for an operator's workstation (operator/keyd.yaml): the same store path, swarm, Secret,
+// namespace and StatefulSet as render_keyd_config, Vault from VAULT_ADDR/VAULT_TOKEN, a local audit
+// file. The CLI checks it with config::parse_config.
+[[nodiscard]] std::string render_operator_config(const config::BundleValues& values);
 
 }  // namespace keyd::app

@@ -38,7 +38,8 @@ TEST(BundleRender, FilesInOrderAndTheKustomizationListsTheManifests) {
   EXPECT_EQ(names, (std::vector<std::string>{"namespace.yaml", "ipfs-config.yaml", "ipfs-statefulset.yaml",
                                              "ipfs-service.yaml", "ipfs-networkpolicy.yaml", "keyd-rbac.yaml",
                                              "keyd-config.yaml", "keyd-audit-pvc.yaml", "keyd-cronjob.yaml",
-                                             "kustomization.yaml", "ipfs-overlay.manifest.json"}));
+                                             "kustomization.yaml", "ipfs-overlay.manifest.json",
+                                             "operator/keyd.yaml"}));
   const YAML::Node k = YAML::Load(find(files, "kustomization.yaml")->content);
   EXPECT_EQ(k["kind"].as<std::string>(), "Kustomization");
   std::vector<std::string> resources;

@@ -25,7 +25,10 @@ inline const BundleFile* find(const std::vector<BundleFile>& files, std::string_
 inline std::vector<YAML::Node> documents(const std::vector<BundleFile>& files) {
   std::vector<YAML::Node> out;
   for (const auto& file : files) {
-    if (!file.name.ends_with(".yaml") || file.name == "kustomization.yaml") continue;
+    // operator/keyd.yaml is keyd's configuration for a workstation, not a Kubernetes object.
+    if (!file.name.ends_with(".yaml") || file.name == "kustomization.yaml" || file.name.find('/') != std::string::npos) {
+      continue;
+    }
     for (const auto& doc : YAML::LoadAll(file.content)) {
       if (!doc.IsNull()) out.push_back(doc);
     }

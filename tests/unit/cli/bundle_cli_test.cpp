@@ -42,9 +42,12 @@ constexpr GoldenCase k_cases[] = {{"default", "configs/bundle-values.yaml"},
 
 fs::path source(const std::string& relative) { return fs::path(KEYD_SOURCE_DIR) / relative; }
 
+// Every file under dir (operator/keyd.yaml is in a subdirectory), relative to it.
 std::set<std::string> file_names(const fs::path& dir) {
   std::set<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename().string());
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) names.insert(fs::relative(entry.path(), dir).string());
+  }
   return names;
 }
 
@@ -73,7 +76,10 @@ TEST_F(BundleCli, GoldenFilesMatchByteForByte) {
     if (update) {
       fs::remove_all(golden);
       fs::create_directories(golden);
-      for (const auto& name : file_names(out)) fs::copy_file(out / name, golden / name);
+      for (const auto& name : file_names(out)) {
+        fs::create_directories((golden / name).parent_path());
+        fs::copy_file(out / name, golden / name);
+      }
       continue;
     }
     ASSERT_TRUE(fs::is_directory(golden)) << golden << " is missing: run with KEYD_UPDATE_GOLDEN=1";
@@ -159,6 +165,32 @@ TEST_F(BundleCli, TheRenderedKeydConfigurationsLoadWithKeydsOwnLoader) {
       EXPECT_EQ(loaded->sync_interval, std::chrono::seconds(30));
       EXPECT_EQ(loaded->swarms[0].rotation->max_age, std::chrono::hours(720));
     }
+    // Issue 19 item 2: the operator's keyd.yaml names what the cluster's names (one source), and
+    // the CLI takes it as a config with a kubernetes target, its audit file next to it.
+    auto op = config::load_config(out / "operator" / "keyd.yaml");
+    ASSERT_TRUE(op) << c.name << ": " << op.error().message;
+    EXPECT_EQ(config::to_string(op->store.backend), "vault");
+    EXPECT_EQ(op->store.vault.mount, loaded->store.vault.mount) << c.name;
+    EXPECT_TRUE(op->store.vault.address.empty()) << "VAULT_ADDR: the cluster's address is not the workstation's";
+    EXPECT_EQ(config::to_string(op->store.vault.auth.method), "token");
+    EXPECT_EQ(op->swarms[0].name, loaded->swarms[0].name);
+    EXPECT_EQ(op->swarms[0].path, loaded->swarms[0].path);
+    ASSERT_EQ(op->swarms[0].targets.size(), 1U);
+    const config::TargetConfig& op_target = op->swarms[0].targets[0];
+    EXPECT_EQ(op_target.namespace_name, target.namespace_name) << c.name;
+    EXPECT_EQ(op_target.secret, target.secret) << c.name;
+    EXPECT_EQ(op_target.key, target.key) << c.name;
+    ASSERT_EQ(op_target.restart.size(), 1U);
+    EXPECT_EQ(op_target.restart[0].name, target.restart[0].name) << c.name;
+    EXPECT_EQ(config::to_string(op_target.strategy), config::to_string(target.strategy)) << c.name;
+    EXPECT_EQ(op->audit.file, (out / "operator" / "operator-audit.jsonl").string());
+    EXPECT_FALSE(op->swarms[0].rotation.has_value()) << "the workstation rotates when asked";
+    const auto checked = run_keyd({"config", "check", "--config", (out / "operator" / "keyd.yaml").string(),
+                                   "--require-target", "kubernetes"},
+                                  dir.path());
+    EXPECT_EQ(checked.exit_code, 0) << c.name << ": " << checked.err;
+    EXPECT_NE(rendered.out.find("--config " + (out / "operator" / "keyd.yaml").string()), std::string::npos)
+        << "the next steps name the operator's config: " << rendered.out;
   }
 }
 

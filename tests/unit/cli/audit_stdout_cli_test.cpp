@@ -102,6 +102,22 @@ TEST_F(AuditStdoutCli, VerifyNamesWhatIsMissingAndAsksForTheCollectedLines) {
 
 }
 
+// keyd generate audits through the store's head too; with --out - its stdout is the key file alone.
+TEST_F(AuditStdoutCli, GenerateToStdoutKeepsTheKeyAloneOnStdoutAndChainsItsEntry) {
+  const auto first = logged({"generate", "--out", "-"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_TRUE(first.out.starts_with("/key/swarm/psk/1.0.0/\n")) << first.out;
+  EXPECT_TRUE(entries_in(first.out).empty()) << "an audit line in the key file: " << first.out;
+  ASSERT_EQ(entries_in(first.err).size(), 1U) << first.err;
+  EXPECT_EQ(entries_in(first.err)[0].find("/key/swarm/psk/"), std::string::npos);
+  const auto to_file = logged({"generate", "--out", "k.key"});
+  ASSERT_EQ(to_file.exit_code, 0) << to_file.err;
+  EXPECT_EQ(entries_in(to_file.out).size(), 1U) << to_file.out;
+  const auto verified = verify(m_collected);
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_NE(verified.out.find("2 entries from seq 1 to the head"), std::string::npos) << verified.out;
+}
+
 TEST_F(AuditStdoutCli, FileFlagWithAConfigWhoseAuditIsAFileIsRefusedNamingTheFile) {
   write_config("");
   const auto r = keyd({"audit", "verify", "--file", "elsewhere.jsonl"}, token_env(vault.root_token()));

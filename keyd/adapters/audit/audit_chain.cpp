@@ -15,14 +15,14 @@ using OrderedJson = nlohmann::ordered_json;
 
 constexpr std::string_view k_torn_flag = "after_torn_line";
 
-bool is_hash(const std::string& s) {
-  return s.size() == k_hash_digits &&
-         std::ranges::all_of(s, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 constexpr std::string_view k_key_path_marker = "/key/swarm/psk/";
 
 }  // namespace
+
+bool is_hash(std::string_view s) {
+  return s.size() == k_hash_digits &&
+         std::ranges::all_of(s, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
 
 Status refuse_key_material(const ports::AuditEvent& e) {
   const std::array<std::pair<std::string_view, const std::string*>, 9> fields{{

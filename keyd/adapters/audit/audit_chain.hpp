@@ -48,6 +48,9 @@ struct ParsedLine {
 
 [[nodiscard]] ParsedLine parse_line(std::string_view line);
 
+// 64 lowercase hex digits: a link, a head's hash.
+[[nodiscard]] bool is_hash(std::string_view s);
+
 // internal when a field of the event holds a key path (/key/swarm/psk/...): entries never hold key material.
 [[nodiscard]] Status refuse_key_material(const ports::AuditEvent& e);
 

@@ -3,18 +3,17 @@
 #include "keyd/adapters/audit/audit_stream.hpp"
 
 #include "audit_chain.hpp"
-#include "../os/errno_text.hpp"
 #include "keyd/adapters/os/fs.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <utility>
 
@@ -40,10 +39,7 @@ std::optional<std::pair<std::int64_t, std::string>> parse_head_anchor(std::strin
   const auto [end, ec] = std::from_chars(text.data(), text.data() + colon, seq);
   if (ec != std::errc() || end != text.data() + colon || seq < 1) return std::nullopt;
   const std::string_view hash = text.substr(colon + 1);
-  if (hash.size() != detail::k_hash_digits ||
-      !std::ranges::all_of(hash, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
-    return std::nullopt;
-  }
+  if (!detail::is_hash(hash)) return std::nullopt;
   return std::pair{seq, std::string(hash)};
 }
 
@@ -129,14 +125,9 @@ Result<std::string> read_collected(const std::filesystem::path& file) {
 
 AuditLineWriter fd_line_writer(int fd, std::string name) {
   return [fd, name = std::move(name)](std::string_view line) -> Status {
-    while (!line.empty()) {
-      const ssize_t n = ::write(fd, line.data(), line.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        return fail(ErrorCode::io, "writing the audit entry to " + name + ": " +
-                                       (n < 0 ? detail::errno_text(errno) : std::string("nothing written")));
-      }
-      line.remove_prefix(static_cast<std::size_t>(n));
+    const std::span bytes(reinterpret_cast<const std::uint8_t*>(line.data()), line.size());
+    if (auto st = posix_file_system().write_all(fd, bytes); !st) {
+      return fail(st.error().with_context("writing the audit entry to " + name));
     }
     return {};
   };

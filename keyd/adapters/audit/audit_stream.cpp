@@ -139,16 +139,18 @@ std::unique_ptr<ports::AuditLog> make_audit_stream(ports::SecretStore& store, Au
 }
 
 Result<StreamHead> read_stream_head(ports::SecretStore& store, std::string_view head_path) {
-  auto meta = store.metadata(head_path);
-  if (!meta) {
-    if (meta.error().code == ErrorCode::not_found) return StreamHead{0, genesis_hash(), 0};
-    return fail(meta.error().with_context(head_where(store, head_path)));
-  }
-  if (meta->current_version == 0) return StreamHead{0, genesis_hash(), 0};
   auto current = store.read(head_path, std::nullopt);
   if (!current) {
     const Error& e = current.error();
-    return fail(e.code == ErrorCode::not_found ? ErrorCode::integrity : e.code,
+    if (e.code != ErrorCode::not_found) return fail(e.with_context(head_where(store, head_path)));
+    // Never written (a new chain), or a current version that was deleted: only the metadata tells.
+    auto meta = store.metadata(head_path);
+    if (!meta) {
+      if (meta.error().code == ErrorCode::not_found) return StreamHead{0, genesis_hash(), 0};
+      return fail(meta.error().with_context(head_where(store, head_path)));
+    }
+    if (meta->current_version == 0) return StreamHead{0, genesis_hash(), 0};
+    return fail(ErrorCode::integrity,
                 fmt::format("{}: version {} cannot be read ({}); keyd cannot tell where the audit chain ends and "
                             "writes no entry",
                             head_where(store, head_path), meta->current_version, e.message));
@@ -158,7 +160,7 @@ Result<StreamHead> read_stream_head(ports::SecretStore& store, std::string_view 
     return fail(ErrorCode::integrity,
                 fmt::format("{}: version {} holds no valid head (\"<seq>:<sha256>\"); is another secret stored at "
                             "this path?",
-                            head_where(store, head_path), meta->current_version));
+                            head_where(store, head_path), current->info.version));
   }
   return StreamHead{anchor->first, anchor->second, current->info.version};
 }

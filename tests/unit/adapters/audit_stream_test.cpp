@@ -57,8 +57,13 @@ class FlakyStore final : public ports::SecretStore {
   explicit FlakyStore(ports::SecretStore& inner) : m_inner(inner) {}
   [[nodiscard]] std::string describe() const override { return m_inner.describe(); }
   [[nodiscard]] ports::StoreCapabilities capabilities() const override { return m_inner.capabilities(); }
-  Result<ports::PathMetadata> metadata(std::string_view path) override { return m_inner.metadata(path); }
+  Result<ports::PathMetadata> metadata(std::string_view path) override {
+    ++metadata_calls;
+    return m_inner.metadata(path);
+  }
   Result<ports::StoredVersion> read(std::string_view path, std::optional<int> version) override {
+    ++reads;
+    if (read_error) return fail(*read_error);
     return m_inner.read(path, version);
   }
   Result<int> write(std::string_view path, const ports::VersionData& data, int cas) override {
@@ -67,7 +72,10 @@ class FlakyStore final : public ports::SecretStore {
     return m_inner.write(path, data, cas);
   }
   std::optional<Error> write_error;
+  std::optional<Error> read_error;
   int writes = 0;
+  int reads = 0;
+  int metadata_calls = 0;
 
  private:
   ports::SecretStore& m_inner;
@@ -214,6 +222,28 @@ TEST_F(AuditStreamTest, ALostRaceIsRetriedWithJitteredBackoffAndGivenUpAfterMaxA
   // Full jitter at 0.5 of 10, 20, 40, 80, 160, 320, 500, 500, 500 ms.
   EXPECT_EQ(m_slept, 5 + 10 + 20 + 40 + 80 + 160 + 250 + 250 + 250);
   EXPECT_TRUE(out.text.empty());
+}
+
+// The head's current version is unreadable (deleted in Vault): the metadata still lists it, so this
+// is not a new chain starting at seq 1 — the append is refused and nothing is written or printed.
+TEST_F(AuditStreamTest, ADeletedHeadIsRefusedNotMistakenForANewChain) {
+  auto real = open_store();
+  FlakyStore store(*real);
+  Output out;
+  ASSERT_TRUE(stream(store, out)->append(event(1)));
+  const int metadata_before = store.metadata_calls;
+  ASSERT_TRUE(stream(store, out)->append(event(2)));  // another process: one read finds the head
+  EXPECT_EQ(store.metadata_calls, metadata_before) << "a readable head needs no metadata request";
+  store.read_error = Error{ErrorCode::not_found, "version 2 of keyd/audit-head is deleted"};
+  Output later;
+  auto failed = stream(store, later)->append(event(3));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::integrity);
+  EXPECT_NE(failed.error().message.find("version 2 cannot be read (version 2 of keyd/audit-head is deleted)"),
+            std::string::npos)
+      << failed.error().message;
+  EXPECT_EQ(store.writes, 2) << "the head was overwritten";
+  EXPECT_TRUE(later.text.empty());
 }
 
 TEST_F(AuditStreamTest, ALineThatCannotBePrintedIsAGapVerifyNames) {

@@ -64,22 +64,21 @@ int verify_collected(config::Config cfg, const std::string& file, bool chain_onl
   if (!runtime) return report_error(runtime.error());
   const config::Config& c = (*runtime)->config();
   ports::SecretStore& store = (*runtime)->store();
-  auto chain = verify_collected_audit(file, store, c.audit.head_path);
-  if (!chain) return report_error(chain.error());
-  if (!chain->problem.empty()) {
-    return report_error(Error{ErrorCode::integrity, fmt::format("audit trail {}: {}", file, chain->problem)});
+  auto checked = verify_collected_audit(file, store, c.audit.head_path);
+  if (!checked) return report_error(checked.error());
+  const AuditChainCheck& chain = checked->chain;
+  if (!chain.problem.empty()) {
+    return report_error(Error{ErrorCode::integrity, fmt::format("audit trail {}: {}", file, chain.problem)});
   }
   std::string accounted;
   if (!chain_only && !c.swarms.empty()) {
-    auto records = collected_audit_records(file);
-    if (!records) return report_error(records.error());
-    auto report = app::check_audit_accounting(store, *records, swarm_paths(c));
+    auto report = app::check_audit_accounting(store, checked->records, swarm_paths(c));
     if (!report) return report_error(report.error());
     if (!report->ok()) return report_error(accounting_problems(*report, store, file));
     accounted = "; " + accounting_summary(*report);
   }
   write_stdout(fmt::format("audit trail {}: {} entries from seq 1 to the head in {} ({}), hash chain intact{}\n", file,
-                           chain->entries, store.describe(), c.audit.head_path, accounted));
+                           chain.entries, store.describe(), c.audit.head_path, accounted));
   return k_exit_ok;
 }
 

@@ -114,15 +114,13 @@ Result<AuditChainCheck> verify_audit_chain(const std::string& file) {
   return AuditChainCheck{report.entries, report.ok ? std::string() : report.problem};
 }
 
-Result<AuditChainCheck> verify_collected_audit(const std::string& file, ports::SecretStore& store,
-                                              const std::string& head_path) {
+Result<CollectedAuditCheck> verify_collected_audit(const std::string& file, ports::SecretStore& store,
+                                                  const std::string& head_path) {
+  KEYD_ASSIGN_OR_RETURN(const adapters::CollectedAudit collected, adapters::read_collected_audit(file));
   KEYD_ASSIGN_OR_RETURN(const adapters::AuditVerifyReport report,
-                        adapters::verify_collected_audit(file, store, head_path));
-  return AuditChainCheck{report.entries, report.ok ? std::string() : report.problem};
-}
-
-Result<std::vector<ports::AuditRecord>> collected_audit_records(const std::string& file) {
-  return adapters::collected_audit_records(file);
+                        adapters::verify_collected_audit(collected, store, head_path));
+  return CollectedAuditCheck{AuditChainCheck{report.entries, report.ok ? std::string() : report.problem},
+                             adapters::collected_audit_records(collected)};
 }
 
 std::unique_ptr<ports::KeyScanner> make_key_scanner() { return adapters::make_key_scanner(); }

@@ -113,10 +113,13 @@ struct AuditChainCheck {
 };
 [[nodiscard]] Result<AuditChainCheck> verify_audit_chain(const std::string& file);
 // audit.sink stdout: lines collected from the log pipeline, in any order, against the chain's head
-// in the store; and those entries for the store cross-check.
-[[nodiscard]] Result<AuditChainCheck> verify_collected_audit(const std::string& file, ports::SecretStore& store,
-                                                             const std::string& head_path);
-[[nodiscard]] Result<std::vector<ports::AuditRecord>> collected_audit_records(const std::string& file);
+// in the store; and those entries for the store cross-check (the file is read once for both).
+struct CollectedAuditCheck {
+  AuditChainCheck chain;
+  std::vector<ports::AuditRecord> records;
+};
+[[nodiscard]] Result<CollectedAuditCheck> verify_collected_audit(const std::string& file, ports::SecretStore& store,
+                                                                 const std::string& head_path);
 
 // keyd scan's sources (keyd/adapters/scan): files on disk, a repository's history, what is staged.
 [[nodiscard]] std::unique_ptr<ports::KeyScanner> make_key_scanner();

@@ -115,12 +115,6 @@ class AuditStream final : public ports::AuditLog {
   std::atomic<std::uint64_t> m_commits{0};
 };
 
-Result<std::string> read_collected(const std::filesystem::path& file) {
-  auto text = read_text_file(file);
-  if (!text) return fail(text.error().with_context("collected audit lines " + file.string()));
-  return text;
-}
-
 }  // namespace
 
 AuditLineWriter fd_line_writer(int fd, std::string name) {
@@ -200,10 +194,14 @@ CollectedAudit collect_audit_lines(std::string_view text) {
   return out;
 }
 
-Result<AuditVerifyReport> verify_collected_audit(const std::filesystem::path& file, ports::SecretStore& store,
+Result<CollectedAudit> read_collected_audit(const std::filesystem::path& file) {
+  auto text = read_text_file(file);
+  if (!text) return fail(text.error().with_context("collected audit lines " + file.string()));
+  return collect_audit_lines(*text);
+}
+
+Result<AuditVerifyReport> verify_collected_audit(const CollectedAudit& collected, ports::SecretStore& store,
                                                  std::string_view head_path) {
-  KEYD_ASSIGN_OR_RETURN(const std::string text, read_collected(file));
-  const CollectedAudit collected = collect_audit_lines(text);
   KEYD_ASSIGN_OR_RETURN(const StreamHead head, read_stream_head(store, head_path));
   AuditVerifyReport report;
   const auto broken = [&report](std::size_t line, std::string problem) {
@@ -252,10 +250,9 @@ Result<AuditVerifyReport> verify_collected_audit(const std::filesystem::path& fi
   return report;
 }
 
-Result<std::vector<ports::AuditRecord>> collected_audit_records(const std::filesystem::path& file) {
-  KEYD_ASSIGN_OR_RETURN(const std::string text, read_collected(file));
+std::vector<ports::AuditRecord> collected_audit_records(const CollectedAudit& collected) {
   std::vector<ports::AuditRecord> records;
-  for (const CollectedEntry& entry : collect_audit_lines(text).entries) {
+  for (const CollectedEntry& entry : collected.entries) {
     if (auto event = detail::parse_event(entry.text)) {
       records.push_back(ports::AuditRecord{ports::AuditAnchor{entry.seq, sha256_hex(entry.text)}, std::move(*event)});
     }

@@ -100,7 +100,10 @@ class AuditStreamTest : public ::testing::Test {
   }
   AuditVerifyReport verify(const std::string& collected, ports::SecretStore& store) {
     write_file(m_dir / "collected.log", collected);
-    auto report = verify_collected_audit(m_dir / "collected.log", store, k_head);
+    auto lines = read_collected_audit(m_dir / "collected.log");
+    EXPECT_TRUE(lines) << lines.error().message;
+    if (!lines) return AuditVerifyReport{};
+    auto report = verify_collected_audit(*lines, store, k_head);
     EXPECT_TRUE(report) << report.error().message;
     return report ? *report : AuditVerifyReport{};
   }
@@ -317,11 +320,12 @@ TEST_F(CollectedAuditTest, LinesInAnyOrderWithDuplicatesLogLinesAndPrefixesVerif
   const auto parsed = collect_audit_lines(joined(collected));
   EXPECT_EQ(parsed.duplicates, 1U);
   EXPECT_EQ(parsed.other_lines, 2U);
-  auto records = collected_audit_records(m_dir / "collected.log");
-  ASSERT_TRUE(records);
-  ASSERT_EQ(records->size(), 6U);
-  EXPECT_EQ(records->front().anchor.seq, 1);
-  EXPECT_EQ(records->back().event.swarm, "swarm-6");
+  auto collected_file = read_collected_audit(m_dir / "collected.log");
+  ASSERT_TRUE(collected_file);
+  const auto records = collected_audit_records(*collected_file);
+  ASSERT_EQ(records.size(), 6U);
+  EXPECT_EQ(records.front().anchor.seq, 1);
+  EXPECT_EQ(records.back().event.swarm, "swarm-6");
 }
 
 TEST_F(CollectedAuditTest, EveryRemovalChangeAndForgeryIsNamed) {
@@ -371,13 +375,15 @@ TEST_F(CollectedAuditTest, EveryRemovalChangeAndForgeryIsNamed) {
 }
 
 TEST_F(CollectedAuditTest, AMissingFileIsNotFoundAndAnEmptyStoreHeadMeansNoEntries) {
-  auto missing = verify_collected_audit(m_dir / "nope.log", *m_store, k_head);
+  auto missing = read_collected_audit(m_dir / "nope.log");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::not_found);
   EXPECT_NE(missing.error().message.find("nope.log"), std::string::npos);
   // Another head path: nothing written there, so an empty collection is complete.
   write_file(m_dir / "empty.log", "");
-  auto empty = verify_collected_audit(m_dir / "empty.log", *m_store, "keyd/other-head");
+  auto empty_file = read_collected_audit(m_dir / "empty.log");
+  ASSERT_TRUE(empty_file) << empty_file.error().message;
+  auto empty = verify_collected_audit(*empty_file, *m_store, "keyd/other-head");
   ASSERT_TRUE(empty) << empty.error().message;
   EXPECT_TRUE(empty->ok) << empty->problem;
 }

@@ -447,12 +447,13 @@ TEST_F(DaemonFailover, DaemonsAuditingToStdoutLeaveOneChainAcrossKillsAndTakeove
   testing::write_file(file, collected);
   auto store = adapters::make_file_store({dir / "store", {}, 100}, clock);
   ASSERT_TRUE(store);
-  auto chain = adapters::verify_collected_audit(file, **store, k_audit_head);
+  auto lines = adapters::read_collected_audit(file);
+  ASSERT_TRUE(lines) << lines.error().message;
+  auto chain = adapters::verify_collected_audit(*lines, **store, k_audit_head);
   ASSERT_TRUE(chain) << chain.error().message;
   EXPECT_TRUE(chain->ok) << chain->problem;
-  auto records = adapters::collected_audit_records(file);
-  ASSERT_TRUE(records);
-  auto accounting = check_audit_accounting(**store, *records, {SwarmPath{k_swarm, k_path}});
+  auto accounting =
+      check_audit_accounting(**store, adapters::collected_audit_records(*lines), {SwarmPath{k_swarm, k_path}});
   ASSERT_TRUE(accounting) << accounting.error().message;
   EXPECT_TRUE(accounting->ok()) << accounting->problems.front();
   const auto versions = history();

@@ -77,11 +77,14 @@ struct CollectedAudit {
 };
 [[nodiscard]] CollectedAudit collect_audit_lines(std::string_view text);
 
-// The collected chain from seq 1 to the store's head. not_found when the file does not exist.
-[[nodiscard]] Result<AuditVerifyReport> verify_collected_audit(const std::filesystem::path& file,
+// The collected lines of a file, read once for both checks below. not_found when it does not exist.
+[[nodiscard]] Result<CollectedAudit> read_collected_audit(const std::filesystem::path& file);
+
+// The collected chain from seq 1 to the store's head.
+[[nodiscard]] Result<AuditVerifyReport> verify_collected_audit(const CollectedAudit& collected,
                                                                ports::SecretStore& store, std::string_view head_path);
 
 // The collected entries as records, for the store cross-check (app::check_audit_accounting).
-[[nodiscard]] Result<std::vector<ports::AuditRecord>> collected_audit_records(const std::filesystem::path& file);
+[[nodiscard]] std::vector<ports::AuditRecord> collected_audit_records(const CollectedAudit& collected);
 
 }  // namespace keyd::adapters

@@ -50,6 +50,16 @@ void parse_swarm_name(const YAML::Node& value, const Where& where, Problems& pro
   out.name = std::move(*name);
 }
 
+// What some store backend refuses, so no backend fails at run time on a path the config accepted
+// (a swarm's path, the audit head's). false after reporting it.
+bool valid_store_path(const std::string& path, const Where& where, Problems& problems) {
+  if (const auto problem = domain::store_path_problem(path); !problem.empty()) {
+    problems.add(where.mark, where.prefix() + "invalid store path: " + problem);
+    return false;
+  }
+  return true;
+}
+
 void parse_swarm_path(const YAML::Node& value, const Where& where, Problems& problems, SwarmConfig& out) {
   auto path = schema::non_empty_string(value, where, problems);
   if (!path) return;
@@ -57,12 +67,7 @@ void parse_swarm_path(const YAML::Node& value, const Where& where, Problems& pro
     problems.add(where.mark, where.prefix() + problem + ", got '" + *path + "'");
     return;
   }
-  // The rest of what some backend refuses, so no backend fails at run time on a path the config accepted.
-  if (const auto problem = domain::store_path_problem(*path); !problem.empty()) {
-    problems.add(where.mark, where.prefix() + "invalid store path: " + problem);
-    return;
-  }
-  out.path = std::move(*path);
+  if (valid_store_path(*path, where, problems)) out.path = std::move(*path);
 }
 
 constexpr std::array k_swarm_fields{
@@ -185,12 +190,7 @@ void parse_audit_sink(const YAML::Node& value, const Where& where, Problems& pro
 
 void parse_audit_head_path(const YAML::Node& value, const Where& where, Problems& problems, AuditConfig& out) {
   auto path = schema::non_empty_string(value, where, problems);
-  if (!path) return;
-  if (const auto problem = domain::store_path_problem(*path); !problem.empty()) {
-    problems.add(where.mark, where.prefix() + "invalid store path: " + problem);
-    return;
-  }
-  out.head_path = std::move(*path);
+  if (path && valid_store_path(*path, where, problems)) out.head_path = std::move(*path);
 }
 
 constexpr std::array k_audit_fields{

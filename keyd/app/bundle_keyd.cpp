@@ -298,7 +298,9 @@ std::string render_operator_config_text(const BundleValues& v) {
          to_yaml(config);
 }
 
-BundleFile operator_config_file(const BundleValues& v) { return {"operator/keyd.yaml", render_operator_config_text(v)}; }
+BundleFile operator_config_file(const BundleValues& v) {
+  return {std::string(k_operator_config), render_operator_config_text(v)};
+}
 
 std::string render_keyd_config_text(const BundleValues& v) {
   const config::BundleVault& vault = v.keyd.vault;

@@ -11,8 +11,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <set>
+#include <tuple>
+#include <optional>
 
 namespace keyd::cli {
 
@@ -63,20 +66,19 @@ int run_bundle(const std::string& values_path, const std::string& out, bool forc
                                     : config::load_bundle_values(values_path);
   if (!values) return report_error(values.error());
   const auto files = app::render_bundle(*values);
-  // The keyd configurations inside the bundle (keyd's, and the agent's) must be ones keyd accepts.
-  if (auto parsed = config::parse_config(app::render_keyd_config(*values), "keyd-config.yaml (keyd.yaml)"); !parsed) {
-    return report_error(
-        Error{ErrorCode::internal, "rendered keyd configuration is invalid: " + parsed.error().message});
-  }
-  if (const auto agent = app::render_agent_config(*values)) {
-    if (auto parsed = config::parse_config(*agent, "ipfs-agent.yaml (keyd.yaml)"); !parsed) {
-      return report_error(
-          Error{ErrorCode::internal, "rendered keyd agent configuration is invalid: " + parsed.error().message});
+  // The keyd configurations inside the bundle (keyd's, the agent's, the operator's) must be ones keyd accepts.
+  const auto agent = app::render_agent_config(*values);
+  const std::array<std::tuple<std::optional<std::string>, std::string_view, std::string_view>, 3> configs{{
+      {app::render_keyd_config(*values), "keyd-config.yaml (keyd.yaml)", "keyd"},
+      {agent, "ipfs-agent.yaml (keyd.yaml)", "keyd agent"},
+      {app::render_operator_config(*values), app::k_operator_config, "operator keyd"},
+  }};
+  for (const auto& [text, source, whose] : configs) {
+    if (!text) continue;  // no agent without agent delivery
+    if (auto parsed = config::parse_config(*text, source); !parsed) {
+      return report_error(Error{ErrorCode::internal, fmt::format("rendered {} configuration is invalid: {}", whose,
+                                                                 parsed.error().message)});
     }
-  }
-  if (auto parsed = config::parse_config(app::render_operator_config(*values), "operator/keyd.yaml"); !parsed) {
-    return report_error(
-        Error{ErrorCode::internal, "rendered operator keyd configuration is invalid: " + parsed.error().message});
   }
   const fs::path dir(out);
   if (auto st = check_out_dir(dir, force); !st) return report_error(st.error());
@@ -93,7 +95,7 @@ int run_bundle(const std::string& values_path, const std::string& out, bool forc
   if (auto st = remove_stale(dir, files); !st) return report_error(st.error());
   std::string text;
   for (const auto& file : files) text += (dir / file.name).string() + "\n";
-  const std::string operator_config = (dir / "operator" / "keyd.yaml").string();
+  const std::string operator_config = (dir / app::k_operator_config).string();
   if (values->key_delivery.mode == "agent") {
     text += fmt::format(
         "next: the Vault role {0} for service account {1}/{2}-node (see ipfs-agent.yaml), kubectl apply -k {3}, "

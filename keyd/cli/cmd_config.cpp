@@ -21,8 +21,9 @@ std::string describe_audit(const config::AuditConfig& audit) {
 }
 
 nlohmann::ordered_json audit_json(const config::AuditConfig& audit) {
-  if (audit.sink == config::AuditSink::file) return {{"sink", "file"}, {"file", audit.file}};
-  return {{"sink", "stdout"}, {"head_path", audit.head_path}};
+  const std::string sink(config::to_string(audit.sink));
+  if (audit.sink == config::AuditSink::file) return {{"sink", sink}, {"file", audit.file}};
+  return {{"sink", sink}, {"head_path", audit.head_path}};
 }
 
 std::string describe_store(const config::StoreConfig& store) {

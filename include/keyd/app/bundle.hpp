@@ -23,6 +23,9 @@ inline constexpr std::string_view k_bundle_header =
 // The module manifest's file name.
 inline constexpr std::string_view k_module_manifest = "ipfs-overlay.manifest.json";
 
+// The operator's keyd configuration, relative to the bundle directory (render_operator_config).
+inline constexpr std::string_view k_operator_config = "operator/keyd.yaml";
+
 // Every file, in a fixed order: namespace, IPFS ConfigMap, the agent's ServiceAccount and
 // ConfigMap (key_delivery.mode agent), StatefulSet, Services, NetworkPolicy (when enabled), keyd's
 // RBAC, ConfigMap, audit PersistentVolumeClaim, CronJob or Deployment (with its Service),

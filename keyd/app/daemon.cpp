@@ -53,34 +53,6 @@ std::chrono::milliseconds stretched(std::chrono::milliseconds interval, double f
 
 }  // namespace
 
-std::string_view to_string(TargetCondition condition) {
-  switch (condition) {
-    case TargetCondition::unknown:
-      return "unknown";
-    case TargetCondition::in_sync:
-      return "in_sync";
-    case TargetCondition::repaired:
-      return "repaired";
-    case TargetCondition::failed:
-      return "failed";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(RotationOutcome outcome) {
-  switch (outcome) {
-    case RotationOutcome::success:
-      return "success";
-    case RotationOutcome::failure:
-      return "failure";
-    case RotationOutcome::conflict:
-      return "conflict";
-    case RotationOutcome::delivery_failed:
-      return "delivery_failed";
-  }
-  return "unknown";
-}
-
 Reconciler::Reconciler(Context ctx, std::vector<DaemonSwarm> swarms, DaemonOptions options,
                        std::function<double()> jitter)
     : m_ctx(std::move(ctx)), m_options(options), m_jitter(std::move(jitter)) {

@@ -64,6 +64,13 @@ Result<KeyReport> store_and_deliver(Context& ctx, Swarm& swarm, const domain::Sw
 
 namespace {
 
+// A new version is on its way: the targets' read-only checks (the kubernetes target's permission
+// review and workload reads) run beside the store's work instead of after it. Their errors come
+// back from apply(), where they always did.
+void prepare_targets(Swarm& swarm) {
+  for (auto& target : swarm.targets) target->prepare();
+}
+
 // Did a target that wants a rollback on failure fail?
 bool wants_rollback(const Swarm& swarm, const KeyReport& report) {
   for (std::size_t i = 0; i < report.targets.size() && i < swarm.targets.size(); ++i) {
@@ -76,6 +83,7 @@ bool wants_rollback(const Swarm& swarm, const KeyReport& report) {
 
 Result<KeyReport> rotate(Context& ctx, Swarm& swarm, std::string_view reason, std::optional<int> replaces) {
   const LogScope swarm_scope({.swarm = swarm.name});
+  prepare_targets(swarm);
   if (replaces) detail::account_for_versions(ctx, swarm);
   const detail::AuditFields fields{"rotate", swarm.name, std::nullopt, {}, {}};
   auto current = replaces ? Result<int>(*replaces) : detail::accounted_current_version(ctx, swarm);
@@ -108,6 +116,7 @@ Result<KeyReport> import_key(Context& ctx, Swarm& swarm, const Secret& key_file)
   const detail::AuditFields fields{"import", swarm.name, std::nullopt, {}, {}};
   auto parsed = domain::parse_and_validate(key_file);
   if (!parsed) return fail(detail::audit_failure(ctx, fields, parsed.error().with_context("import")));
+  prepare_targets(swarm);
   auto current = detail::accounted_current_version(ctx, swarm);
   if (!current) return fail(detail::audit_failure(ctx, fields, current.error()));
   auto report = store_and_deliver(ctx, swarm, parsed->key, *current, "import", "import");
@@ -118,6 +127,7 @@ Result<KeyReport> import_key(Context& ctx, Swarm& swarm, const Secret& key_file)
 Result<KeyReport> rollback(Context& ctx, Swarm& swarm, int to_version) {
   const LogScope swarm_scope({.swarm = swarm.name});
   detail::AuditFields fields{"rollback", swarm.name, to_version, {}, {}};
+  prepare_targets(swarm);
   auto current = detail::accounted_current_version(ctx, swarm);
   if (!current) return fail(detail::audit_failure(ctx, fields, current.error()));
   auto old = ctx.store.read(swarm.path, to_version);

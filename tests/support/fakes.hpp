@@ -53,7 +53,13 @@ class FakeTarget final : public ports::Target {
   [[nodiscard]] std::string describe() const override { return "fake " + m_name; }
   [[nodiscard]] Result<ports::ApplyOutcome> apply(const ports::Delivery& delivery) override;
   [[nodiscard]] bool rollback_on_failure() const override { return rollback; }
+  void prepare() override {
+    ++prepared;
+    if (on_prepare) on_prepare();
+  }
   bool rollback = false;
+  int prepared = 0;                  // prepare() calls
+  std::function<void()> on_prepare;  // run by each prepare()
   // With `failure` set: fail only the deliveries this predicate picks (all when unset).
   std::function<bool(std::string_view fingerprint)> fails_for;
 

@@ -41,6 +41,11 @@ class Target {
   [[nodiscard]] virtual TargetIdentity identity() const { return {"other", "", describe()}; }
   // Deliver the key. Must be idempotent: unchanged when the target already holds this fingerprint.
   [[nodiscard]] virtual Result<ApplyOutcome> apply(const Delivery& delivery) = 0;
+  // A new version is about to be written (rotate, import, rollback): start, in the background, the
+  // read-only checks the next apply() needs, so they overlap with the store's work. Writes nothing
+  // and reports nothing: apply() waits for them and returns their errors as its own, exactly as if
+  // it had made them itself (and makes them itself when they are old or were never started).
+  virtual void prepare() {}
   // When apply() fails, should the use case put the previous key version back (as a new version)
   // and deliver that? For targets whose failure leaves a swarm split (a rollout that never ends).
   [[nodiscard]] virtual bool rollback_on_failure() const { return false; }

@@ -218,8 +218,16 @@ class AuditFile final : public ports::AuditLog {
     return {};
   }
 
+  // A one-shot command asks once, about one swarm whose newest write is usually among the last
+  // entries: the first question reads backwards from the end and stops at that write. From the
+  // second on (the daemon asks about every swarm), the index reads the log forwards once and then
+  // only what was appended since.
   Result<std::optional<int>> newest_written_version(std::string_view swarm) override {
     const std::lock_guard lock(m_index_mutex);
+    if (!m_asked) {
+      m_asked = true;
+      return detail::newest_written_version(m_file, swarm);
+    }
     return m_written.newest(m_file, swarm);
   }
 
@@ -337,7 +345,8 @@ class AuditFile final : public ports::AuditLog {
   }
 
   std::filesystem::path m_file;
-  std::mutex m_index_mutex;  // guards m_written
+  std::mutex m_index_mutex;  // guards the two below
+  bool m_asked = false;      // newest_written_version was asked before
   detail::WrittenVersionIndex m_written;
   std::mutex m_queue_mutex;  // guards the three below
   std::vector<Pending*> m_queue;

@@ -32,12 +32,26 @@ Status pread_exact(int fd, std::string& buf, off_t offset, const std::filesystem
   return {};
 }
 
+// Cheap filter before parsing: only a successful rotate, import, rollback or recovered entry with a
+// version can record a written version (ports::records_written_version). format_line writes compact
+// JSON, and no string value holds an unescaped quote, so these keys appear only as themselves; a
+// line that passes is parsed and decided as before. Most lines of a long log (sync deliveries, key
+// reads, intents) are skipped without parsing.
+bool may_record_written_version(std::string_view line) {
+  constexpr auto npos = std::string_view::npos;
+  if (line.find("\"version\":") == npos || line.find("\"outcome\":\"success\"") == npos) return false;
+  for (const std::string_view action : {"\"action\":\"rotate\"", "\"action\":\"import\"",
+                                        "\"action\":\"rollback\"", "\"action\":\"recovered\""}) {
+    if (line.find(action) != npos) return true;
+  }
+  return false;
+}
+static_assert(ports::k_action_recovered == "recovered");
+
 // The version a line records as written for the swarm whose JSON-quoted name is `needle`, if any.
 std::optional<int> written_version(std::string_view line, std::string_view needle) {
-  // Cheap filter first: only lines naming the swarm and a version are parsed.
-  if (line.find(needle) == std::string_view::npos || line.find("\"version\":") == std::string_view::npos) {
-    return std::nullopt;
-  }
+  // Cheap filter first: only lines naming the swarm and recording a write are parsed.
+  if (line.find(needle) == std::string_view::npos || !may_record_written_version(line)) return std::nullopt;
   if (parse_line(line).kind != LineKind::entry) return std::nullopt;
   const auto event = parse_event(line);
   if (!event || !ports::records_written_version(*event)) return std::nullopt;
@@ -101,7 +115,7 @@ Status WrittenVersionIndex::read_new_lines(int fd, off_t size, const std::filesy
     std::size_t consumed = 0;
     for (std::size_t nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', consumed)) {
       const std::string_view line = std::string_view(pending).substr(consumed, nl - consumed);
-      if (line.find("\"version\":") != std::string_view::npos && parse_line(line).kind == LineKind::entry) {
+      if (may_record_written_version(line) && parse_line(line).kind == LineKind::entry) {
         const auto event = parse_event(line);
         if (event && ports::records_written_version(*event)) m_newest.insert_or_assign(event->swarm, *event->version);
       }

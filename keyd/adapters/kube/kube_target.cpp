@@ -1,13 +1,16 @@
 // The kubernetes target: permissions, workload checks, Secret sync, restart, Event, rollout — in
-// that order, so nothing is written when keyd could not finish the job.
+// that order, so nothing is written when keyd could not finish the job. Before a new version is
+// written, prepare() runs the first two (reads only) beside the store's work.
 #include "keyd/adapters/kube/kube_target.hpp"
 
 #include "keyd/common/base64.hpp"
 #include "keyd/common/crash_point.hpp"
+#include "keyd/common/log_fields.hpp"
 #include "keyd/domain/swarm_key.hpp"
 #include "kube_ops.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <future>
 #include <system_error>
 
@@ -75,9 +78,27 @@ class KubeTarget final : public ports::Target {
 
   [[nodiscard]] bool rollback_on_failure() const override { return m_options.rollback_on_failure; }
 
+  // The preflight (permissions, workload reads) on a thread of its own while the store writes the
+  // new version: the next apply() takes its result, errors included, as if it had made it then.
+  void prepare() override {
+    if (m_prepared.valid()) return;  // one is in flight or waiting for its apply()
+    try {
+      m_prepared = std::async(std::launch::async, [this, fields = current_log_fields()] {
+        const LogScope scope(fields);
+        return preflight();
+      });
+      m_prepared_at = std::chrono::steady_clock::now();
+    } catch (const std::system_error& e) {  // no thread to be had: apply() checks as it always did
+      spdlog::debug("kubernetes: no thread for the preflight ({}); apply makes it", e.what());
+    }
+  }
+
   KubeTarget(const KubeTarget&) = delete;
   KubeTarget& operator=(const KubeTarget&) = delete;
-  ~KubeTarget() override { settle_events(); }
+  ~KubeTarget() override {
+    settle_prepared();
+    settle_events();
+  }
 
  private:
   // The Event is a record for `kubectl describe`, not part of the delivery: it is sent on a thread
@@ -147,15 +168,10 @@ class KubeTarget final : public ports::Target {
     return {};
   }
 
-  [[nodiscard]] Result<ports::ApplyOutcome> run(const ports::Delivery& delivery) {
-    settle_events();
+  // Everything checked before anything is written: the permissions (once per target), then every
+  // workload to restart, read and found restartable. Only reads.
+  [[nodiscard]] Result<std::vector<kube::Workload>> preflight() {
     KEYD_TRY(ensure_permissions());
-    const auto parsed = domain::parse_swarm_key(delivery.key_text);
-    if (!parsed || parsed->key.fingerprint().hex() != delivery.fingerprint) {
-      return fail(ErrorCode::invalid_input, "the delivery's key text does not match its fingerprint");
-    }
-
-    // Read and check every workload before writing anything.
     std::vector<kube::Workload> workloads;
     if (restarting()) {
       for (const auto& r : m_options.restart) {
@@ -163,6 +179,32 @@ class KubeTarget final : public ports::Target {
         KEYD_TRY(kube::check_restartable(w, m_options.strategy));
         workloads.push_back(std::move(w));
       }
+    }
+    return workloads;
+  }
+
+  // The preflight prepare() started, when it is recent; otherwise (none started, or started so long
+  // ago that a workload may have changed since) one made now.
+  [[nodiscard]] Result<std::vector<kube::Workload>> checked_workloads() {
+    if (m_prepared.valid()) {
+      auto prepared = m_prepared.get();
+      if (std::chrono::steady_clock::now() - m_prepared_at <= k_prepared_for) return prepared;
+      spdlog::debug("kubernetes {}: the checks made beside the store's work are too old; checking again",
+                    describe());
+    }
+    return preflight();
+  }
+  void settle_prepared() noexcept {
+    if (m_prepared.valid()) m_prepared.wait();
+  }
+
+  [[nodiscard]] Result<ports::ApplyOutcome> run(const ports::Delivery& delivery) {
+    settle_events();
+    // Read and check every workload before writing anything.
+    KEYD_ASSIGN_OR_RETURN(auto workloads, checked_workloads());
+    const auto parsed = domain::parse_swarm_key(delivery.key_text);
+    if (!parsed || parsed->key.fingerprint().hex() != delivery.fingerprint) {
+      return fail(ErrorCode::invalid_input, "the delivery's key text does not match its fingerprint");
     }
 
     bool changed = false;
@@ -206,6 +248,10 @@ class KubeTarget final : public ports::Target {
   bool m_may_create = true;
   bool m_may_patch = true;
   std::future<void> m_event;  // the Event in flight, if any
+  // prepare()'s preflight, used by the next apply() if it started at most k_prepared_for before it.
+  static constexpr std::chrono::seconds k_prepared_for{10};
+  std::future<Result<std::vector<kube::Workload>>> m_prepared;
+  std::chrono::steady_clock::time_point m_prepared_at;
 };
 
 Status validate(const KubeTargetOptions& o) {

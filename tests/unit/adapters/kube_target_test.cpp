@@ -149,6 +149,55 @@ TEST_F(KubeTargetTest, AFreshVersionUpdatesTheSecretInOneJsonPatch) {
   EXPECT_EQ(kube().requests().size(), 5U) << kube().requests().dump();
 }
 
+// prepare() makes the preflight — the permission review and the workload reads — on a thread of
+// its own, before apply() is called (a rotation calls it before the store's write, so the two
+// overlap); apply() then uses it instead of asking again.
+TEST_F(KubeTargetTest, PrepareChecksBeforeApplyAndApplyDoesNotAskAgain) {
+  seed("statefulsets", stateful_set("ipfs", 1));
+  auto o = options();
+  o.wait = false;
+  auto t = target(o);
+  kube().clear_requests();
+  t->prepare();
+  t->prepare();  // one in flight already: nothing more
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while ((count("POST", "selfsubjectrulesreviews") == 0 || count("GET", "statefulsets") == 0) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(count("POST", "selfsubjectrulesreviews"), 1) << kube().requests().dump();
+  EXPECT_EQ(count("GET", "statefulsets"), 1);
+  EXPECT_EQ(writes().size(), 1U) << "only the review before apply()";
+
+  const TestKey key = make_key(1);
+  const auto applied = t->apply(key.fresh_delivery());
+  ASSERT_TRUE(applied) << applied.error().message;
+  t.reset();
+  EXPECT_EQ(count("POST", "selfsubjectrulesreviews"), 1) << kube().requests().dump();
+  EXPECT_EQ(count("GET", "statefulsets"), 1);
+  EXPECT_EQ(template_fingerprint("statefulsets", "ipfs"), key.fingerprint);
+  EXPECT_EQ(unbase64(secret()["data"]["swarm.key"].get<std::string>()), key.text.reveal_text());
+}
+
+// What prepare() found is apply()'s answer: a workload keyd cannot restart is refused with the
+// same error as without prepare(), nothing written; the next apply() checks again by itself.
+TEST_F(KubeTargetTest, ARefusalFoundByPrepareIsApplysErrorAndNothingIsWritten) {
+  seed("statefulsets", stateful_set("ipfs", 2, "OnDelete"));
+  auto t = target(options());
+  kube().clear_requests();
+  t->prepare();
+  const auto refused = t->apply(make_key(1).fresh_delivery());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(code_of(refused.error()), "invalid_config");
+  EXPECT_TRUE(contains(refused.error().message, "OnDelete")) << refused.error().message;
+  for (const auto& w : writes()) EXPECT_TRUE(w.starts_with("POST selfsubjectrulesreviews")) << w;
+  EXPECT_TRUE(secret().is_null()) << "nothing written";
+
+  kube().clear_requests();
+  ASSERT_FALSE(t->apply(make_key(2).fresh_delivery()));
+  EXPECT_EQ(count("GET", "statefulsets"), 1) << "read again, not the answer of the earlier prepare()";
+}
+
 // When the patch's preconditions do not hold, the read-and-update path decides as before: a
 // missing Secret is created, a Secret that is not keyd's is refused (nothing written), an
 // immutable one is refused saying so.

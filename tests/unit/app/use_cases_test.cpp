@@ -195,6 +195,26 @@ TEST_F(UseCases, RollbackRepromotesAnOldKeyAsANewVersion) {
   EXPECT_EQ(missing.error().code, ErrorCode::not_found);
 }
 
+// Every use case that writes a new version lets its targets start their read-only checks before
+// the store's work (ports::Target::prepare: the kubernetes target's permission review and workload
+// reads run beside it), once per version; a sync writes nothing and prepares nothing.
+TEST_F(UseCases, RotateImportAndRollbackPrepareTheTargetsBeforeTheStoreWrites) {
+  std::vector<int> writes_seen;  // the store's writes so far, at each prepare()
+  target_a->on_prepare = [&] { writes_seen.push_back(store.writes); };
+  ASSERT_TRUE(rotate(ctx, swarm));
+  EXPECT_EQ(writes_seen, std::vector<int>{0});
+  EXPECT_EQ(target_b->prepared, 1);
+  ASSERT_TRUE(rotate(ctx, swarm));
+  ASSERT_TRUE(rollback(ctx, swarm, 1));
+  const auto key = domain::generate_swarm_key();
+  ASSERT_TRUE(key);
+  ASSERT_TRUE(import_key(ctx, swarm, key->canonical_text()));
+  EXPECT_EQ(writes_seen, (std::vector<int>{0, 1, 2, 3}));
+  ASSERT_TRUE(sync(ctx, swarm));
+  EXPECT_EQ(target_a->prepared, 4);
+  EXPECT_EQ(target_b->prepared, 4);
+}
+
 TEST_F(UseCases, AnUnauditableOperationFails) {
   audit.failure = Error{ErrorCode::io, "audit disk full"};
   auto report = rotate(ctx, swarm);

@@ -3,6 +3,7 @@
 namespace keyd::testing {
 
 Result<ports::PathMetadata> InMemoryStore::metadata(std::string_view path) {
+  ++metadata_reads;
   if (failure) return fail(*failure);
   const auto it = m_paths.find(path);
   if (it == m_paths.end()) return fail(ErrorCode::not_found, "no path " + std::string(path));
@@ -15,6 +16,7 @@ Result<ports::PathMetadata> InMemoryStore::metadata(std::string_view path) {
 }
 
 Result<ports::StoredVersion> InMemoryStore::read(std::string_view path, std::optional<int> version) {
+  ++reads;
   if (failure) return fail(*failure);
   const auto it = m_paths.find(path);
   if (it == m_paths.end()) return fail(ErrorCode::not_found, "no path " + std::string(path));

@@ -25,6 +25,8 @@ class InMemoryStore final : public ports::SecretStore {
   // Fail every call with this error when set.
   std::optional<Error> failure;
   int writes = 0;
+  int metadata_reads = 0;  // metadata() calls
+  int reads = 0;           // read() calls
 
  private:
   struct Entry {

@@ -95,6 +95,35 @@ TEST_F(AuditAccountingTest, TheNextCommandRecordsAnUnauditedVersionOnceAsRecover
   EXPECT_TRUE(checked->ok());
 }
 
+// Issue 18: `keyd fetch` of the current version reads the key and nothing else from the store
+// when the audit trail records that version as written (accounting would add nothing); a version
+// newer than the trail knows, a past version and a failed read still read the version list.
+TEST_F(AuditAccountingTest, AFetchOfAVersionTheTrailRecordsReadsOnlyTheKey) {
+  ASSERT_TRUE(rotate(ctx, swarm));
+  store.metadata_reads = store.reads = 0;
+  ASSERT_TRUE(fetch(ctx, swarm, std::nullopt));
+  EXPECT_EQ(store.reads, 1);
+  EXPECT_EQ(store.metadata_reads, 0);
+
+  ASSERT_TRUE(fetch(ctx, swarm, 1));
+  EXPECT_EQ(store.metadata_reads, 1) << "a past version: the list is read";
+
+  const int v2 = write_unaudited();
+  store.metadata_reads = 0;
+  auto fetched = fetch(ctx, swarm, std::nullopt);
+  ASSERT_TRUE(fetched);
+  EXPECT_EQ(fetched->info.version, v2);
+  EXPECT_EQ(store.metadata_reads, 1);
+  ASSERT_EQ(with_action("recovered").size(), 1U);
+  const auto all = audit.events;
+  EXPECT_EQ(all.back().action, "fetch") << "the recovered entry comes before the fetch's own";
+  EXPECT_EQ(all[all.size() - 2].action, "recovered");
+
+  store.metadata_reads = 0;
+  ASSERT_FALSE(fetch(ctx, swarm, 9));
+  EXPECT_EQ(store.metadata_reads, 1);
+}
+
 TEST_F(AuditAccountingTest, EveryStoreCommandAccountsForVersions) {
   for (const auto& run : std::vector<std::function<bool()>>{
            [&] { return static_cast<bool>(sync(ctx, swarm)); }, [&] { return static_cast<bool>(history(ctx, swarm)); },

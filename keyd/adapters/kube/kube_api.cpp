@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace keyd::adapters {
 
@@ -112,6 +113,15 @@ Result<KubeApi::Session> KubeApi::session(bool force) {
   return Session{m_transport, m_token.clone()};
 }
 
+namespace {
+// The timeout of the innermost SpeculativeCalls on this thread; zero: none.
+thread_local std::chrono::milliseconds t_speculative{0};
+}  // namespace
+
+KubeApi::SpeculativeCalls::SpeculativeCalls(std::chrono::milliseconds timeout)
+    : m_previous(std::exchange(t_speculative, timeout)) {}
+KubeApi::SpeculativeCalls::~SpeculativeCalls() { t_speculative = m_previous; }
+
 ports::HttpRequest KubeApi::build(const Call& call, const Secret& token) const {
   ports::HttpRequest request;
   request.method = call.method;
@@ -122,11 +132,13 @@ ports::HttpRequest KubeApi::build(const Call& call, const Secret& token) const {
   if (!call.content_type.empty()) request.headers.push_back({"Content-Type", call.content_type, false});
   request.body = call.body.clone();
   request.total_timeout = call.timeout > std::chrono::milliseconds::zero() ? call.timeout : m_options.request_timeout;
+  if (t_speculative > std::chrono::milliseconds::zero()) request.total_timeout = std::min(request.total_timeout, t_speculative);
   request.connect_timeout = std::min(m_options.connect_timeout, request.total_timeout);
   return request;
 }
 
 Result<ports::HttpResponse> KubeApi::send_with_retries(const Session& session, const Call& call, int max_attempts) {
+  if (t_speculative > std::chrono::milliseconds::zero()) max_attempts = 1;
   const std::string what = fmt::format("kubernetes {} {}", call.method, call.path);
   return m_retry.run(
       [&]() -> detail::Attempt {

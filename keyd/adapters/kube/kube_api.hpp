@@ -45,6 +45,22 @@ using TransportFactory = std::function<Result<std::unique_ptr<ports::HttpTranspo
 
 class KubeApi {
  public:
+  // While one is alive, the calls its thread makes (through any KubeApi) make one attempt each and
+  // give up after `timeout` (connect included): for reads made ahead of time on a thread of their
+  // own, whose failure the caller redoes with the usual retries when it needs the answer, and whose
+  // waiting must stay short when it does not (a rotation that failed before its delivery ends only
+  // once they did). Scopes nest; the innermost wins.
+  class SpeculativeCalls {
+   public:
+    explicit SpeculativeCalls(std::chrono::milliseconds timeout);
+    ~SpeculativeCalls();
+    SpeculativeCalls(const SpeculativeCalls&) = delete;
+    SpeculativeCalls& operator=(const SpeculativeCalls&) = delete;
+
+   private:
+    std::chrono::milliseconds m_previous;
+  };
+
   // The clock and `random` (the jitter of the retries) must outlive the client.
   KubeApi(KubeConnection connection, const ports::Clock& clock, ports::Random& random, kube::TransportFactory factory,
           kube::ApiOptions options = {});

@@ -79,12 +79,16 @@ class KubeTarget final : public ports::Target {
   [[nodiscard]] bool rollback_on_failure() const override { return m_options.rollback_on_failure; }
 
   // The preflight (permissions, workload reads) on a thread of its own while the store writes the
-  // new version: the next apply() takes its result, errors included, as if it had made it then.
+  // new version, each request one attempt of at most k_prepare_timeout: the next apply() takes a
+  // successful one and redoes a failed one (so its errors, with the usual retries, are the
+  // answer). The short timeout bounds what a rotation that fails before its delivery waits for on
+  // its way out (the target joins the thread) when the API server does not answer.
   void prepare() override {
     if (m_prepared.valid()) return;  // one is in flight or waiting for its apply()
     try {
       m_prepared = std::async(std::launch::async, [this, fields = current_log_fields()] {
         const LogScope scope(fields);
+        const KubeApi::SpeculativeCalls speculative(k_prepare_timeout);
         return preflight();
       });
       m_prepared_at = std::chrono::steady_clock::now();
@@ -183,14 +187,21 @@ class KubeTarget final : public ports::Target {
     return workloads;
   }
 
-  // The preflight prepare() started, when it is recent; otherwise (none started, or started so long
-  // ago that a workload may have changed since) one made now.
+  // The preflight prepare() started, when it succeeded and is recent; otherwise (none started, it
+  // failed — one attempt, a short timeout — or it started so long ago that a workload may have
+  // changed since) one made now, with the usual retries and timeouts, whose errors are the answer.
   [[nodiscard]] Result<std::vector<kube::Workload>> checked_workloads() {
     if (m_prepared.valid()) {
       auto prepared = m_prepared.get();
-      if (std::chrono::steady_clock::now() - m_prepared_at <= k_prepared_for) return prepared;
-      spdlog::debug("kubernetes {}: the checks made beside the store's work are too old; checking again",
-                    describe());
+      if (!prepared) {
+        spdlog::debug("kubernetes {}: the checks made beside the store's work failed ({}); checking again",
+                      describe(), prepared.error().message);
+      } else if (std::chrono::steady_clock::now() - m_prepared_at > k_prepared_for) {
+        spdlog::debug("kubernetes {}: the checks made beside the store's work are too old; checking again",
+                      describe());
+      } else {
+        return prepared;
+      }
     }
     return preflight();
   }
@@ -250,6 +261,7 @@ class KubeTarget final : public ports::Target {
   std::future<void> m_event;  // the Event in flight, if any
   // prepare()'s preflight, used by the next apply() if it started at most k_prepared_for before it.
   static constexpr std::chrono::seconds k_prepared_for{10};
+  static constexpr std::chrono::milliseconds k_prepare_timeout{3'000};
   std::future<Result<std::vector<kube::Workload>>> m_prepared;
   std::chrono::steady_clock::time_point m_prepared_at;
 };

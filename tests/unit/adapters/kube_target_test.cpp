@@ -179,8 +179,9 @@ TEST_F(KubeTargetTest, PrepareChecksBeforeApplyAndApplyDoesNotAskAgain) {
   EXPECT_EQ(unbase64(secret()["data"]["swarm.key"].get<std::string>()), key.text.reveal_text());
 }
 
-// What prepare() found is apply()'s answer: a workload keyd cannot restart is refused with the
-// same error as without prepare(), nothing written; the next apply() checks again by itself.
+// A refusal found by prepare() is checked again by apply() (one attempt ahead of time is not the
+// last word) and refused with the same error as without prepare(), nothing written; the next
+// apply() checks by itself.
 TEST_F(KubeTargetTest, ARefusalFoundByPrepareIsApplysErrorAndNothingIsWritten) {
   seed("statefulsets", stateful_set("ipfs", 2, "OnDelete"));
   auto t = target(options());
@@ -196,6 +197,36 @@ TEST_F(KubeTargetTest, ARefusalFoundByPrepareIsApplysErrorAndNothingIsWritten) {
   kube().clear_requests();
   ASSERT_FALSE(t->apply(make_key(2).fresh_delivery()));
   EXPECT_EQ(count("GET", "statefulsets"), 1) << "read again, not the answer of the earlier prepare()";
+}
+
+// The preflight made ahead of time tries each request once and gives up after 3 s: against an API
+// server that does not answer, a rotation that failed before its delivery (the target goes away
+// without apply()) waits that long at most, not for the usual timeouts and retries; and apply()
+// after such a failure checks again, with the usual retries, and goes on.
+TEST_F(KubeTargetTest, APreflightMadeAheadGivesUpSoonAndApplyChecksAgain) {
+  seed("statefulsets", stateful_set("ipfs", 1));
+  auto o = options();
+  o.wait = false;
+  const json slow_review = {{"method", "POST"}, {"path", "selfsubjectrulesreviews"}, {"delay_ms", 8000}, {"times", 1}};
+
+  kube().control("POST", "faults", slow_review);
+  auto started = std::chrono::steady_clock::now();
+  auto abandoned = target(o);
+  abandoned->prepare();
+  abandoned.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 6s) << "waited for the slow review's reply";
+
+  kube().control("DELETE", "faults");
+  kube().control("POST", "faults", slow_review);
+  kube().clear_requests();
+  auto t = target(o);
+  t->prepare();
+  const TestKey key = make_key(1);
+  const auto applied = t->apply(key.fresh_delivery());
+  ASSERT_TRUE(applied) << applied.error().message;
+  t.reset();
+  EXPECT_EQ(count("POST", "selfsubjectrulesreviews"), 2) << "the failed one ahead, then apply's own";
+  EXPECT_EQ(template_fingerprint("statefulsets", "ipfs"), key.fingerprint);
 }
 
 // When the patch's preconditions do not hold, the read-and-update path decides as before: a

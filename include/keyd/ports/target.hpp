@@ -43,8 +43,9 @@ class Target {
   [[nodiscard]] virtual Result<ApplyOutcome> apply(const Delivery& delivery) = 0;
   // A new version is about to be written (rotate, import, rollback): start, in the background, the
   // read-only checks the next apply() needs, so they overlap with the store's work. Writes nothing
-  // and reports nothing: apply() waits for them and returns their errors as its own, exactly as if
-  // it had made them itself (and makes them itself when they are old or were never started).
+  // and reports nothing: apply() waits for them and uses what they found; when they failed, are old
+  // or were never started it makes them itself, so its answer and errors are the ones it always
+  // gave. A target destroyed without apply() (the rotation failed first) waits for them briefly.
   virtual void prepare() {}
   // When apply() fails, should the use case put the previous key version back (as a new version)
   // and deliver that? For targets whose failure leaves a swarm split (a rollout that never ends).

@@ -3,6 +3,8 @@
 
 #include "keyd/common/result.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -75,11 +77,12 @@ class AuditLog {
   }
 };
 
+// The actions whose "success" entry records a store write of its version as done.
+inline constexpr std::array<std::string_view, 4> k_write_actions{"rotate", "import", "rollback", k_action_recovered};
+
 // Does this entry record a store write of a version as done (see newest_written_version)?
 [[nodiscard]] inline bool records_written_version(const AuditEvent& e) {
-  if (!e.version) return false;
-  if (e.action == k_action_recovered) return e.outcome == "success";
-  return e.outcome == "success" && (e.action == "rotate" || e.action == "import" || e.action == "rollback");
+  return e.version && e.outcome == "success" && std::ranges::find(k_write_actions, e.action) != k_write_actions.end();
 }
 
 }  // namespace keyd::ports

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
+#include <string>
 #include <cerrno>
 
 namespace keyd::adapters::detail {
@@ -32,21 +34,22 @@ Status pread_exact(int fd, std::string& buf, off_t offset, const std::filesystem
   return {};
 }
 
-// Cheap filter before parsing: only a successful rotate, import, rollback or recovered entry with a
-// version can record a written version (ports::records_written_version). format_line writes compact
-// JSON, and no string value holds an unescaped quote, so these keys appear only as themselves; a
-// line that passes is parsed and decided as before. Most lines of a long log (sync deliveries, key
-// reads, intents) are skipped without parsing.
+// Cheap filter before parsing: only a "success" entry with a version and one of
+// ports::k_write_actions can record a written version (ports::records_written_version). format_line
+// writes compact JSON, and no string value holds an unescaped quote, so these keys appear only as
+// themselves; a line that passes is parsed and decided as before. Most lines of a long log (sync
+// deliveries, key reads, intents) are skipped without parsing.
 bool may_record_written_version(std::string_view line) {
+  static const auto action_keys = [] {
+    std::array<std::string, ports::k_write_actions.size()> keys;
+    std::ranges::transform(ports::k_write_actions, keys.begin(),
+                           [](std::string_view action) { return "\"action\":\"" + std::string(action) + "\""; });
+    return keys;
+  }();
   constexpr auto npos = std::string_view::npos;
   if (line.find("\"version\":") == npos || line.find("\"outcome\":\"success\"") == npos) return false;
-  for (const std::string_view action : {"\"action\":\"rotate\"", "\"action\":\"import\"",
-                                        "\"action\":\"rollback\"", "\"action\":\"recovered\""}) {
-    if (line.find(action) != npos) return true;
-  }
-  return false;
+  return std::ranges::any_of(action_keys, [&](const std::string& key) { return line.find(key) != npos; });
 }
-static_assert(ports::k_action_recovered == "recovered");
 
 // The version a line records as written for the swarm whose JSON-quoted name is `needle`, if any.
 std::optional<int> written_version(std::string_view line, std::string_view needle) {

@@ -50,6 +50,22 @@ ports::AuditEvent recovered_event(Context& ctx, const Swarm& swarm, const ports:
   return e;
 }
 
+// The versions of `meta` newer than `newest` (the newest the log records as written), as
+// "recovered" entries.
+void record_unaudited(Context& ctx, const Swarm& swarm, const ports::PathMetadata& meta, std::optional<int> newest) {
+  for (const auto& info : meta.versions) {
+    if (newest && info.version <= *newest) continue;
+    if (auto st = ctx.audit.append(recovered_event(ctx, swarm, meta, info)); !st) {
+      spdlog::warn("swarm {}: cannot record version {} as recovered: {}", swarm.name, info.version,
+                   st.error().message);
+      return;
+    }
+    spdlog::warn("swarm {}: version {} is stored but had no audit entry (a keyd stopped between writing and "
+                 "recording it, or it was written outside keyd); recorded it as recovered",
+                 swarm.name, info.version);
+  }
+}
+
 }  // namespace
 
 void account_for_versions(Context& ctx, const Swarm& swarm) {
@@ -78,17 +94,20 @@ void account_for_versions(Context& ctx, const Swarm& swarm, const ports::PathMet
                  newest.error().message);
     return;
   }
-  for (const auto& info : meta.versions) {
-    if (*newest && info.version <= **newest) continue;
-    if (auto st = ctx.audit.append(recovered_event(ctx, swarm, meta, info)); !st) {
-      spdlog::warn("swarm {}: cannot record version {} as recovered: {}", swarm.name, info.version,
-                   st.error().message);
-      return;
-    }
-    spdlog::warn("swarm {}: version {} is stored but had no audit entry (a keyd stopped between writing and "
-                 "recording it, or it was written outside keyd); recorded it as recovered",
-                 swarm.name, info.version);
+  record_unaudited(ctx, swarm, meta, *newest);
+}
+
+void account_for_versions(Context& ctx, const Swarm& swarm, const ports::StoredVersion& current) {
+  if (!ctx.account_versions || !ctx.store.capabilities().writes || !ctx.audit.reads_back()) return;
+  auto newest = ctx.audit.newest_written_version(swarm.name);
+  if (!newest) {
+    account_for_versions(ctx, swarm);  // reads the metadata, asks again, and says why it could not
+    return;
   }
+  if (*newest && current.info.version <= **newest) return;
+  auto meta = ctx.store.metadata(swarm.path);
+  if (!meta || meta->versions.empty()) return;
+  record_unaudited(ctx, swarm, *meta, *newest);
 }
 
 void test_crash_point(std::string_view point) { keyd::test_crash_point(point); }

@@ -33,6 +33,10 @@ struct AuditFields {
 void account_for_versions(Context& ctx, const Swarm& swarm);
 // The same from a metadata read the caller already made.
 void account_for_versions(Context& ctx, const Swarm& swarm, const ports::PathMetadata& meta);
+// The same after the caller read the current version: no version is newer than that one, so when
+// the log records it (or a later one) as written there is nothing to add and the metadata is not
+// read. What `keyd fetch` needs.
+void account_for_versions(Context& ctx, const Swarm& swarm, const ports::StoredVersion& current);
 // One metadata read for both: account for versions as above, and return the current version (0
 // when the path was never written). What a writing command needs before its check-and-set write.
 [[nodiscard]] Result<int> accounted_current_version(Context& ctx, const Swarm& swarm);

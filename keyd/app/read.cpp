@@ -5,26 +5,17 @@
 
 namespace keyd::app {
 
-namespace {
-
-// Accounting records only versions newer than the newest one the audit trail records as written,
-// and no stored version is newer than the current one: when the current version just read is that
-// one (or older), the store's version list (one more request) has nothing to add. The answer is the
-// accounting's own, not a shortcut past it.
-bool accounted_already(Context& ctx, const Swarm& swarm, const ports::StoredVersion& current) {
-  if (!ctx.account_versions || !ctx.store.capabilities().writes || !ctx.audit.reads_back()) return true;
-  const auto newest = ctx.audit.newest_written_version(swarm.name);
-  return newest && *newest && current.info.version <= **newest;
-}
-
-}  // namespace
-
 Result<ports::StoredVersion> fetch(Context& ctx, const Swarm& swarm, std::optional<int> version) {
   detail::AuditFields fields{"fetch", swarm.name, version, {}, {}};
   auto stored = ctx.store.read(swarm.path, version);
-  // A past version, or a failed read (a deleted current version, an error), says nothing of the
-  // current one: the version list is read and accounted for, before the fetch's own entry.
-  if (!stored || version || !accounted_already(ctx, swarm, *stored)) detail::account_for_versions(ctx, swarm);
+  // Accounted for before the fetch's own entry. The current version just read bounds what can be
+  // unaccounted; a past version, or a failed read (a deleted current version, an error), says
+  // nothing of the current one, so the version list is read.
+  if (stored && !version) {
+    detail::account_for_versions(ctx, swarm, *stored);
+  } else {
+    detail::account_for_versions(ctx, swarm);
+  }
   if (!stored) return fail(detail::audit_failure(ctx, fields, stored.error()));
   fields.version = stored->info.version;
   fields.fingerprint = stored->data.fingerprint;

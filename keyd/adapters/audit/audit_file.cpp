@@ -23,9 +23,13 @@
 // case. A failed or short line write, or a failed fsync of it, truncates the file back to its size
 // before the append (no torn line). A head update that fails after the line is durable keeps the
 // line (it records what happened) and reports the failure; the head then lags by exactly one entry.
-// Every append first brings a lagging head up to the last entry and appends nothing if it cannot, so
-// failed appends never make the head lag by more than one: a longer lag was not caused by keyd and
-// is refused like any other mismatch. Once there is space again the next append repairs the head.
+// An append after a lagging head brings it up to date with its own head update and takes its lines
+// back out if that fails, so failed appends never make the head lag further. Once there is space
+// again the next append repairs the head.
+//
+// Intents skip the head update: an intent is followed by its result within the same command, whose
+// append updates the head (details at the end of append_lines). Meanwhile the head lags by that
+// group, accepted like a crash's lag because the chain confirms the head's hash.
 #include "keyd/adapters/audit/audit_file.hpp"
 
 #include "audit_chain.hpp"
@@ -303,18 +307,16 @@ class AuditFile final : public ports::AuditLog {
                                             "log and its head file aside)");
     }
 
-    // A lagging head (a failed head update, or a crash before it) is brought up to date first, so
-    // that failed appends never leave it more than one entry behind.
-    if (tail.end.seq > 0 && (!head || head->seq != tail.end.seq)) {
-      if (auto repaired = write_head(head_file, tail.end.seq, tail.last_entry); !repaired) {
-        return fail(repaired.error().with_context("audit log " + m_file.string() + ": bringing the head file up to seq " +
-                                            std::to_string(tail.end.seq) + " before appending (nothing appended)"));
-      }
-    }
+    // A head that lags (a crash before a head update, a failed one, or intents whose update was left
+    // to their result; head_problem accepted it above) is brought up to date by this append's own
+    // head update. If that update fails, this append's lines are taken back out, so the head never
+    // lags by more than it did before.
+    const bool head_lags = tail.end.seq > 0 && (!head || head->seq != tail.end.seq);
 
     std::vector<ports::AuditAnchor> anchors;
     std::string bytes = tail.needs_newline ? "\n" : "";
     std::string line;
+    bool only_intents = true;
     for (const Pending* p : group) {
       const bool first = anchors.empty();
       const std::int64_t seq = tail.end.seq + 1 + static_cast<std::int64_t>(anchors.size());
@@ -325,17 +327,29 @@ class AuditFile final : public ports::AuditLog {
       bytes += line;
       bytes += '\n';
       anchors.push_back(ports::AuditAnchor{seq, sha256_hex(line)});
+      only_intents = only_intents && p->event->outcome == ports::k_outcome_intent;
     }
     KEYD_TRY(write_durably(fd.get(), bytes, st.st_size, m_file));
 
+    // An intent is followed by its result (success or failure) as soon as the store write returns,
+    // and that append updates the head. Until then the head stays where it was, one group behind,
+    // which an append or verify accepts only when the chain confirms the head's hash (as after a
+    // crash between a line and its head update); an intent removed meanwhile is still caught by the
+    // anchor stored with its version. So a group of intents after an up-to-date head skips the head
+    // update: two fsyncs, a file creation and a rename fewer per rotation. Not for a new log (no
+    // head yet) or a torn tail: those heads are written at once.
+    if (only_intents && head && !head_lags && !tail.torn_line) return anchors;
+
     const std::int64_t last = anchors.back().seq;
     if (auto updated = write_head(head_file, last, line); !updated) {
-      if (anchors.size() > 1) {
-        // More than one entry past the head would make the next append refuse; take them back.
+      if (anchors.size() > 1 || head_lags) {
+        // Further past the head than one entry would make the next append refuse; take them back.
         return roll_back(fd.get(), st.st_size,
-                         "audit log " + m_file.string() + ": entries seq " + std::to_string(anchors.front().seq) +
-                             "-" + std::to_string(last) + " were appended but the head file could not be updated (" +
-                             updated.error().message + ")");
+                         "audit log " + m_file.string() + ": " +
+                             (anchors.size() > 1 ? "entries seq " + std::to_string(anchors.front().seq) + "-" +
+                                                       std::to_string(last) + " were"
+                                                 : "entry seq " + std::to_string(last) + " was") +
+                             " appended but the head file could not be updated (" + updated.error().message + ")");
       }
       return fail(updated.error().with_context("audit log " + m_file.string() + ": entry seq " + std::to_string(last) +
                                                " was appended but the head file still records seq " +

@@ -226,6 +226,64 @@ TEST_F(AuditFileTest, HeadOneEntryBehindIsACrashWindowAndIsRepaired) {
   EXPECT_EQ(report.entries, 5U);
 }
 
+ports::AuditEvent intent(int i) {
+  auto e = event(i);
+  e.outcome = ports::k_outcome_intent;
+  return e;
+}
+
+// "seq" of the head file.
+int head_seq(const std::filesystem::path& head_file) { return nlohmann::json::parse(read_file(head_file)).at("seq"); }
+
+// An intent leaves the head to its result: one head update per rotation fewer. Meanwhile the head
+// is one entry behind, which verify and the next append (of any process) accept because the chain
+// confirms it, as after a crash; the result's append brings it up to date.
+TEST_F(AuditFileTest, AnIntentLeavesTheHeadUpdateToItsResult) {
+  const auto head_file = m_dir / "logs/audit.jsonl.head";
+  const auto log = make_audit_file(m_file);
+  ASSERT_TRUE(log->append(event(1)));
+  ASSERT_EQ(head_seq(head_file), 1);
+  const std::string head_before = read_file(head_file);
+
+  const auto anchor = log->append_anchored(intent(2));
+  ASSERT_TRUE(anchor) << anchor.error().message;
+  EXPECT_EQ(anchor->seq, 2);
+  EXPECT_EQ(read_file(head_file), head_before) << "the intent rewrote the head";
+  EXPECT_TRUE(verify().ok) << "a head one intent behind is a crash window, not tampering";
+
+  // A crash here: another process appends the result (or anything else) and repairs the head.
+  ASSERT_TRUE(make_audit_file(m_file)->append(event(2)));
+  EXPECT_EQ(head_seq(head_file), 3);
+  const auto report = verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.entries, 3U);
+
+  // Entries removed behind the deferred head are still caught: an intent, then the last two lines cut.
+  ASSERT_TRUE(log->append_anchored(intent(4)));
+  auto l = lines();
+  l.resize(2);
+  rewrite(l);
+  expect_bad(3, "file ends at seq 2 but the head file records seq 3 (entries removed from the end)");
+}
+
+// The first entry of a new log, a torn tail, or a head that already lags: the intent's head is
+// written at once, as every other entry's.
+TEST_F(AuditFileTest, AnIntentOfANewLogOrAfterALaggingHeadWritesTheHead) {
+  const auto head_file = m_dir / "logs/audit.jsonl.head";
+  const auto log = make_audit_file(m_file);
+  ASSERT_TRUE(log->append_anchored(intent(1)));
+  ASSERT_TRUE(std::filesystem::exists(head_file));
+  EXPECT_EQ(head_seq(head_file), 1);
+
+  ASSERT_TRUE(log->append_anchored(intent(2)));  // lags by one now
+  EXPECT_EQ(head_seq(head_file), 1);
+  ASSERT_TRUE(log->append_anchored(intent(3)));  // would lag by two: written
+  EXPECT_EQ(head_seq(head_file), 3);
+  const auto report = verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.entries, 3U);
+}
+
 TEST_F(AuditFileTest, TornLastLineIsReportedAndTheNextAppendStartsANewLine) {
   append_n(3);
   const std::string before = read_file(m_file);

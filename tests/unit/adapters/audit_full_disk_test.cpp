@@ -74,6 +74,43 @@ TEST_F(AuditFullDisk, AFailedHeadUpdateIsRepairedOnceThereIsSpace) {
   EXPECT_NE(read_file(m_fs / "audit.jsonl.head").find("\"seq\":4"), std::string::npos);
 }
 
+// An intent leaves the head update to its result; when the result's head update then fails, the
+// result is taken back out (the head would otherwise lag by two), and the intent stays recorded.
+TEST_F(AuditFullDisk, AResultWhoseHeadUpdateFailsAfterAnIntentIsTakenBack) {
+  ASSERT_TRUE(m_log->append(event(1)));
+  auto intent = event(2);
+  intent.outcome = ports::k_outcome_intent;
+  ASSERT_TRUE(m_log->append_anchored(intent));
+  ASSERT_GE(slack_of(m_file), 1000U) << "the next line must fit into the log's last page";
+  const auto size_after_intent = size_of(m_file);
+  const auto head_before = read_file(m_fs / "audit.jsonl.head");
+  ASSERT_NE(head_before.find("\"seq\":1"), std::string::npos) << head_before;
+  ASSERT_EQ(m_fs.fill(), 0U);
+
+  const auto result = m_log->append(event(2));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, ErrorCode::io) << result.error().message;
+  EXPECT_NE(result.error().message.find("No space left on device"), std::string::npos) << result.error().message;
+  EXPECT_NE(result.error().message.find("entry seq 3 was appended but the head file could not be updated"),
+            std::string::npos)
+      << result.error().message;
+  EXPECT_NE(result.error().message.find("the log was left as it was before this append"), std::string::npos)
+      << result.error().message;
+  EXPECT_EQ(size_of(m_file), size_after_intent);
+  EXPECT_EQ(read_file(m_fs / "audit.jsonl.head"), head_before);
+  auto report = verify_audit_file(m_file);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+
+  m_fs.free_space();
+  ASSERT_TRUE(m_log->append(event(2)));
+  report = verify_audit_file(m_file);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->entries, 3U);
+  EXPECT_NE(read_file(m_fs / "audit.jsonl.head").find("\"seq\":3"), std::string::npos);
+}
+
 TEST_F(AuditFullDisk, ALineThatDoesNotFitIsRolledBackNotLeftTorn) {
   ASSERT_TRUE(m_log->append(event(1)));
   ASSERT_EQ(m_fs.fill(), 0U);

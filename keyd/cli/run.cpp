@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "runtime.hpp"
+#include "keyd/adapters/curl/curl_transport.hpp"
 #include "keyd/cli/log_format.hpp"
 #include "output.hpp"
 
@@ -112,6 +113,7 @@ int run(int argc, char** argv) {
   }
 
   try {
+    adapters::keep_tls_library_until_exit();
     setup_logging(log_level, log_format == "json" ? LogFormat::json : LogFormat::text);
     return action ? action() : k_exit_usage;
   } catch (const std::exception& e) {

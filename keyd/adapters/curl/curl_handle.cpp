@@ -1,6 +1,9 @@
 #include "curl_handle.hpp"
 
+#include "keyd/adapters/curl/curl_transport.hpp"
 #include "keyd/common/secret.hpp"
+
+#include <openssl/crypto.h>
 
 #include <cstring>
 #include <mutex>
@@ -8,6 +11,12 @@
 #include <utility>
 
 #include <fmt/format.h>
+
+namespace keyd::adapters {
+
+void keep_tls_library_until_exit() { OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr); }
+
+}  // namespace keyd::adapters
 
 namespace keyd::adapters::detail {
 

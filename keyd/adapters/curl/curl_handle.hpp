@@ -10,8 +10,9 @@
 
 namespace keyd::adapters::detail {
 
-// curl_global_init, exactly once per process and thread-safely (it is not itself thread-safe).
-// Never undone: curl_global_cleanup at exit would race with transports still in use.
+// curl_global_init, exactly once per process and thread-safely (it is not itself thread-safe),
+// and OpenSSL's first TLS context (the costly one). Never undone: curl_global_cleanup at exit
+// would race with transports still in use.
 [[nodiscard]] Status ensure_curl_initialized();
 
 class CurlHandle {

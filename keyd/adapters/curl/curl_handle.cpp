@@ -24,19 +24,17 @@ namespace keyd::adapters::detail {
 Status ensure_curl_initialized() {
   static std::once_flag once;
   static CURLcode rc = CURLE_OK;
-  std::call_once(once, [] {
-    rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    // OpenSSL 3.0's first TLS context fetches every cipher, digest and group from the providers
-    // (about 2 ms); later ones reuse them (0.2 ms). Made here, once, before a second thread (the
-    // kubernetes preflight) makes its own: two first contexts made at once contend for OpenSSL's
-    // locks and took about 1.3 ms more per rotation, with 2 ms more CPU.
-    if (rc == CURLE_OK) SSL_CTX_free(SSL_CTX_new(TLS_client_method()));
-  });
+  std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
   if (rc != CURLE_OK) {
     return fail(ErrorCode::internal,
                 fmt::format("curl_global_init: {} (curl code {})", curl_easy_strerror(rc), static_cast<int>(rc)));
   }
   return {};
+}
+
+void prepare_tls_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { SSL_CTX_free(SSL_CTX_new(TLS_client_method())); });
 }
 
 Result<CurlHandle> CurlHandle::create() {

@@ -100,6 +100,7 @@ class CurlTransport final : public ports::HttpTransport {
     set(curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, &detail::on_socket));
     set(curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, &transfer.exchange));
     if (transfer.target.url.starts_with("https:")) {
+      detail::prepare_tls_once();
       set(curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, &detail::on_ssl_ctx));
       set(curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &transfer.exchange));
     }

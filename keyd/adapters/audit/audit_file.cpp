@@ -310,8 +310,19 @@ class AuditFile final : public ports::AuditLog {
     // A head that lags (a crash before a head update, a failed one, or intents whose update was left
     // to their result; head_problem accepted it above) is brought up to date by this append's own
     // head update. If that update fails, this append's lines are taken back out, so the head never
-    // lags by more than it did before.
-    const bool head_lags = tail.end.seq > 0 && (!head || head->seq != tail.end.seq);
+    // lags by more than it did before. A crash between this append's fsync and its head update must
+    // leave a lag head_problem still accepts (at most k_max_group_entries, confirmed by the chain):
+    // when the old lag and this group together would exceed it, the head is brought up to date
+    // first, as before the intents' deferral, and nothing is appended if that fails.
+    const std::int64_t lag = head ? tail.end.seq - head->seq : tail.end.seq;
+    bool head_lags = tail.end.seq > 0 && (!head || head->seq != tail.end.seq);
+    if (head_lags && lag + static_cast<std::int64_t>(group.size()) > k_max_group_entries) {
+      if (auto repaired = write_head(head_file, tail.end.seq, tail.last_entry); !repaired) {
+        return fail(repaired.error().with_context("audit log " + m_file.string() + ": bringing the head file up to seq " +
+                                                  std::to_string(tail.end.seq) + " before appending (nothing appended)"));
+      }
+      head_lags = false;
+    }
 
     std::vector<ports::AuditAnchor> anchors;
     std::string bytes = tail.needs_newline ? "\n" : "";

@@ -111,6 +111,37 @@ TEST_F(AuditFullDisk, AResultWhoseHeadUpdateFailsAfterAnIntentIsTakenBack) {
   EXPECT_NE(read_file(m_fs / "audit.jsonl.head").find("\"seq\":3"), std::string::npos);
 }
 
+// A head as far behind as a crash inside a group commit may leave it (64 entries): one more entry
+// written before the head would put a crash in that append beyond what is accepted, so the head is
+// brought up to date first — and here that fails for lack of space, so nothing is appended.
+TEST_F(AuditFullDisk, AHeadAsFarBehindAsAcceptedIsUpdatedBeforeTheNextLine) {
+  ASSERT_TRUE(m_log->append(event(1)));
+  ASSERT_TRUE(m_log->append(event(2)));
+  const auto head_after_2 = read_file(m_fs / "audit.jsonl.head");
+  for (int i = 3; i <= 66; ++i) ASSERT_TRUE(m_log->append(event(i)));
+  keyd::testing::write_file(m_fs / "audit.jsonl.head", head_after_2);  // 64 behind: a crashed group of 64
+  auto report = verify_audit_file(m_file);
+  ASSERT_TRUE(report);
+  ASSERT_TRUE(report->ok) << report->problem;
+  const auto size_before = size_of(m_file);
+  ASSERT_EQ(m_fs.fill(), 0U);
+
+  const auto failed = m_log->append(event(67));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::io) << failed.error().message;
+  EXPECT_NE(failed.error().message.find("bringing the head file up to seq 66 before appending (nothing appended)"),
+            std::string::npos)
+      << failed.error().message;
+  EXPECT_EQ(size_of(m_file), size_before);
+
+  m_fs.free_space();
+  ASSERT_TRUE(m_log->append(event(67)));
+  report = verify_audit_file(m_file);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->entries, 67U);
+}
+
 TEST_F(AuditFullDisk, ALineThatDoesNotFitIsRolledBackNotLeftTorn) {
   ASSERT_TRUE(m_log->append(event(1)));
   ASSERT_EQ(m_fs.fill(), 0U);

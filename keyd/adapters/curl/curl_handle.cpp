@@ -4,6 +4,7 @@
 #include "keyd/common/secret.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <cstring>
@@ -34,7 +35,10 @@ Status ensure_curl_initialized() {
 
 void prepare_tls_once() {
   static std::once_flag once;
-  std::call_once(once, [] { SSL_CTX_free(SSL_CTX_new(TLS_client_method())); });
+  std::call_once(once, [] {
+    SSL_CTX_free(SSL_CTX_new(TLS_client_method()));
+    ERR_clear_error();  // a failure here is curl's to find and report, not a stale error for it to read
+  });
 }
 
 Result<CurlHandle> CurlHandle::create() {

@@ -34,6 +34,18 @@ class AuditFullDisk : public ::testing::Test {
     if (!m_fs.skip_reason().empty()) GTEST_SKIP() << m_fs.skip_reason();
   }
 
+  // Space again: the next append works, and the log verifies with `entries` entries, the head at
+  // the last of them.
+  void expect_appends_once_there_is_space(int i, std::size_t entries) {
+    m_fs.free_space();
+    ASSERT_TRUE(m_log->append(event(i))) << "appends work again as soon as there is space";
+    const auto report = verify_audit_file(m_file);
+    ASSERT_TRUE(report);
+    EXPECT_TRUE(report->ok) << report->problem;
+    EXPECT_EQ(report->entries, entries);
+    EXPECT_NE(read_file(m_fs / "audit.jsonl.head").find("\"seq\":" + std::to_string(entries) + ","), std::string::npos);
+  }
+
   SmallTmpfs m_fs{256 * 1024};
   std::filesystem::path m_file = m_fs / "audit.jsonl";
   std::unique_ptr<ports::AuditLog> m_log = make_audit_file(m_file);
@@ -65,13 +77,7 @@ TEST_F(AuditFullDisk, AFailedHeadUpdateIsRepairedOnceThereIsSpace) {
   ASSERT_TRUE(report);
   EXPECT_TRUE(report->ok) << report->problem;
 
-  m_fs.free_space();
-  ASSERT_TRUE(m_log->append(event(7))) << "appends work again as soon as there is space";
-  report = verify_audit_file(m_file);
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->ok) << report->problem;
-  EXPECT_EQ(report->entries, 4U);  // 1, 2, 3 (whose head update failed) and 7
-  EXPECT_NE(read_file(m_fs / "audit.jsonl.head").find("\"seq\":4"), std::string::npos);
+  expect_appends_once_there_is_space(7, 4);  // 1, 2, 3 (whose head update failed) and 7
 }
 
 // An intent leaves the head update to its result; when the result's head update then fails, the
@@ -102,13 +108,7 @@ TEST_F(AuditFullDisk, AResultWhoseHeadUpdateFailsAfterAnIntentIsTakenBack) {
   ASSERT_TRUE(report);
   EXPECT_TRUE(report->ok) << report->problem;
 
-  m_fs.free_space();
-  ASSERT_TRUE(m_log->append(event(2)));
-  report = verify_audit_file(m_file);
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->ok) << report->problem;
-  EXPECT_EQ(report->entries, 3U);
-  EXPECT_NE(read_file(m_fs / "audit.jsonl.head").find("\"seq\":3"), std::string::npos);
+  expect_appends_once_there_is_space(2, 3);
 }
 
 // A head as far behind as a crash inside a group commit may leave it (64 entries): one more entry
@@ -134,12 +134,7 @@ TEST_F(AuditFullDisk, AHeadAsFarBehindAsAcceptedIsUpdatedBeforeTheNextLine) {
       << failed.error().message;
   EXPECT_EQ(size_of(m_file), size_before);
 
-  m_fs.free_space();
-  ASSERT_TRUE(m_log->append(event(67)));
-  report = verify_audit_file(m_file);
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->ok) << report->problem;
-  EXPECT_EQ(report->entries, 67U);
+  expect_appends_once_there_is_space(67, 67);
 }
 
 TEST_F(AuditFullDisk, ALineThatDoesNotFitIsRolledBackNotLeftTorn) {
@@ -157,12 +152,7 @@ TEST_F(AuditFullDisk, ALineThatDoesNotFitIsRolledBackNotLeftTorn) {
   }
   EXPECT_EQ(read_file(m_fs / "audit.jsonl.head"), head_before);
 
-  m_fs.free_space();
-  ASSERT_TRUE(m_log->append(event(3)));
-  const auto report = verify_audit_file(m_file);
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->ok) << report->problem;
-  EXPECT_EQ(report->entries, 2U);
+  expect_appends_once_there_is_space(3, 2);
 }
 
 }  // namespace

@@ -314,14 +314,14 @@ class AuditFile final : public ports::AuditLog {
     // leave a lag head_problem still accepts (at most k_max_group_entries, confirmed by the chain):
     // when the old lag and this group together would exceed it, the head is brought up to date
     // first, as before the intents' deferral, and nothing is appended if that fails.
-    const std::int64_t lag = head ? tail.end.seq - head->seq : tail.end.seq;
-    bool head_lags = tail.end.seq > 0 && (!head || head->seq != tail.end.seq);
-    if (head_lags && lag + static_cast<std::int64_t>(group.size()) > k_max_group_entries) {
+    // Entries past the head (head_problem refused a head beyond the end).
+    std::int64_t lag = head ? tail.end.seq - head->seq : tail.end.seq;
+    if (lag > 0 && lag + static_cast<std::int64_t>(group.size()) > k_max_group_entries) {
       if (auto repaired = write_head(head_file, tail.end.seq, tail.last_entry); !repaired) {
         return fail(repaired.error().with_context("audit log " + m_file.string() + ": bringing the head file up to seq " +
                                                   std::to_string(tail.end.seq) + " before appending (nothing appended)"));
       }
-      head_lags = false;
+      lag = 0;
     }
 
     std::vector<ports::AuditAnchor> anchors;
@@ -349,11 +349,11 @@ class AuditFile final : public ports::AuditLog {
     // anchor stored with its version. So a group of intents after an up-to-date head skips the head
     // update: two fsyncs, a file creation and a rename fewer per rotation. Not for a new log (no
     // head yet) or a torn tail: those heads are written at once.
-    if (only_intents && head && !head_lags && !tail.torn_line) return anchors;
+    if (only_intents && head && lag == 0 && !tail.torn_line) return anchors;
 
     const std::int64_t last = anchors.back().seq;
     if (auto updated = write_head(head_file, last, line); !updated) {
-      if (anchors.size() > 1 || head_lags) {
+      if (anchors.size() > 1 || lag > 0) {
         // Further past the head than one entry would make the next append refuse; take them back.
         return roll_back(fd.get(), st.st_size,
                          "audit log " + m_file.string() + ": " +

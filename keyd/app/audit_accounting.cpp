@@ -66,10 +66,14 @@ void record_unaudited(Context& ctx, const Swarm& swarm, const ports::PathMetadat
   }
 }
 
+// Whether this context accounts for versions at all: the agent leaves it to the writer's keyd, and
+// on a store keyd never writes (the read-only daemon backend) the daemon behind it audits them.
+bool accounts_for_versions(Context& ctx) { return ctx.account_versions && ctx.store.capabilities().writes; }
+
 }  // namespace
 
 void account_for_versions(Context& ctx, const Swarm& swarm) {
-  if (!ctx.account_versions || !ctx.store.capabilities().writes) return;
+  if (!accounts_for_versions(ctx)) return;
   auto meta = ctx.store.metadata(swarm.path);
   if (!meta) return;  // nothing stored, or an error the command itself reports
   account_for_versions(ctx, swarm, *meta);
@@ -86,7 +90,7 @@ Result<int> accounted_current_version(Context& ctx, const Swarm& swarm) {
 }
 
 void account_for_versions(Context& ctx, const Swarm& swarm, const ports::PathMetadata& meta) {
-  if (!ctx.account_versions || !ctx.store.capabilities().writes) return;
+  if (!accounts_for_versions(ctx)) return;
   if (meta.versions.empty() || !ctx.audit.reads_back()) return;
   auto newest = ctx.audit.newest_written_version(swarm.name);
   if (!newest) {
@@ -98,7 +102,7 @@ void account_for_versions(Context& ctx, const Swarm& swarm, const ports::PathMet
 }
 
 void account_for_versions(Context& ctx, const Swarm& swarm, const ports::StoredVersion& current) {
-  if (!ctx.account_versions || !ctx.store.capabilities().writes || !ctx.audit.reads_back()) return;
+  if (!accounts_for_versions(ctx) || !ctx.audit.reads_back()) return;
   auto newest = ctx.audit.newest_written_version(swarm.name);
   if (!newest) {
     account_for_versions(ctx, swarm);  // reads the metadata, asks again, and says why it could not

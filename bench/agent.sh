@@ -5,7 +5,7 @@
 # of the continuous agent (the sidecar) after POLLS polls, from /proc/<pid>/status (VmRSS, VmHWM).
 # For comparison: the Vault Agent injector requests 64Mi per pod; 13–20Mi are measured in use.
 # Prints numbers; asserts nothing.
-#   bench/agent.sh [RUNS] [KEYD_BINARY] [POLLS]   (default the release build, needing only glibc;
+#   bench/agent.sh [RUNS] [KEYD_BINARY] [POLLS]   (default the release build, a static binary;
 #   bench/start.sh runs this for it and for the release-shared build)
 set -euo pipefail
 runs=${1:-21}
@@ -83,9 +83,16 @@ done
 rss=$(awk '/^VmRSS/ {print $2}' /proc/$agent/status)
 hwm=$(awk '/^VmHWM/ {print $2}' /proc/$agent/status)
 cpu=$(awk '{print $14 + $15}' /proc/$agent/stat)
+# Where the resident pages are: Rss per mapping, summed by what is mapped (the binary's file pages,
+# the heap, thread stacks and other anonymous memory).
+where=$(awk -v bin="$keyd" '
+  /^[0-9a-f]+-[0-9a-f]+ / { name = ($6 == "") ? "anonymous" : ($6 == bin ? "binary" : $6); next }
+  /^Rss:/ { rss[name] += $2 }
+  END { for (n in rss) if (rss[n] > 0) printf "%s %d kB, ", n, rss[n] }' /proc/$agent/smaps)
 kill -TERM $agent
 wait $agent || true
 agent=""
 echo "keyd agent (continuous, after $n metadata polls): VmRSS ${rss} kB ($(( rss / 1024 )) MiB), VmHWM ${hwm} kB; CPU $cpu ticks ($(getconf CLK_TCK)/s)"
+echo "  resident by mapping: ${where%, }"
 echo "Vault Agent injector for comparison: 64Mi requested per pod, 13-20Mi measured in use"
 echo "binary: $keyd ($(du -k "$keyd" | cut -f1) kB)"

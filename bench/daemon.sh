@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # keyd daemon: resident memory idle and after 100,000 API requests, and /healthz requests per second
-# on loopback. Usage: bench/daemon.sh [path/to/keyd] (default build/release/bin/keyd, which needs only glibc;
+# on loopback. Usage: bench/daemon.sh [path/to/keyd] (default build/release/bin/keyd, a static binary;
 # build/release-shared/bin/keyd links Debian's shared libraries; bench/start.sh runs this for both). REQUESTS=N sets the count.
 set -euo pipefail
 keyd=${1:-build/release/bin/keyd}

@@ -1,6 +1,6 @@
-# KEYD_PORTABLE: one keyd binary that needs only glibc (libc, libm) at run time, so it runs on other
-# Linux distributions and starts without the dynamic loader's work for 40 libraries
-# (docs/performance.md). Linked statically: libstdc++ and libgcc, OpenSSL (libssl.a, libcrypto.a),
+# KEYD_PORTABLE: one keyd binary that needs nothing at run time (a static-pie: glibc is linked in as
+# well), so it runs on other Linux distributions and in an image that holds only it, and starts
+# without any dynamic loader work (docs/performance.md). Linked statically: glibc, libstdc++ and libgcc, OpenSSL (libssl.a, libcrypto.a),
 # libsodium.a and libyaml-cpp.a from Debian; built from Debian's source packages by
 # scripts/build-static-deps.sh: a libcurl with only HTTP(S) over OpenSSL (Debian's libcurl.a needs
 # GSSAPI, which has no archive, and LDAP, nghttp2, idn2, psl, ...) and the compiled parts of fmt and
@@ -72,6 +72,26 @@ add_library(PkgConfig::SODIUM STATIC IMPORTED)
 set_target_properties(PkgConfig::SODIUM PROPERTIES
   IMPORTED_LOCATION "${KEYD_SODIUM_ARCHIVE}" INTERFACE_LINK_LIBRARIES Threads::Threads)
 
+# A static position-independent executable: glibc too is linked in (libc.a), so nothing is loaded at
+# start and the kernel's address-space randomisation still applies to all of it. glibc's name service
+# in a static program: the built-in `files` and `dns` sources work (the audit actor from /etc/passwd,
+# host names from /etc/hosts and DNS); other sources named in /etc/nsswitch.conf (sss, ldap, systemd)
+# would need glibc's shared modules of the same version and are skipped (docs/install.md). The linker
+# says so for each of getpwuid_r, getaddrinfo and dlopen. Relative relocations are packed (DT_RELR):
+# the table glibc reads at start is 8 KiB instead of 580 KiB.
+include(CheckLinkerFlag)
+check_linker_flag(CXX "-Wl,-z,pack-relative-relocs" KEYD_LINKER_HAS_RELR)
 add_library(keyd_portable_link INTERFACE)
 target_link_options(keyd_portable_link INTERFACE
-  -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--as-needed -Wl,-O1 -s)
+  -static-pie -Wl,--gc-sections -Wl,--as-needed -Wl,-O1 -s
+  $<$<BOOL:${KEYD_LINKER_HAS_RELR}>:-Wl,-z,pack-relative-relocs>)
+# The code keyd's common runs execute is linked together ahead of the rest of .text, in the order
+# scripts/hot-text.sh found (cmake/hot-text.ld, a linker script fragment that only adds an output
+# section before .text): the kernel maps text 64 KiB or more around each page that runs, so scattered
+# hot code made most of the binary resident (docs/performance.md).
+set(KEYD_HOT_TEXT "${PROJECT_SOURCE_DIR}/cmake/hot-text.ld")
+target_link_options(keyd_portable_link INTERFACE "-Wl,-T,${KEYD_HOT_TEXT}")
+# keyd/cli/static_pie_start.cpp: the entry point that pre-faults the writable segment (x86-64 only).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(KEYD_STATIC_PIE_START ON)
+endif()

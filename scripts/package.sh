@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds what a platform team installs, from the release build (needs only glibc) under /usr:
+# Builds what a platform team installs, from the release build (a static binary) under /usr:
 #   build/package/keyd_<version>_amd64.deb   the binary, keyd(1), the bash completion, the systemd
 #                                            units, example configs, Vault policies, docs, license
-#   build/image/rootfs/                      the image's root file system: the binary, glibc's
-#                                            loader and libraries, CA certificates, a non-root user
+#   build/image/rootfs/                      the image's root file system: the binary, the CA
+#                                            certificates, a non-root user
 #   build/image/Containerfile                FROM scratch, COPY rootfs/ / (configs/image/Containerfile)
 # scripts/check-package.sh installs the .deb with dpkg and runs keyd from the root file system in a
 # chroot. Needs scripts/install-deps.sh (and, once, the static dependencies: scripts/build-static-deps.sh,
@@ -25,11 +25,7 @@ rootfs=$image/rootfs
 rm -rf "$image"
 mkdir -p "$rootfs/usr/bin" "$rootfs/etc/ssl/certs" "$rootfs/tmp" "$rootfs/var/lib/keyd" "$rootfs/etc/keyd"
 install -m 0755 build/package/bin/keyd "$rootfs/usr/bin/keyd"
-# glibc: the loader and every library the binary names (libc, libm), at the paths it names them by.
-ldd build/package/bin/keyd | awk '/=> \// {print $3} /^\t\// {print $1}' | while read -r lib; do
-  mkdir -p "$rootfs$(dirname "$lib")"
-  cp -L "$lib" "$rootfs$lib"
-done
+# No libraries: the binary is static (glibc linked in; scripts/check-package.sh checks it).
 cp -L /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/var/lib/keyd:/sbin/nologin\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\nnonroot:x:65532:\n' >"$rootfs/etc/group"

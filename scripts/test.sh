@@ -119,7 +119,7 @@ stage "just recipes against the kube double (tests/just)" env KEYD="$PWD/build/d
 
 stage "end-to-end with real js-libp2p (tests/e2e)" env KEYD=build/dev/bin/keyd tests/e2e/run.sh
 
-# What a platform team installs (docs/install.md): the release build (only glibc) as a .deb, proven
+# What a platform team installs (docs/install.md): the release build (one static binary) as a .deb, proven
 # by installing it with dpkg into a scratch root, and as the image's root file system, proven by
 # running keyd from it in a chroot as the non-root user (scripts/check-package.sh).
 echo "== packages (scripts/package.sh)"

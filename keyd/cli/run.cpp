@@ -3,6 +3,7 @@
 #include "commands.hpp"
 #include "runtime.hpp"
 #include "keyd/adapters/curl/curl_transport.hpp"
+#include "keyd/cli/heap_pretouch.hpp"
 #include "keyd/cli/log_format.hpp"
 #include "output.hpp"
 
@@ -67,6 +68,22 @@ std::span<const Command> commands_to_register(int argc, char** argv) {
   return {chosen, 1};
 }
 
+// Heap made present at once for a short command (keyd/cli/heap_pretouch.hpp): a TLS fetch or
+// rotation uses about 600 KiB.
+constexpr std::size_t k_short_command_heap = 768 * 1024;
+
+// The commands that talk to a store (and so, with Vault or Kubernetes, start TLS) and then exit. The
+// daemon and the agent run long enough that their start does not matter, and their memory is what a
+// container's limit sees: they keep the heap as it grows; so do commands without a store.
+bool wants_pretouched_heap(std::span<const Command> registered) {
+  if (registered.size() != 1) return false;
+  constexpr std::array<std::string_view, 8> k_store_commands{"rotate", "sync",     "fetch", "history",
+                                                             "import", "rollback", "audit", "store"};
+  for (const auto name : k_store_commands)
+    if (registered.front().name == name) return true;
+  return false;
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -97,7 +114,9 @@ int run(int argc, char** argv) {
 
   Action action;
   audit_lines_to_stdout();
-  for (const auto& command : commands_to_register(argc, argv)) command.add(app, action);
+  const auto registered = commands_to_register(argc, argv);
+  for (const auto& command : registered) command.add(app, action);
+  const bool pretouch = wants_pretouched_heap(registered);
 
   try {
     app.parse(argc, argv);
@@ -114,6 +133,7 @@ int run(int argc, char** argv) {
 
   try {
     adapters::keep_tls_library_until_exit();
+    if (pretouch) pretouch_heap(k_short_command_heap);
     setup_logging(log_level, log_format == "json" ? LogFormat::json : LogFormat::text);
     return action ? action() : k_exit_usage;
   } catch (const std::exception& e) {

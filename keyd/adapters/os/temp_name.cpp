@@ -1,9 +1,8 @@
 // keyd's temporary file names (see temp_name.hpp).
 #include "temp_name.hpp"
 
+#include <sys/random.h>
 #include <unistd.h>
-
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
@@ -25,9 +24,11 @@ bool is_lower_hex(std::string_view s) {
 }  // namespace
 
 Result<std::filesystem::path> temp_path_for(const std::filesystem::path& target) {
+  // The kernel's generator directly: a name needs no key-grade generator, and OpenSSL's would be
+  // instantiated (cipher fetches, seeding) by every command that writes a file, for six bytes.
   std::array<unsigned char, k_random_bytes> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    return fail(ErrorCode::internal, "RAND_bytes failed while naming a temporary file");
+  if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
+    return fail(ErrorCode::internal, "getrandom failed while naming a temporary file");
   }
   std::string suffix;
   for (const unsigned char b : bytes) suffix += fmt::format("{:02x}", b);

@@ -72,11 +72,24 @@ for keyd in "${binaries[@]}"; do
     valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$keyd" version >/dev/null 2>"$work/cg.err" || true
     echo "keyd version instructions (callgrind, loader included): $(grep -o 'Collected : [0-9]*' "$work/cg.err" | grep -o '[0-9]*$')"
   fi
-  libs=$(ldd "$keyd" | grep -vc 'linux-vdso' || true)
-  echo "shared libraries loaded (ldd, loader included, vdso not): $libs"
-  LD_DEBUG=statistics "$keyd" version >/dev/null 2>"$work/ld.txt" || true
-  relocations=$(awk '/number of relocations:/ {print $NF; exit}' "$work/ld.txt")
-  echo "dynamic relocations at start (LD_DEBUG=statistics): $relocations"
+  if readelf -lW "$keyd" | grep -q INTERP; then
+    libs=$(ldd "$keyd" | grep -vc 'linux-vdso' || true)
+    echo "shared libraries loaded (ldd, loader included, vdso not): $libs"
+    LD_DEBUG=statistics "$keyd" version >/dev/null 2>"$work/ld.txt" || true
+    relocations=$(awk '/number of relocations:/ {print $NF; exit}' "$work/ld.txt")
+    echo "dynamic relocations at start (LD_DEBUG=statistics): $relocations"
+  else
+    echo "shared libraries loaded: none (static; $(readelf -SW "$keyd" | grep -q '\.relr\.dyn' && echo 'relative relocations packed, DT_RELR' || echo 'relocations unpacked'))"
+  fi
+  # Page faults taken (perf's software event counts the faults the program ran into, not the pages an
+  # madvise made present); each costs about 11 us in the virtual machines this is measured on.
+  if command -v perf >/dev/null; then
+    for what in "version" "fetch --config keyd.yaml --out $work/fetched.key"; do
+      # shellcheck disable=SC2086
+      faults=$(perf stat -x, -e page-faults -r 11 "$keyd" $what 2>&1 >/dev/null | awk -F, '/page-faults/ {print $1}')
+      echo "page faults, keyd ${what%% *} (perf stat, mean of 11): $faults"
+    done
+  fi
   echo "binary size: $(stat -c %s "$keyd") bytes"
   if [ "${MEMORY:-1}" = 1 ]; then  # MEMORY=0 skips the agent's and the daemon's resident memory
     "$root/bench/agent.sh" 3 "$keyd" 30 | grep -E '^keyd agent \(continuous' || true

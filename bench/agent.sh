@@ -25,18 +25,8 @@ trap '[ -n "$agent" ] && kill $agent 2>/dev/null; kill $double 2>/dev/null; wait
 for _ in $(seq 500); do [ -s "$work/port" ] && [ -s "$work/ctl" ] && break; sleep 0.01; done
 port=$(cat "$work/port")
 ctl=http://127.0.0.1:$(cat "$work/ctl")/_double
-post() { curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$ctl/$1" >/dev/null; }
 
-# The reader policy and the pod's Kubernetes auth role, as policies/README.md sets them up.
-post policies "$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"name":"keyd-reader","hcl":open(sys.argv[1]).read()}))' "$root/policies/keyd-reader.hcl")"
-post kubernetes/roles '{"name":"keyd-reader","bound_service_account_names":["ipfs"],"bound_service_account_namespaces":["ipfs"],"policies":["keyd-reader"]}'
-/usr/bin/python3 - "$work/sa-token" <<'PY'
-import base64, json, sys
-b = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
-claims = {"iss": "kubernetes/serviceaccount", "kubernetes.io/serviceaccount/namespace": "ipfs",
-          "kubernetes.io/serviceaccount/service-account.name": "ipfs", "sub": "system:serviceaccount:ipfs:ipfs"}
-open(sys.argv[1], "w").write(b({"alg": "RS256", "kid": "bench"}) + "." + b(claims) + "." + b("sig"))
-PY
+agent_vault_role "$ctl" "$work/sa-token"
 
 cat >"$work/rotate.yaml" <<YAML
 store:

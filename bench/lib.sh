@@ -59,3 +59,21 @@ start_vault_double() {
   port=$(cat "$dir/port")
   ctl=http://127.0.0.1:$(cat "$dir/ctl")/_double
 }
+
+# agent_vault_role CONTROL_URL TOKEN_FILE: on the Vault double at CONTROL_URL (.../_double), the
+# reader policy and the pod's Kubernetes auth role as policies/README.md sets them up, and in
+# TOKEN_FILE a service-account token that role accepts (the double does not check its signature).
+agent_vault_role() {
+  local ctl=$1 token_file=$2
+  curl -sf -X POST -H 'Content-Type: application/json' "$ctl/policies" \
+    -d "$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"name":"keyd-reader","hcl":open(sys.argv[1]).read()}))' "$root/policies/keyd-reader.hcl")" >/dev/null
+  curl -sf -X POST -H 'Content-Type: application/json' "$ctl/kubernetes/roles" \
+    -d '{"name":"keyd-reader","bound_service_account_names":["ipfs"],"bound_service_account_namespaces":["ipfs"],"policies":["keyd-reader"]}' >/dev/null
+  /usr/bin/python3 - "$token_file" <<'PY'
+import base64, json, sys
+b = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+claims = {"iss": "kubernetes/serviceaccount", "kubernetes.io/serviceaccount/namespace": "ipfs",
+          "kubernetes.io/serviceaccount/service-account.name": "ipfs", "sub": "system:serviceaccount:ipfs:ipfs"}
+open(sys.argv[1], "w").write(b({"alg": "RS256", "kid": "bench"}) + "." + b(claims) + "." + b("sig"))
+PY
+}

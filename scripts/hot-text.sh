@@ -15,6 +15,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+. "$root/bench/lib.sh"
 command -v valgrind >/dev/null || { echo "hot-text: needs valgrind (apt-get install -y valgrind)" >&2; exit 2; }
 [ -f build/release/build.ninja ] || { echo "hot-text: configure first: cmake --preset release" >&2; exit 2; }
 cmake --build --preset release >/dev/null
@@ -76,16 +77,7 @@ kube /apis/apps/v1/namespaces/ipfs-system/statefulsets '{"apiVersion":"apps/v1",
 cd "$work"
 
 # 1. The agent: Kubernetes auth over plain HTTP (as bench/agent.sh), then token auth over TLS.
-post() { curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$hctl/$1" >/dev/null; }
-post policies "$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"name":"keyd-reader","hcl":open(sys.argv[1]).read()}))' "$root/policies/keyd-reader.hcl")"
-post kubernetes/roles '{"name":"keyd-reader","bound_service_account_names":["ipfs"],"bound_service_account_namespaces":["ipfs"],"policies":["keyd-reader"]}'
-/usr/bin/python3 - "$work/sa-token" <<'PY'
-import base64, json, sys
-b = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
-claims = {"iss": "kubernetes/serviceaccount", "kubernetes.io/serviceaccount/namespace": "ipfs",
-          "kubernetes.io/serviceaccount/service-account.name": "ipfs", "sub": "system:serviceaccount:ipfs:ipfs"}
-open(sys.argv[1], "w").write(b({"alg": "RS256", "kid": "hot"}) + "." + b(claims) + "." + b("sig"))
-PY
+agent_vault_role "$hctl" "$work/sa-token"
 cat >plain.yaml <<YAML
 store: {backend: vault, vault: {address: "$plain", auth: {method: token, token_file: $work/htoken}}}
 audit: {file: $work/plain-audit.jsonl}

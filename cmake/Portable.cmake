@@ -74,10 +74,10 @@ set_target_properties(PkgConfig::SODIUM PROPERTIES
 
 # A static position-independent executable: glibc too is linked in (libc.a), so nothing is loaded at
 # start and the kernel's address-space randomisation still applies to all of it. glibc's name service
-# in a static program: the built-in `files` and `dns` sources work (the audit actor from /etc/passwd,
-# host names from /etc/hosts and DNS); other sources named in /etc/nsswitch.conf (sss, ldap, systemd)
-# would need glibc's shared modules of the same version and are skipped (docs/install.md). The linker
-# says so for each of getpwuid_r, getaddrinfo and dlopen. Relative relocations are packed (DT_RELR):
+# in a static program: keyd/cli/static_glibc.cpp limits it to the built-in `files` and `dns` sources
+# (the audit actor from /etc/passwd, host names from /etc/hosts and DNS); other sources named in
+# /etc/nsswitch.conf (systemd, sss, ldap) are shared modules that would bring the system's shared libc
+# in beside this one (docs/install.md). The linker warns about getpwuid_r, getaddrinfo and dlopen. Relative relocations are packed (DT_RELR):
 # the table glibc reads at start is 8 KiB instead of 580 KiB.
 include(CheckLinkerFlag)
 check_linker_flag(CXX "-Wl,-z,pack-relative-relocs" KEYD_LINKER_HAS_RELR)

@@ -162,4 +162,14 @@ sed "s|http://127.0.0.1:|http://localhost:|; s|token_file: token|token_file: $wo
   "$rootfs/tmp/check/vault.yaml" >"$work/localhost.yaml"
 check "the binary finds localhost through /etc/hosts" \
   "$bin" fetch --config "$work/localhost.yaml" --out "$work/localhost.key"
+# A user /etc/passwd does not name (systemd's DynamicUser, as keyd.service runs it): keyd must not
+# reach for glibc's shared modules (this system's nsswitch.conf says `passwd: files systemd`, and with
+# libnss_systemd installed the static binary crashed in getpwuid_r until keyd/cli/static_glibc.cpp).
+chmod 0711 "$work"  # that user may pass through (every file in it is still root's, mode 0600 or 0644)
+mkdir -m 0777 "$work/nobody"
+printf 'store: {backend: file, file: {dir: store}}\naudit: {file: audit.jsonl}\nswarms: [{name: ipfs-overlay}]\n' \
+  >"$work/nobody/keyd.yaml"
+check "a user /etc/passwd does not name rotates, audited as uid:N" \
+  setpriv --reuid=54321 --regid=54321 --clear-groups "$bin" rotate --config "$work/nobody/keyd.yaml"
+check "... and the audit trail names it uid:54321" grep -q '"actor":"uid:54321"' "$work/nobody/audit.jsonl"
 echo "package: $passed passed, 0 failed"

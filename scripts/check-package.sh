@@ -82,6 +82,11 @@ command -v strace >/dev/null || apt-get install -y -qq strace >/dev/null
 strace -f -o "$work/start.trace" "$bin" version >/dev/null
 check "its start asks for the writable segment in one call before glibc's start code" \
   grep -Eq '^[0-9]+ +madvise\(0x[0-9a-f]+, [0-9]{6,}, MADV_POPULATE_WRITE\)' <(grep -m1 -E 'madvise|brk' "$work/start.trace")
+# ... at an address the kernel randomises: two starts, two places.
+strace -f -o "$work/start2.trace" "$bin" version >/dev/null
+first=$(grep -m1 -o 'madvise(0x[0-9a-f]*' "$work/start.trace")
+second=$(grep -m1 -o 'madvise(0x[0-9a-f]*' "$work/start2.trace")
+check "its writable segment is at a random address ($first, then $second)" test "$first" != "$second"
 # The code keyd's common runs execute is linked together (cmake/hot-text.ld, scripts/hot-text.sh).
 hot=$(readelf -SW "$bin" | sed -n 's/.*\.text\.keyd_hot *PROGBITS *[0-9a-f]* *[0-9a-f]* *\([0-9a-f]*\).*/\1/p')
 hot=$((16#${hot:-0}))

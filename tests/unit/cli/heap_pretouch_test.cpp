@@ -34,9 +34,14 @@ std::size_t missing_pages(std::uintptr_t begin, std::uintptr_t end) {
 }
 
 TEST(HeapPretouch, TheGrownHeapIsPresentAndKeptForTheCommand) {
-  if (k_own_allocator) GTEST_SKIP() << "AddressSanitizer's allocator does not grow the brk heap";
   constexpr std::size_t k_bytes = 512 * 1024;
   const auto made_present = keyd::cli::pretouch_heap(k_bytes);
+  if (k_own_allocator) {
+    // AddressSanitizer's allocator does not use the brk heap: nothing is made present, and the
+    // function says so instead of populating memory nobody will allocate from.
+    EXPECT_EQ(made_present, 0U);
+    return;
+  }
   const auto end = reinterpret_cast<std::uintptr_t>(sbrk(0));
   // The heap grew by at least what was asked for, and every page of the growth is resident: nothing
   // of it waits for a page fault.

@@ -18,18 +18,35 @@ namespace keyd::cli {
 
 namespace {
 
+// How a command's heap grows (keyd/cli/heap_pretouch.hpp). `at_once`: the commands that talk to a
+// store (and so, with Vault or Kubernetes, start TLS) and then exit. The daemon and the agent run long
+// enough that their start does not matter, and their memory is what a container's limit sees: they
+// keep the heap as it grows; so do commands without a store.
+enum class Heap { as_it_grows, at_once };
+
 struct Command {
   std::string_view name;
   void (*add)(CLI::App&, Action&);
+  Heap heap = Heap::as_it_grows;
 };
 
 // Every subcommand, in the order `keyd --help` lists them.
 constexpr std::array k_commands{
-    Command{"generate", add_generate}, Command{"inspect", add_inspect},   Command{"rotate", add_rotate},
-    Command{"sync", add_sync},         Command{"fetch", add_fetch},       Command{"history", add_history},
-    Command{"import", add_import},     Command{"rollback", add_rollback}, Command{"audit", add_audit},
-    Command{"scan", add_scan},         Command{"bundle", add_bundle},     Command{"daemon", add_daemon},
-    Command{"agent", add_agent},       Command{"store", add_store},       Command{"config", add_config},
+    Command{"generate", add_generate},
+    Command{"inspect", add_inspect},
+    Command{"rotate", add_rotate, Heap::at_once},
+    Command{"sync", add_sync, Heap::at_once},
+    Command{"fetch", add_fetch, Heap::at_once},
+    Command{"history", add_history, Heap::at_once},
+    Command{"import", add_import, Heap::at_once},
+    Command{"rollback", add_rollback, Heap::at_once},
+    Command{"audit", add_audit, Heap::at_once},
+    Command{"scan", add_scan},
+    Command{"bundle", add_bundle},
+    Command{"daemon", add_daemon},
+    Command{"agent", add_agent},
+    Command{"store", add_store, Heap::at_once},
+    Command{"config", add_config},
     Command{"version", add_version},
 };
 
@@ -72,18 +89,6 @@ std::span<const Command> commands_to_register(int argc, char** argv) {
 // rotation uses about 600 KiB.
 constexpr std::size_t k_short_command_heap = 768 * 1024;
 
-// The commands that talk to a store (and so, with Vault or Kubernetes, start TLS) and then exit. The
-// daemon and the agent run long enough that their start does not matter, and their memory is what a
-// container's limit sees: they keep the heap as it grows; so do commands without a store.
-bool wants_pretouched_heap(std::span<const Command> registered) {
-  if (registered.size() != 1) return false;
-  constexpr std::array<std::string_view, 8> k_store_commands{"rotate", "sync",     "fetch", "history",
-                                                             "import", "rollback", "audit", "store"};
-  for (const auto name : k_store_commands)
-    if (registered.front().name == name) return true;
-  return false;
-}
-
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -116,7 +121,7 @@ int run(int argc, char** argv) {
   audit_lines_to_stdout();
   const auto registered = commands_to_register(argc, argv);
   for (const auto& command : registered) command.add(app, action);
-  const bool pretouch = wants_pretouched_heap(registered);
+  const bool pretouch = registered.size() == 1 && registered.front().heap == Heap::at_once;
 
   try {
     app.parse(argc, argv);

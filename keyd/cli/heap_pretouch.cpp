@@ -23,9 +23,9 @@ std::size_t pretouch_heap(std::size_t bytes) {
   // it makes malloc extend the heap (by the padding); freed, the block returns to that space. The block
   // must come from the heap, not from mmap, so the mmap threshold is raised for it and then set back to
   // glibc's initial 128 KiB. (The block escapes into a volatile: a malloc freed unused may be dropped.)
-  if (mallinfo2().keepcost < bytes) {
+  if (const std::size_t free_before = mallinfo2().keepcost; free_before < bytes) {
     mallopt(M_MMAP_THRESHOLD, static_cast<int>(4 * bytes));
-    void* volatile block = std::malloc(mallinfo2().keepcost + 64);
+    void* volatile block = std::malloc(free_before + 64);
     std::free(block);
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   }

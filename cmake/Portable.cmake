@@ -1,7 +1,7 @@
 # KEYD_PORTABLE: one keyd binary that needs nothing at run time (a static-pie: glibc is linked in as
 # well), so it runs on other Linux distributions and in an image that holds only it, and starts
-# without any dynamic loader work (docs/performance.md). Linked statically: glibc, libstdc++ and libgcc, OpenSSL (libssl.a, libcrypto.a),
-# libsodium.a and libyaml-cpp.a from Debian; built from Debian's source packages by
+# without any dynamic loader work (docs/performance.md). Linked statically: glibc, libstdc++ and
+# libgcc, OpenSSL (libssl.a, libcrypto.a), libsodium.a and libyaml-cpp.a from Debian; built from Debian's source packages by
 # scripts/build-static-deps.sh: a libcurl with only HTTP(S) over OpenSSL (Debian's libcurl.a needs
 # GSSAPI, which has no archive, and LDAP, nghttp2, idn2, psl, ...) and the compiled parts of fmt and
 # spdlog (Debian ships them only as shared libraries). Unused sections are dropped, symbols stripped.
@@ -77,8 +77,8 @@ set_target_properties(PkgConfig::SODIUM PROPERTIES
 # in a static program: keyd/cli/static_glibc.cpp limits it to the built-in `files` and `dns` sources
 # (the audit actor from /etc/passwd, host names from /etc/hosts and DNS); other sources named in
 # /etc/nsswitch.conf (systemd, sss, ldap) are shared modules that would bring the system's shared libc
-# in beside this one (docs/install.md). The linker warns about getpwuid_r, getaddrinfo and dlopen. Relative relocations are packed (DT_RELR):
-# the table glibc reads at start is 8 KiB instead of 580 KiB.
+# in beside this one (docs/install.md). The linker warns about getpwuid_r, getaddrinfo and dlopen.
+# Relative relocations are packed (DT_RELR): the table glibc reads at start is 8 KiB instead of 580 KiB.
 include(CheckLinkerFlag)
 check_linker_flag(CXX "-Wl,-z,pack-relative-relocs" KEYD_LINKER_HAS_RELR)
 add_library(keyd_portable_link INTERFACE)

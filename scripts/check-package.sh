@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves what scripts/package.sh built, the way a platform team would use it:
-#   - the .deb: depends on nothing (the binary is static); dpkg installs it into a scratch root (a real dpkg database
-#     there, never this system's), the installed keyd runs, dpkg lists and then removes every file;
+#   - the .deb: depends on nothing (the binary is static); dpkg installs it into a scratch root (a
+#     real dpkg database there, never this system's), the installed keyd runs, dpkg lists and then
+#     removes every file;
 #   - the binary needs nothing at run time (a static-pie: no interpreter, no shared library), its
 #     start pre-faults its writable segment in one call, its hot code is linked together;
 #   - the image's root file system (build/image/rootfs, what configs/image/Containerfile copies)

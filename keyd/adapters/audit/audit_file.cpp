@@ -3,7 +3,9 @@
 // Appends take an flock on "<file>.lock", read only the tail of the file (seeking from the end),
 // and write the whole line with a single write() on an O_APPEND descriptor, then fsync. After each
 // append "<file>.head" is replaced atomically with {"seq":N,"hash":"<sha256 of line N>"}, so that
-// removing entries from the end is detected. This is best-effort tamper evidence, not protection:
+// removing entries from the end is detected. The replacement is written into "<file>.head.spare",
+// which then trades places with the head (replace_small_file): no file is created or deleted per
+// commit, and a head update needs no new space on a full disk. This is best-effort tamper evidence, not protection:
 // anyone who can write both files can rewrite the whole chain and the head consistently.
 //
 // Torn lines: a crash in the middle of an append can leave a last line without its newline. The
@@ -166,7 +168,8 @@ Result<int> open_for_append(const std::filesystem::path& file) {
 
 Status write_head(const std::filesystem::path& head_file, std::int64_t seq, std::string_view line) {
   const std::string json = format_head(seq, line);
-  return atomic_write_file(head_file, std::span(reinterpret_cast<const std::uint8_t*>(json.data()), json.size()), 0600);
+  return replace_small_file(head_file, with_suffix(head_file, ".spare"),
+                            std::span(reinterpret_cast<const std::uint8_t*>(json.data()), json.size()), 0600);
 }
 
 // Undo a failed append: cut the file back to `size` so no partial line stays behind.

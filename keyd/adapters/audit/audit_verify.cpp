@@ -51,6 +51,11 @@ std::string line_ref(std::size_t n) { return "line " + std::to_string(n); }
 }  // namespace
 
 Result<AuditVerifyReport> verify_audit_file(const std::filesystem::path& file) {
+  // The log and its head are read under the writers' lock (shared), so an append cannot land
+  // between the two reads (a head ahead of the lines read looked like entries removed from the
+  // end). A reader that cannot open the lock file verifies without it.
+  auto lock = FileLock::acquire_shared(with_suffix(file, ".lock"));
+  if (!lock && lock.error().code == ErrorCode::timeout) return fail(lock.error());
   KEYD_ASSIGN_OR_RETURN(const std::string text, read_text_file(file));
   const bool terminated = text.empty() || text.back() == '\n';
   const std::vector<Line> lines = split_lines(text);

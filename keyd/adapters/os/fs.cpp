@@ -206,6 +206,49 @@ Status atomic_write_file(const std::filesystem::path& path, std::span<const std:
   return {};
 }
 
+Status replace_small_file(const std::filesystem::path& path, const std::filesystem::path& spare,
+                          std::span<const std::uint8_t> data, mode_t mode) {
+  const std::filesystem::path dir = parent_or_dot(path);
+  const auto context = fmt::format("write {}", path.string());
+  int fd = open_retrying(spare.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);  // a FIFO: ENXIO
+  if (fd < 0 && errno == ENOENT) {
+    KEYD_TRY(ensure_directory(dir, 0700));
+    fd = ::open(spare.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  }
+  if (fd < 0) return atomic_write_file(path, data, mode);  // a link, a directory, no access: left alone
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+    ::close(fd);
+    return atomic_write_file(path, data, mode);
+  }
+  const auto failed = [&](const char* what, int err) -> Status {
+    ::close(fd);
+    return fail(ErrorCode::io, fmt::format("{}: {} {}: {}", context, what, spare.string(), errno_text(err)));
+  };
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return failed("write", n < 0 ? errno : EIO);
+    done += static_cast<std::size_t>(n);
+  }
+  if (::ftruncate(fd, static_cast<off_t>(data.size())) != 0) return failed("truncate", errno);
+  if (::fsync(fd) != 0) return failed("fsync", errno);
+  if (::close(fd) != 0) return fail(ErrorCode::io, fmt::format("{}: close {}: {}", context, spare.string(), errno_text(errno)));
+  // The spare is complete and durable; it trades places with `path` in one step.
+  if (::renameat2(AT_FDCWD, spare.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) != 0) {
+    const int err = errno;
+    if (err != ENOENT && err != EINVAL && err != ENOSYS && err != EOPNOTSUPP) {
+      return fail(ErrorCode::io, fmt::format("{}: exchange {} with it: {}", context, spare.string(), errno_text(err)));
+    }
+    if (::rename(spare.c_str(), path.c_str()) != 0) {
+      return fail(ErrorCode::io, fmt::format("{}: rename {} to it: {}", context, spare.string(), errno_text(errno)));
+    }
+  }
+  if (auto synced = posix_file_system().fsync_dir(dir); !synced) return fail(std::move(synced).error().with_context(context));
+  return {};
+}
+
 Result<Secret> read_secret_file(const std::filesystem::path& path) {
   Secret out;
   KEYD_TRY(read_whole(path, [&](std::span<const std::uint8_t> chunk) {

@@ -1,4 +1,4 @@
-// FileLock: an exclusive flock(2) on a lock file, polled with LOCK_NB until a deadline.
+// FileLock: an exclusive (or, for readers, shared) flock(2) on a lock file, polled with LOCK_NB until a deadline.
 #include "keyd/adapters/os/fs.hpp"
 
 #include <fcntl.h>
@@ -22,9 +22,17 @@ constexpr auto k_report_after = std::chrono::seconds(1);  // say why keyd is wai
 }  // namespace
 
 Result<FileLock> FileLock::acquire(const std::filesystem::path& lock_file, std::chrono::milliseconds timeout) {
+  return take(lock_file, timeout, false);
+}
+
+Result<FileLock> FileLock::acquire_shared(const std::filesystem::path& lock_file, std::chrono::milliseconds timeout) {
+  return take(lock_file, timeout, true);
+}
+
+Result<FileLock> FileLock::take(const std::filesystem::path& lock_file, std::chrono::milliseconds timeout, bool shared) {
   int fd = -1;
   do {
-    fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fd = shared ? ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC) : ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) {
     const int err = errno;
@@ -37,7 +45,7 @@ Result<FileLock> FileLock::acquire(const std::filesystem::path& lock_file, std::
   const auto deadline = start + timeout;
   bool reported = false;
   for (;;) {
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return lock;
+    if (::flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0) return lock;
     const int err = errno;
     if (err == EINTR) continue;
     if (err != EWOULDBLOCK) {

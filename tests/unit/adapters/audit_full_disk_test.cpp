@@ -1,5 +1,5 @@
-// The audit file on a real full disk (a small tmpfs): a head update or a line write that fails with
-// ENOSPC leaves a log that the next append accepts and repairs once there is space again.
+// The audit file on a real full disk (a small tmpfs): a head update (made without its spare file) or
+// a line write that fails with ENOSPC leaves a log that the next append accepts and repairs once there is space again.
 #include "keyd/adapters/audit/audit_file.hpp"
 
 #include "support/small_tmpfs.hpp"
@@ -46,6 +46,10 @@ class AuditFullDisk : public ::testing::Test {
     EXPECT_NE(read_file(m_fs / "audit.jsonl.head").find("\"seq\":" + std::to_string(entries) + ","), std::string::npos);
   }
 
+  // A head update rewrites the spare head file in place (AuditHead.WithASpareTheHeadUpdatesOnAFullDisk):
+  // without one it needs a new file, and so a page, which is how these tests make it fail.
+  void drop_spare() { std::filesystem::remove(m_fs / "audit.jsonl.head.spare"); }
+
   SmallTmpfs m_fs{256 * 1024};
   std::filesystem::path m_file = m_fs / "audit.jsonl";
   std::unique_ptr<ports::AuditLog> m_log = make_audit_file(m_file);
@@ -55,6 +59,7 @@ TEST_F(AuditFullDisk, AFailedHeadUpdateIsRepairedOnceThereIsSpace) {
   ASSERT_TRUE(m_log->append(event(1)));
   ASSERT_TRUE(m_log->append(event(2)));
   ASSERT_GE(slack_of(m_file), 1000U) << "the next lines must fit into the log's last page";
+  drop_spare();
   ASSERT_EQ(m_fs.fill(), 0U);
 
   // The line fits into the last page, the new head file needs a page: the head update fails.
@@ -91,6 +96,7 @@ TEST_F(AuditFullDisk, AResultWhoseHeadUpdateFailsAfterAnIntentIsTakenBack) {
   const auto size_after_intent = size_of(m_file);
   const auto head_before = read_file(m_fs / "audit.jsonl.head");
   ASSERT_NE(head_before.find("\"seq\":1"), std::string::npos) << head_before;
+  drop_spare();
   ASSERT_EQ(m_fs.fill(), 0U);
 
   const auto result = m_log->append(event(2));
@@ -124,6 +130,7 @@ TEST_F(AuditFullDisk, AHeadAsFarBehindAsAcceptedIsUpdatedBeforeTheNextLine) {
   ASSERT_TRUE(report);
   ASSERT_TRUE(report->ok) << report->problem;
   const auto size_before = size_of(m_file);
+  drop_spare();
   ASSERT_EQ(m_fs.fill(), 0U);
 
   const auto failed = m_log->append(event(67));

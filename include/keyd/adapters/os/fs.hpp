@@ -47,6 +47,21 @@ FileSystem& posix_file_system();
 [[nodiscard]] Status atomic_write_file(const std::filesystem::path& path, std::span<const std::uint8_t> data,
                                        mode_t mode = 0600, FileSystem& fs = posix_file_system());
 
+// atomic_write_file() for a small, non-secret file rewritten often (the audit head), without
+// creating or deleting a file each time: the data is written in place into `spare` (created with
+// `mode` when missing; rewritten at offset 0, then cut to length, so it needs no new space once it
+// has held data as long), fsynced, and then swapped with `path` (renameat2 RENAME_EXCHANGE) and the
+// directory fsynced, so `path` changes from its old content to the new in one step and the old
+// content becomes the next spare. Why: replacing through a new temp file frees an inode per write,
+// and ext4 without a journal skips every recently freed inode when it allocates one, which made a
+// daemon's first pass over many swarms quadratic. Falls back to a plain rename of the spare when
+// `path` does not exist yet or the file system cannot exchange (EINVAL, ENOSYS, EOPNOTSUPP), and to
+// atomic_write_file() when `spare` is something else than a regular file of its own (a directory, a
+// link, a file with other names): that is left alone. Readers that must not see a spare being
+// rewritten under a name they opened earlier take the writers' lock (a shared flock).
+[[nodiscard]] Status replace_small_file(const std::filesystem::path& path, const std::filesystem::path& spare,
+                                        std::span<const std::uint8_t> data, mode_t mode = 0600);
+
 // How replace_key_file() creates the file: its mode and, when set, its owner and group (set before
 // a single byte is written).
 struct KeyFileOptions {
@@ -86,6 +101,11 @@ class FileLock {
  public:
   [[nodiscard]] static Result<FileLock> acquire(const std::filesystem::path& lock_file,
                                                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // A shared lock (LOCK_SH) for a reader: writers holding acquire()'s lock are waited for, other
+  // readers are not. Opens the lock file read-only and never creates it: not_found when it is
+  // missing, io when it cannot be opened (a reader without write access to the directory).
+  [[nodiscard]] static Result<FileLock> acquire_shared(const std::filesystem::path& lock_file,
+                                                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
   FileLock(FileLock&& other) noexcept;
   FileLock& operator=(FileLock&& other) noexcept;
   FileLock(const FileLock&) = delete;
@@ -94,6 +114,8 @@ class FileLock {
 
  private:
   explicit FileLock(int fd) : m_fd(fd) {}
+  [[nodiscard]] static Result<FileLock> take(const std::filesystem::path& lock_file, std::chrono::milliseconds timeout,
+                                             bool shared);
   int m_fd = -1;
 };
 

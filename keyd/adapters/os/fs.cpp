@@ -309,6 +309,8 @@ Result<Secret> read_small_regular_file(const std::filesystem::path& path, std::s
 
 Status ensure_directory(const std::filesystem::path& dir, mode_t mode, FileSystem& fs) {
   if (dir.empty()) return {};
+  // Usually it is there already: one stat instead of a mkdir and a stat for every component.
+  if (struct stat st {}; ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
   std::filesystem::path current;
   for (const auto& part : dir) {
     const std::filesystem::path parent = current.empty() ? std::filesystem::path(".") : current;

@@ -79,7 +79,7 @@ check "the binary names no program interpreter" bash -c "! readelf -lW '$bin' | 
 check "the binary names no shared library" bash -c "! readelf -dW '$bin' | grep -q NEEDED"
 # Its start (keyd/cli/static_pie_start.cpp): one madvise(MADV_POPULATE_WRITE) over the writable
 # segment before glibc's start code runs (before its first brk). -EINVAL on a kernel older than 5.14.
-command -v strace >/dev/null || apt-get install -y -qq strace >/dev/null
+command -v strace >/dev/null || { echo "check-package: strace is missing (./scripts/install-test-tools.sh)" >&2; exit 2; }
 strace -f -o "$work/start.trace" "$bin" version >/dev/null
 check "its start asks for the writable segment in one call before glibc's start code" \
   grep -Eq '^[0-9]+ +madvise\(0x[0-9a-f]+, [0-9]{6,}, MADV_POPULATE_WRITE\)' <(grep -m1 -E 'madvise|brk' "$work/start.trace")
@@ -92,6 +92,17 @@ check "its writable segment is at a random address ($first, then $second)" test 
 hot=$(readelf -SW "$bin" | sed -n 's/.*\.text\.keyd_hot *PROGBITS *[0-9a-f]* *[0-9a-f]* *\([0-9a-f]*\).*/\1/p')
 hot=$((16#${hot:-0}))
 check "the hot code is linked together in .text.keyd_hot (size: ${hot:-none})" test "${hot:-0}" -gt $((1024 * 1024))
+# ... and a short command has it mapped at once before glibc's start code (MADV_POPULATE_READ of the
+# whole section, then of .rodata); the daemon and the agent, whose VmRSS a container's limit sees, not.
+populated=$(grep -m1 -E 'madvise\(0x[0-9a-f]+, [0-9]+, MADV_POPULATE_READ\)|brk' "$work/start.trace" |
+  sed -n 's/.*madvise(0x[0-9a-f]*, \([0-9]*\), MADV_POPULATE_READ).*/\1/p')
+check "keyd version maps the hot code at once before glibc's start code (${populated:-nothing} bytes)" \
+  test "${populated:-0}" -ge "$((hot - 4096))"
+for long_running in "daemon --help" "agent --help" "--log-level info daemon --help"; do
+  # shellcheck disable=SC2086 # the words are the command line
+  strace -f -e trace=madvise -o "$work/long.trace" "$bin" $long_running >/dev/null
+  check "keyd $long_running maps no code ahead" bash -c "! grep -q MADV_POPULATE_READ '$work/long.trace'"
+done
 
 # The image's root file system: only what the Containerfile promises.
 check "the image's root file system exists (scripts/package.sh)" test -x "$rootfs/usr/bin/keyd"

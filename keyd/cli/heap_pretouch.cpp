@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 
@@ -19,14 +20,27 @@ std::size_t pretouch_heap(std::size_t bytes) {
   // Grow by `bytes` at the next extension; a free never gives back the last `bytes` either (glibc trims
   // only what exceeds the padding).
   mallopt(M_TOP_PAD, static_cast<int>(bytes));
-  // The free space at the heap's top (keepcost): if it is less than `bytes`, a block just larger than
-  // it makes malloc extend the heap (by the padding); freed, the block returns to that space. The block
-  // must come from the heap, not from mmap, so the mmap threshold is raised for it and then set back to
-  // glibc's initial 128 KiB. (The block escapes into a volatile: a malloc freed unused may be dropped.)
+  // The free space at the heap's top (keepcost): if it is less than `bytes`, a block larger than it
+  // makes malloc extend the heap (by the block's shortfall plus the padding); freed, the block returns
+  // to that space. The blocks must come from the heap, not from mmap, so the mmap threshold is raised
+  // for them (to glibc's largest, 32 MiB) and then set back to glibc's initial 128 KiB. A free chunk
+  // in malloc's bins that is large enough serves such a block before the top does: the blocks are
+  // held, each twice the size of the one before, until one comes from the top (the heap's end moves)
+  // or they reach the largest size, and then all freed.
   if (const std::size_t free_before = mallinfo2().keepcost; free_before < bytes) {
-    mallopt(M_MMAP_THRESHOLD, static_cast<int>(4 * bytes));
-    void* volatile block = std::malloc(free_before + 64);
-    std::free(block);
+    constexpr std::size_t k_largest = 32 * 1024 * 1024;
+    mallopt(M_MMAP_THRESHOLD, static_cast<int>(k_largest));
+    // (volatile: a block malloc'd and freed unused may otherwise be dropped by the compiler)
+    std::array<void* volatile, 16> held{};
+    const void* const end_before = sbrk(0);
+    std::size_t size = free_before + 64;
+    for (auto& block : held) {
+      if (size > k_largest) break;
+      block = std::malloc(size);
+      if (block == nullptr || sbrk(0) != end_before) break;
+      size *= 2;
+    }
+    for (void* block : held) std::free(block);  // free(nullptr) does nothing
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   }
   auto* const top = static_cast<char*>(sbrk(0));

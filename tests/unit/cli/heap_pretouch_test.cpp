@@ -2,6 +2,7 @@
 #include "keyd/cli/heap_pretouch.hpp"
 
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -56,6 +57,27 @@ TEST(HeapPretouch, TheGrownHeapIsPresentAndKeptForTheCommand) {
   // keeps the padding, or the next allocations would fault again.
   for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) std::free(*it);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(sbrk(0)), end);
+}
+
+// Found in stop 32's review: the block meant to make malloc grow the heap (just larger than the free
+// top) was served from a free chunk in malloc's bins when one that large was there, so the heap did not
+// grow and only the old free top was made present. Here a 4 MiB chunk is freed below a guard block.
+TEST(HeapPretouch, AFreeChunkInMallocsBinsDoesNotKeepTheHeapFromGrowing) {
+  constexpr std::size_t k_bytes = 1536 * 1024;
+  mallopt(M_MMAP_THRESHOLD, 16 * 1024 * 1024);  // the chunk must come from the heap, not from mmap
+  void* volatile big = std::malloc(4 * 1024 * 1024);
+  // Keeps the freed chunk from joining the free top: a size no free chunk serves, so it comes from
+  // the top, right after `big`.
+  void* volatile guard = std::malloc(300 * 1024);
+  std::free(big);
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  const auto made_present = keyd::cli::pretouch_heap(k_bytes);
+  std::free(guard);
+  if (k_own_allocator) {
+    EXPECT_EQ(made_present, 0U);
+    return;
+  }
+  EXPECT_GE(made_present, k_bytes);
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 # KEYD_PORTABLE: one keyd binary that needs nothing at run time (a static-pie: glibc is linked in as
 # well), so it runs on other Linux distributions and in an image that holds only it, and starts
 # without any dynamic loader work (docs/performance.md). Linked statically: glibc, libstdc++ and
-# libgcc, OpenSSL (libssl.a, libcrypto.a), libsodium.a and libyaml-cpp.a from Debian; built from Debian's source packages by
-# scripts/build-static-deps.sh: a libcurl with only HTTP(S) over OpenSSL (Debian's libcurl.a needs
-# GSSAPI, which has no archive, and LDAP, nghttp2, idn2, psl, ...) and the compiled parts of fmt and
-# spdlog (Debian ships them only as shared libraries). Unused sections are dropped, symbols stripped.
+# libgcc, OpenSSL (libssl.a, libcrypto.a), libsodium.a and libyaml-cpp.a from Debian; built from
+# Debian's source packages by scripts/build-static-deps.sh: a libcurl with only HTTP(S) over OpenSSL
+# (Debian's libcurl.a needs GSSAPI, which has no archive, and LDAP, nghttp2, idn2, psl, ...) and the
+# compiled parts of fmt and spdlog (Debian ships them only as shared libraries). Unused sections are
+# dropped, symbols stripped.
 #
 # keyd's own sources compile exactly as in the release preset (same headers, same definitions), so
 # ccache serves the portable build from a release build; only the link differs.

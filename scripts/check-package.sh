@@ -79,7 +79,8 @@ check "the binary names no program interpreter" bash -c "! readelf -lW '$bin' | 
 check "the binary names no shared library" bash -c "! readelf -dW '$bin' | grep -q NEEDED"
 # Its start (keyd/cli/static_pie_start.cpp): one madvise(MADV_POPULATE_WRITE) over the writable
 # segment before glibc's start code runs (before its first brk). -EINVAL on a kernel older than 5.14.
-command -v strace >/dev/null || { echo "check-package: strace is missing (./scripts/install-test-tools.sh)" >&2; exit 2; }
+command -v strace >/dev/null ||
+  { echo "check-package: strace is missing (./scripts/install-test-tools.sh)" >&2; exit 2; }
 strace -f -o "$work/start.trace" "$bin" version >/dev/null
 check "its start asks for the writable segment in one call before glibc's start code" \
   grep -Eq '^[0-9]+ +madvise\(0x[0-9a-f]+, [0-9]{6,}, MADV_POPULATE_WRITE\)' <(grep -m1 -E 'madvise|brk' "$work/start.trace")

@@ -105,7 +105,7 @@ def main():
         for s in summary:
             f.write(f"     {s}\n")
         f.write(f"   {len(lines)} input sections, {total // 1024} KiB of {sum(s[1] for s in sections) // 1024} KiB. */\n")
-        # __keyd_hot_start/__keyd_hot_end: where keyd/cli/code_pretouch.cpp finds the section.
+        # __keyd_hot_start/__keyd_hot_end: where keyd/cli/static_pie_start.cpp finds the section.
         f.write("SECTIONS\n{\n  .text.keyd_hot :\n  {\n    PROVIDE_HIDDEN(__keyd_hot_start = .);\n")
         f.write("\n".join(lines) + "\n")
         f.write("    PROVIDE_HIDDEN(__keyd_hot_end = .);\n  }\n}\nINSERT BEFORE .text;\n")

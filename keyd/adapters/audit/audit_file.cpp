@@ -5,8 +5,9 @@
 // append "<file>.head" is replaced atomically with {"seq":N,"hash":"<sha256 of line N>"}, so that
 // removing entries from the end is detected. The replacement is written into "<file>.head.spare",
 // which then trades places with the head (replace_small_file): no file is created or deleted per
-// commit, and a head update needs no new space on a full disk. This is best-effort tamper evidence, not protection:
-// anyone who can write both files can rewrite the whole chain and the head consistently.
+// commit, and a head update needs no new space on a full disk. This is best-effort tamper evidence,
+// not protection: anyone who can write both files can rewrite the whole chain and the head
+// consistently.
 //
 // Torn lines: a crash in the middle of an append can leave a last line without its newline. The
 // next append detects this (the file does not end with '\n' and the tail is not a valid entry),

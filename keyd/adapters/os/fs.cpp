@@ -234,7 +234,9 @@ Status replace_small_file(const std::filesystem::path& path, const std::filesyst
   }
   if (::ftruncate(fd, static_cast<off_t>(data.size())) != 0) return failed("truncate", errno);
   if (::fsync(fd) != 0) return failed("fsync", errno);
-  if (::close(fd) != 0) return fail(ErrorCode::io, fmt::format("{}: close {}: {}", context, spare.string(), errno_text(errno)));
+  if (::close(fd) != 0) {
+    return fail(ErrorCode::io, fmt::format("{}: close {}: {}", context, spare.string(), errno_text(errno)));
+  }
   // The spare is complete and durable; it trades places with `path` in one step.
   if (::renameat2(AT_FDCWD, spare.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) != 0) {
     const int err = errno;
@@ -245,7 +247,9 @@ Status replace_small_file(const std::filesystem::path& path, const std::filesyst
       return fail(ErrorCode::io, fmt::format("{}: rename {} to it: {}", context, spare.string(), errno_text(errno)));
     }
   }
-  if (auto synced = posix_file_system().fsync_dir(dir); !synced) return fail(std::move(synced).error().with_context(context));
+  if (auto synced = posix_file_system().fsync_dir(dir); !synced) {
+    return fail(std::move(synced).error().with_context(context));
+  }
   return {};
 }
 

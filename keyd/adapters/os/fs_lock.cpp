@@ -29,10 +29,12 @@ Result<FileLock> FileLock::acquire_shared(const std::filesystem::path& lock_file
   return take(lock_file, timeout, true);
 }
 
-Result<FileLock> FileLock::take(const std::filesystem::path& lock_file, std::chrono::milliseconds timeout, bool shared) {
+Result<FileLock> FileLock::take(const std::filesystem::path& lock_file, std::chrono::milliseconds timeout,
+                                bool shared) {
   int fd = -1;
   do {
-    fd = shared ? ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC) : ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fd = shared ? ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC)
+                : ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) {
     const int err = errno;

@@ -7,8 +7,11 @@
 #   3. every libFuzzer target on its committed corpus for 10 s (scripts/fuzz.sh 10; docs/fuzzing.md);
 #   4. keyd scan over this repository's whole git history, and the Justfile's recipes against the doubles;
 #   5. the end-to-end proof with real js-libp2p nodes using keys made by keyd (and keyd agent);
-#   6. the .deb and the image's root file system, built from the release build and installed/run.
-# Each stage closes with "N passed, S skipped, M failed" (or "N passed, M failed": it cannot skip);
+#   6. the .deb and the image's root file system, built from the release build and installed/run;
+#   7. one run of the rotation benchmark against the doubles (tests/bench/smoke.sh: bench/compare
+#      with both baselines and the floor; request counts checked, times only printed).
+# Each stage closes with "N passed, S skipped, M failed" (or "N passed, M failed": it cannot skip),
+# then "== <stage>: took N s" (the builds too), so CI's time is visible stage by stage;
 # a skipped test is never counted as passed, and a skip that is not in the allow-list below fails CI.
 # Ends with one line "total: N passed, S skipped, 0 failed" summing every stage; exits non-zero on any
 # failure or unexpected skip.
@@ -37,11 +40,12 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # Run a stage, show its output, and add the "N passed[, S skipped]" of its closing line to the totals.
 stage() {
-  local name=$1
+  local name=$1 began=$SECONDS
   shift
   echo "== $name"
   "$@" 2>&1 | tee "$log"
   local status=${PIPESTATUS[0]}
+  echo "== $name: took $((SECONDS - began)) s"
   ((status == 0)) || { echo "== $name failed (exit $status)"; exit "$status"; }
   local line n s
   line=$(grep -Eo '[0-9]+ passed, ([0-9]+ skipped, )?0 failed' "$log" | tail -n1 || true)
@@ -92,8 +96,10 @@ debug_info=()
 [ "${CI:-}" = true ] && debug_info=(-DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1)
 for preset in dev asan; do
   echo "== build ($preset)"
+  began=$SECONDS
   cmake --preset "$preset" "${debug_info[@]}" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"
+  echo "== build ($preset): took $((SECONDS - began)) s"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     stage "test ($preset)" run_ctest "$preset" "$jobs"
   # The real daemon under hostile clients (docs/abuse.md), once, on the dev build: ASan's overhead
@@ -123,7 +129,13 @@ stage "end-to-end with real js-libp2p (tests/e2e)" env KEYD=build/dev/bin/keyd t
 # by installing it with dpkg into a scratch root, and as the image's root file system, proven by
 # running keyd from it in a chroot as the non-root user (scripts/check-package.sh).
 echo "== packages (scripts/package.sh)"
+began=$SECONDS
 ./scripts/package.sh
+echo "== packages (scripts/package.sh): took $((SECONDS - began)) s"
 stage "the .deb and the image's root file system (scripts/check-package.sh)" ./scripts/check-package.sh
 
-echo "total: $passed passed, $skipped skipped, 0 failed"
+# The rotation benchmark, once (docs/performance.md has the measured runs), with the package's
+# release binary: it must still run, and a rotation must still take at most 8 requests.
+stage "benchmark smoke: bench/compare, one run per tool (tests/bench/smoke.sh)" env KEYD="$PWD/build/package/bin/keyd" tests/bench/smoke.sh
+
+echo "total: $passed passed, $skipped skipped, 0 failed (in $SECONDS s)"

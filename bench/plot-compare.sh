@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Plot bench/compare's per-run times (COMPARE_TSV) as an SVG: the median of each tool in each socket
 # mode, as grouped bars on a log scale, with the requests per run in the labels. Needs gnuplot
-# (Debian: gnuplot-nox).
+# (Debian: gnuplot-nox). The floor (bench/floor/rotate_floor.c), measured in go mode only, is the
+# last group when the run has it.
 #   COMPARE_TSV=/tmp/compare.tsv bench/compare 21 && bench/plot-compare.sh /tmp/compare.tsv docs/perf/rotation.svg
 set -euo pipefail
 tsv=${1:?usage: plot-compare.sh COMPARE_TSV OUT.svg}
@@ -18,11 +19,13 @@ awk -F'\t' '
     return a[int(k / 2) + 1] / 1000
   }
   END {
-    split("keyd python curl", order, " ")
+    split("keyd python curl floor", order, " ")
     names["keyd"] = "keyd rotate"; names["python"] = "python hvac + kubernetes"; names["curl"] = "curl + jq + kubectl"
-    for (i = 1; i <= 3; i++) {
+    names["floor"] = "floor: raw OpenSSL client"
+    for (i = 1; i <= 4; i++) {
       tool = order[i]; if (!(tool in tools)) continue
-      printf "\"%s\\n%d requests\" %.2f %.2f\n", names[tool], n[tool], median(t["go" FS tool]), median(t["nagle" FS tool])
+      nagle = ("nagle" FS tool) in t ? sprintf("%.2f", median(t["nagle" FS tool])) : "NaN"
+      printf "\"%s\\n%d requests\" %.2f %s\n", names[tool], n[tool], median(t["go" FS tool]), nagle
     }
   }' "$tsv" >"$data"
 gnuplot <<GP
@@ -38,6 +41,7 @@ set yrange [1:*]
 set key top left reverse Left
 set bmargin 4
 set grid ytics
+set datafile missing "NaN"
 plot "$data" using 2:xtic(1) title "servers as Go (TCP_NODELAY)", '' using 3 title "servers as Python http.server (Nagle)"
 GP
 echo "plot: $out"

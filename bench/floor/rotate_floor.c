@@ -4,7 +4,7 @@
 // catch-up read), and nothing else: no configuration, no kubeconfig, no audit trail, no JSON
 // parser, no retries, no checks of the answers beyond their status. Not a tool anyone should use:
 // it only says how fast a rotation could be here, so that bench/compare's ratios can be read
-// against it (docs/performance.md). Built and run by bench/compare when FLOOR=1.
+// against it (docs/performance.md). bench/compare compiles it and runs it in go mode.
 //   rotate_floor CA_FILE VAULT_PORT VAULT_TOKEN_FILE KUBE_PORT KUBE_TOKEN_FILE NAMESPACE SECRET STATEFULSET KV_PATH
 #define _GNU_SOURCE  // strcasestr
 #include <arpa/inet.h>

@@ -15,20 +15,10 @@ for candidate in build/release/bin/keyd build/dev/bin/keyd; do
 done
 [ -n "$keyd" ] || { echo "bench smoke: no keyd binary (build one, or set KEYD)"; echo "bench smoke: 0 passed, 1 failed"; exit 1; }
 
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+. tests/conformance/lib.sh  # conformance_setup, check
+conformance_setup keyd-bench-smoke
+out=$tmp/compare.out
 passed=0 failed=0
-check() {  # description, then a command that must succeed
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "ok   $what"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $what"
-  fi
-}
 
 KEYD=$keyd COMPARE_MODES="go nagle" timeout --kill-after=5 300 bench/compare 1 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}

@@ -34,18 +34,6 @@ fi
 
 passed=0
 failed=0
-check() { # description command... : passes when the command succeeds
-  local what=$1
-  shift
-  if "$@" >"$tmp/check.out" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok    $what"
-  else
-    failed=$((failed + 1))
-    echo "FAIL  $what"
-    sed 's/^/      /' "$tmp/check.out"
-  fi
-}
 
 wait_for_file() { # file pid
   local _
